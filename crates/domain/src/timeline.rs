@@ -1,0 +1,102 @@
+//! The append-only incident timeline: every change and note is an event with actor, time and kind.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::status::Status;
+
+/// What happened. Serialized with a `kind` tag, e.g. `{"kind":"note","text":"..."}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    Declared {
+        title: String,
+        severity: String,
+        status: Status,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    SeverityChanged {
+        from: String,
+        to: String,
+        /// `raised` when the new level is worse, `lowered` when it is milder.
+        direction: SeverityDirection,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A plain field such as title, summary, category, services or impact changed.
+    FieldChanged {
+        field: String,
+        from: serde_json::Value,
+        to: serde_json::Value,
+    },
+    RoleAssigned {
+        role: String,
+        assignee: String,
+    },
+    RoleHandedOff {
+        role: String,
+        from: String,
+        to: String,
+    },
+    RoleUnassigned {
+        role: String,
+        from: String,
+    },
+    ChecklistItem {
+        phase: String,
+        item: usize,
+        text: String,
+        done: bool,
+    },
+    Note {
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityDirection {
+    Raised,
+    Lowered,
+}
+
+impl EventKind {
+    /// The tag stored in the `kind` column.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Declared { .. } => "declared",
+            EventKind::StatusChanged { .. } => "status_changed",
+            EventKind::SeverityChanged { .. } => "severity_changed",
+            EventKind::FieldChanged { .. } => "field_changed",
+            EventKind::RoleAssigned { .. } => "role_assigned",
+            EventKind::RoleHandedOff { .. } => "role_handed_off",
+            EventKind::RoleUnassigned { .. } => "role_unassigned",
+            EventKind::ChecklistItem { .. } => "checklist_item",
+            EventKind::Note { .. } => "note",
+        }
+    }
+}
+
+/// An event about to be appended; the store gives it its sequence number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub at: Timestamp,
+    pub actor: String,
+    pub kind: EventKind,
+}
+
+/// An event as stored: `seq` counts from 1 per incident, in append order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEvent {
+    pub incident_id: String,
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
