@@ -1,1 +1,178 @@
-//! placeholder
+//! Warroom's storage: the `Store` trait, its query types, and one implementation
+//! per backend (`sqlite`, `postgres`), each owning its SQL and migrations.
+//!
+//! The backend is chosen from the database URL at start-up and the rest of the
+//! program is monomorphized over it; nothing here uses `sqlx::Any`.
+
+use std::future::Future;
+
+use jiff::Timestamp;
+use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, Status, TimelineEvent};
+
+mod error;
+pub mod postgres;
+mod row;
+pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::StoreError;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// The most incidents one list call returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// Which incidents to list. Empty vectors and `None` mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub statuses: Vec<Status>,
+    pub severities: Vec<String>,
+    pub service: Option<String>,
+    pub category: Option<String>,
+    /// Declared at or after.
+    pub declared_from: Option<Timestamp>,
+    /// Declared before.
+    pub declared_until: Option<Timestamp>,
+    /// Case-insensitive substring of id, title or summary.
+    pub text: Option<String>,
+    /// 1..=MAX_PAGE.
+    pub limit: u32,
+    /// Continue after this position (from `IncidentPage::next`).
+    pub after: Option<PageCursor>,
+}
+
+/// Position in the newest-first incident order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    pub declared_at_ms: i64,
+    pub id: String,
+}
+
+impl PageCursor {
+    /// Opaque text form used in the API: `<millis>~<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}~{}", self.declared_at_ms, self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<PageCursor> {
+        let (ms, id) = s.split_once('~')?;
+        Some(PageCursor {
+            declared_at_ms: ms.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IncidentPage {
+    pub incidents: Vec<Incident>,
+    /// Present when there may be more incidents after this page.
+    pub next: Option<PageCursor>,
+}
+
+/// An API token as stored (the secret itself is never stored, only its hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub role: AccessRole,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// Persistence for everything Warroom keeps. Every method that returns `Ok`
+/// has committed durably.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Applies pending migrations.
+    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Cheap round trip to the database, for `/readyz`.
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Allocates the next number in `scope` and stores the incident `make`
+    /// builds from it, with its first timeline events, in one transaction.
+    /// Numbers within a scope are consecutive and never reused.
+    fn declare_incident<F>(
+        &self,
+        scope: &str,
+        make: F,
+    ) -> impl Future<Output = Result<(Incident, Vec<TimelineEvent>), StoreError>> + Send
+    where
+        F: FnOnce(i64) -> (Incident, Vec<NewEvent>) + Send;
+
+    /// Loads the incident, lets `change` apply a domain operation under a
+    /// lock, then saves it with the events `change` returned, atomically.
+    /// A domain error aborts without changing anything.
+    fn modify_incident<F>(
+        &self,
+        id: &str,
+        change: F,
+    ) -> impl Future<Output = Result<(Incident, Vec<TimelineEvent>), StoreError>> + Send
+    where
+        F: FnOnce(&mut Incident) -> Result<Vec<NewEvent>, DomainError> + Send;
+
+    fn get_incident(&self, id: &str)
+        -> impl Future<Output = Result<Incident, StoreError>> + Send;
+
+    fn list_incidents(
+        &self,
+        filter: &IncidentFilter,
+    ) -> impl Future<Output = Result<IncidentPage, StoreError>> + Send;
+
+    /// Events of one incident in order, those with `seq > after`, at most `limit`.
+    fn timeline(
+        &self,
+        incident_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<TimelineEvent>, StoreError>> + Send;
+
+    /// Stores a token by the hash of its secret. A duplicate name is a `Conflict`.
+    fn insert_token(
+        &self,
+        name: &str,
+        role: AccessRole,
+        hash: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<ApiToken, StoreError>> + Send;
+
+    /// Stores the token only if no token exists yet, atomically; `None` when
+    /// one already did. Used to bootstrap the first admin exactly once.
+    fn insert_first_token(
+        &self,
+        name: &str,
+        role: AccessRole,
+        hash: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<ApiToken>, StoreError>> + Send;
+
+    /// The live (not revoked) token with this hash.
+    fn find_token(
+        &self,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<ApiToken>, StoreError>> + Send;
+
+    fn list_tokens(&self) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
+
+    /// Revokes by name; `NotFound` if there is no live token of that name.
+    fn revoke_token(
+        &self,
+        name: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<ApiToken, StoreError>> + Send;
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}

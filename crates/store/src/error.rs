@@ -1,0 +1,53 @@
+//! Storage errors as the rest of the program sees them: sqlx never leaks past here.
+
+use warroom_domain::DomainError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The domain refused the change; nothing was written.
+    #[error(transparent)]
+    Rejected(#[from] DomainError),
+    /// The database cannot be reached or is overloaded; worth retrying.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data that does not decode: a bug or manual tampering.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound("row".into()),
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(err.to_string()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            sqlx::Error::Database(db)
+                if db.code().as_deref() == Some("5") || db.code().as_deref() == Some("6") =>
+            {
+                // SQLITE_BUSY / SQLITE_LOCKED after the busy timeout.
+                StoreError::Unavailable(db.message().to_owned())
+            }
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                StoreError::Corrupt(err.to_string())
+            }
+            _ => StoreError::Database(err.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(format!("migration failed: {err}"))
+    }
+}

@@ -1,0 +1,165 @@
+//! Rows as both backends read and write them, and their conversion to domain types.
+//!
+//! Both schemas use the same column names and Unix-millisecond times, so one
+//! set of row structs serves both; each backend only casts JSONB to text.
+
+use jiff::Timestamp;
+use warroom_domain::incident::{ChecklistPhase, RoleAssignment};
+use warroom_domain::{AccessRole, EventKind, Incident, Status, TimelineEvent};
+
+use crate::{ApiToken, StoreError};
+
+pub(crate) fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub(crate) fn ts(ms: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("time {ms}: {e}")))
+}
+
+fn opt_ts(ms: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
+    ms.map(ts).transpose()
+}
+
+fn json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// The incident columns, as selected by `INCIDENT_COLUMNS` of each backend.
+#[derive(sqlx::FromRow)]
+pub(crate) struct IncidentRow {
+    id: String,
+    seq: i64,
+    title: String,
+    summary: String,
+    severity: String,
+    category: Option<String>,
+    services: String,
+    status: String,
+    customer_facing: bool,
+    users_affected: Option<i64>,
+    roles: String,
+    checklist: String,
+    declared_by: String,
+    impact_started_at: Option<i64>,
+    detected_at: i64,
+    declared_at: i64,
+    acknowledged_at: Option<i64>,
+    mitigated_at: Option<i64>,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    updated_at: i64,
+}
+
+impl TryFrom<IncidentRow> for Incident {
+    type Error = StoreError;
+    fn try_from(r: IncidentRow) -> Result<Incident, StoreError> {
+        Ok(Incident {
+            status: Status::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status {:?}", r.status)))?,
+            services: json::<Vec<String>>("services", &r.services)?,
+            roles: json::<std::collections::BTreeMap<String, RoleAssignment>>("roles", &r.roles)?,
+            checklist: json::<Vec<ChecklistPhase>>("checklist", &r.checklist)?,
+            impact_started_at: opt_ts(r.impact_started_at)?,
+            detected_at: ts(r.detected_at)?,
+            declared_at: ts(r.declared_at)?,
+            acknowledged_at: opt_ts(r.acknowledged_at)?,
+            mitigated_at: opt_ts(r.mitigated_at)?,
+            resolved_at: opt_ts(r.resolved_at)?,
+            closed_at: opt_ts(r.closed_at)?,
+            updated_at: ts(r.updated_at)?,
+            id: r.id,
+            seq: r.seq,
+            title: r.title,
+            summary: r.summary,
+            severity: r.severity,
+            category: r.category,
+            customer_facing: r.customer_facing,
+            users_affected: r.users_affected,
+            declared_by: r.declared_by,
+        })
+    }
+}
+
+/// An incident flattened into bindable column values, in `INCIDENT_COLUMNS` order.
+pub(crate) struct IncidentValues {
+    pub services: String,
+    pub roles: String,
+    pub checklist: String,
+    pub impact_started_at: Option<i64>,
+    pub detected_at: i64,
+    pub declared_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub mitigated_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+impl IncidentValues {
+    pub fn of(i: &Incident) -> IncidentValues {
+        let to_json = |v: serde_json::Value| v.to_string();
+        IncidentValues {
+            services: to_json(serde_json::json!(i.services)),
+            roles: to_json(serde_json::json!(i.roles)),
+            checklist: to_json(serde_json::json!(i.checklist)),
+            impact_started_at: i.impact_started_at.map(ms),
+            detected_at: ms(i.detected_at),
+            declared_at: ms(i.declared_at),
+            acknowledged_at: i.acknowledged_at.map(ms),
+            mitigated_at: i.mitigated_at.map(ms),
+            resolved_at: i.resolved_at.map(ms),
+            closed_at: i.closed_at.map(ms),
+            updated_at: ms(i.updated_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    incident_id: String,
+    seq: i64,
+    at: i64,
+    actor: String,
+    data: String,
+}
+
+impl TryFrom<EventRow> for TimelineEvent {
+    type Error = StoreError;
+    fn try_from(r: EventRow) -> Result<TimelineEvent, StoreError> {
+        Ok(TimelineEvent {
+            kind: json::<EventKind>("timeline event", &r.data)?,
+            at: ts(r.at)?,
+            incident_id: r.incident_id,
+            seq: r.seq,
+            actor: r.actor,
+        })
+    }
+}
+
+pub(crate) fn event_data(kind: &EventKind) -> String {
+    serde_json::to_string(kind).expect("timeline events serialize")
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    id: i64,
+    name: String,
+    role: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<TokenRow> for ApiToken {
+    type Error = StoreError;
+    fn try_from(r: TokenRow) -> Result<ApiToken, StoreError> {
+        Ok(ApiToken {
+            role: AccessRole::parse(&r.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("token role {:?}", r.role)))?,
+            created_at: ts(r.created_at)?,
+            revoked_at: opt_ts(r.revoked_at)?,
+            id: r.id,
+            name: r.name,
+        })
+    }
+}
