@@ -1,1 +1,11 @@
-//! placeholder
+//! Warroom's engine: the application services that apply domain rules to
+//! stored state (declare, change, authenticate), the clock, and, as later
+//! issues add them, the background workers that run on durable rows.
+
+pub mod clock;
+pub mod incidents;
+pub mod tokens;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use incidents::{IncidentOp, Incidents};
+pub use tokens::{IssuedToken, Tokens};

@@ -1,0 +1,50 @@
+//! The one place that reads the system time; tests use `ManualClock`.
+
+use std::sync::{Arc, Mutex};
+
+use jiff::{SignedDuration, Timestamp};
+
+/// Source of "now". Times are truncated to milliseconds, which is what the
+/// stores keep, so a value read back equals the value written.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // the one sanctioned read of the system clock
+    fn now(&self) -> Timestamp {
+        truncate_ms(Timestamp::now())
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<Mutex<Timestamp>>);
+
+impl ManualClock {
+    pub fn new(start: Timestamp) -> ManualClock {
+        ManualClock(Arc::new(Mutex::new(truncate_ms(start))))
+    }
+
+    pub fn set(&self, to: Timestamp) {
+        *self.0.lock().expect("clock lock") = truncate_ms(to);
+    }
+
+    pub fn advance(&self, by: SignedDuration) {
+        let mut now = self.0.lock().expect("clock lock");
+        *now = truncate_ms(*now + by);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
+fn truncate_ms(t: Timestamp) -> Timestamp {
+    Timestamp::from_millisecond(t.as_millisecond()).expect("a valid timestamp stays valid")
+}

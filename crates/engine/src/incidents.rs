@@ -1,0 +1,129 @@
+//! Declaring and changing incidents: validate against the playbook, stamp
+//! with the clock and actor, and let the store apply it atomically.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use warroom_domain::{
+    Declaration, DetailsPatch, Incident, Playbook, Status, TimelineEvent,
+};
+use warroom_store::{IncidentFilter, IncidentPage, Store, StoreError};
+
+use crate::clock::Clock;
+
+/// One change a responder can make to an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncidentOp {
+    Acknowledge,
+    Status { to: Status, message: Option<String> },
+    Severity { to: String, reason: Option<String> },
+    Details(DetailsPatch),
+    AssignRole { role: String, assignee: String },
+    UnassignRole { role: String },
+    Checklist { phase: String, item: usize, done: bool },
+    Note { text: String },
+    Resolve { message: Option<String> },
+    Close,
+    Reopen { to: Option<Status>, message: Option<String> },
+}
+
+/// The incident application service. Cheap to clone.
+#[derive(Clone)]
+pub struct Incidents<S> {
+    store: S,
+    playbook: Arc<Playbook>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: Store> Incidents<S> {
+    pub fn new(store: S, playbook: Arc<Playbook>, clock: Arc<dyn Clock>) -> Incidents<S> {
+        Incidents {
+            store,
+            playbook,
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn playbook(&self) -> &Playbook {
+        &self.playbook
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// Declares an incident; its ID comes from the playbook's format and the
+    /// declaration date in UTC.
+    pub async fn declare(
+        &self,
+        actor: &str,
+        declaration: Declaration,
+    ) -> Result<(Incident, Vec<TimelineEvent>), StoreError> {
+        let now = self.clock.now();
+        let declaration = declaration.validate(&self.playbook, now)?;
+        let format = self.playbook.incident_id_format.clone();
+        let date = now.to_zoned(TimeZone::UTC).date();
+        let playbook = Arc::clone(&self.playbook);
+        let actor = actor.to_owned();
+        self.store
+            .declare_incident(&format.scope_key(date), move |seq| {
+                let id = format.render(date, u64::try_from(seq).unwrap_or_default());
+                Incident::open(&playbook, declaration, id, seq, &actor, now)
+            })
+            .await
+    }
+
+    /// Applies one change; the returned events are those appended (none when
+    /// the change was already in effect, e.g. ticking a ticked item).
+    pub async fn apply(
+        &self,
+        id: &str,
+        actor: &str,
+        op: IncidentOp,
+    ) -> Result<(Incident, Vec<TimelineEvent>), StoreError> {
+        let now = self.clock.now();
+        let pb = Arc::clone(&self.playbook);
+        self.store
+            .modify_incident(id, move |i| match op {
+                IncidentOp::Acknowledge => i.acknowledge(actor, now),
+                IncidentOp::Status { to, message } => i.change_status(to, message, actor, now),
+                IncidentOp::Severity { to, reason } => {
+                    i.change_severity(&pb, &to, reason, actor, now)
+                }
+                IncidentOp::Details(patch) => i.update_details(&pb, patch, actor, now),
+                IncidentOp::AssignRole { role, assignee } => {
+                    i.assign_role(&pb, &role, &assignee, actor, now)
+                }
+                IncidentOp::UnassignRole { role } => i.unassign_role(&pb, &role, actor, now),
+                IncidentOp::Checklist { phase, item, done } => {
+                    i.set_checklist_item(&phase, item, done, actor, now)
+                }
+                IncidentOp::Note { text } => i.add_note(&text, actor, now),
+                IncidentOp::Resolve { message } => i.resolve(message, actor, now),
+                IncidentOp::Close => i.close(actor, now),
+                IncidentOp::Reopen { to, message } => i.reopen(to, message, actor, now),
+            })
+            .await
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Incident, StoreError> {
+        self.store.get_incident(id).await
+    }
+
+    pub async fn list(&self, filter: &IncidentFilter) -> Result<IncidentPage, StoreError> {
+        self.store.list_incidents(filter).await
+    }
+
+    pub async fn timeline(
+        &self,
+        id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        self.store.timeline(id, after, limit).await
+    }
+}
