@@ -1,1 +1,74 @@
-//! placeholder
+//! Warroom's HTTP edge: the `/api/v1` JSON API, health probes and the OpenAPI
+//! document. The only crate that knows HTTP; the app is built as a `Router`
+//! without binding a port, so tests can serve it on `127.0.0.1:0`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use warroom_store::Store;
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+mod health;
+pub mod state;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Largest request body accepted (the PagerDuty Events API's limit is 512 KB;
+/// incidents need far less).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+/// The whole application.
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .nest("/api/v1", api::routes::<S>())
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz::<S>))
+        .fallback(|| async { ApiError::not_found("no such page") })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A panic is a bug; the client still gets our JSON error, never a dropped connection.
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error; the server log has details",
+    )
+    .into_response()
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,105 @@
+//! The JSON API under `/api/v1`, and its OpenAPI document generated from the handlers.
+
+use std::sync::OnceLock;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use warroom_store::Store;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::state::AppState;
+
+pub mod catalog;
+pub mod incidents;
+pub mod tokens;
+pub mod types;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Warroom API",
+        description = "Declare and run incidents. Every route needs `Authorization: Bearer <token>`; viewers may only read. Errors are `{\"error\":{\"code\",\"message\",\"field\"}}`."
+    ),
+    paths(
+        incidents::declare, incidents::list, incidents::get, incidents::update,
+        incidents::timeline, incidents::acknowledge, incidents::status, incidents::severity,
+        incidents::resolve, incidents::close, incidents::reopen, incidents::assign_role,
+        incidents::unassign_role, incidents::checklist, incidents::note,
+        catalog::severities, catalog::categories, catalog::roles, catalog::services,
+        catalog::phases, tokens::create, tokens::list, tokens::revoke,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "incidents", description = "Declare, list and run incidents"),
+        (name = "playbook", description = "What the playbook declares"),
+        (name = "tokens", description = "API tokens (admin only)"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI 3 document.
+async fn openapi_json(_caller: Caller) -> axum::Json<&'static utoipa::openapi::OpenApi> {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    axum::Json(DOC.get_or_init(ApiDoc::openapi))
+}
+
+async fn no_route() -> ApiError {
+    ApiError::not_found("no such API route; see /api/v1/openapi.json")
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method; see /api/v1/openapi.json",
+    )
+}
+
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    use incidents as i;
+    Router::new()
+        .route("/incidents", post(i::declare::<S>).get(i::list::<S>))
+        .route("/incidents/{id}", get(i::get::<S>).patch(i::update::<S>))
+        .route("/incidents/{id}/timeline", get(i::timeline::<S>))
+        .route("/incidents/{id}/acknowledge", post(i::acknowledge::<S>))
+        .route("/incidents/{id}/status", post(i::status::<S>))
+        .route("/incidents/{id}/severity", post(i::severity::<S>))
+        .route("/incidents/{id}/resolve", post(i::resolve::<S>))
+        .route("/incidents/{id}/close", post(i::close::<S>))
+        .route("/incidents/{id}/reopen", post(i::reopen::<S>))
+        .route(
+            "/incidents/{id}/roles/{role}",
+            put(i::assign_role::<S>).delete(i::unassign_role::<S>),
+        )
+        .route(
+            "/incidents/{id}/checklist/{phase}/{item}",
+            put(i::checklist::<S>),
+        )
+        .route("/incidents/{id}/notes", post(i::note::<S>))
+        .route("/severities", get(catalog::severities::<S>))
+        .route("/categories", get(catalog::categories::<S>))
+        .route("/roles", get(catalog::roles::<S>))
+        .route("/services", get(catalog::services::<S>))
+        .route("/phases", get(catalog::phases::<S>))
+        .route("/tokens", post(tokens::create::<S>).get(tokens::list::<S>))
+        .route("/tokens/{name}", axum::routing::delete(tokens::revoke::<S>))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+}

@@ -1,0 +1,138 @@
+//! An in-process client for the router, with tokens of every role.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use serde_json::Value;
+use tower::ServiceExt;
+use warroom_domain::{AccessRole, Playbook};
+use warroom_engine::{Incidents, ManualClock, Tokens};
+use warroom_store::Store;
+use warroom_web::{router, AppState};
+
+pub struct Api {
+    pub app: Router,
+    pub clock: ManualClock,
+    pub admin: String,
+    pub responder: String,
+    pub viewer: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: axum::http::HeaderMap,
+}
+
+impl Reply {
+    /// The `field` of an error body.
+    pub fn field(&self) -> &str {
+        self.body["error"]["field"].as_str().unwrap_or("")
+    }
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    pub async fn new<S: Store>(store: S) -> Api {
+        let clock = ManualClock::new("2026-11-25T14:00:00Z".parse::<Timestamp>().unwrap());
+        let now = clock.now_for_tests();
+        let token = |name: &'static str, role| {
+            let store = store.clone();
+            async move {
+                Tokens::create(&store, name, role, now)
+                    .await
+                    .unwrap()
+                    .secret
+            }
+        };
+        let admin = token("root", AccessRole::Admin).await;
+        let responder = token("alice", AccessRole::Responder).await;
+        let viewer = token("victor", AccessRole::Viewer).await;
+        let incidents = Incidents::new(store, Arc::new(Playbook::builtin()), Arc::new(clock.clone()));
+        Api {
+            app: router(AppState::new(incidents)),
+            clock,
+            admin,
+            responder,
+            viewer,
+        }
+    }
+
+    pub async fn raw(&self, req: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!("{status}: non-JSON body {:?}", String::from_utf8_lossy(&bytes))
+            })
+        };
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// A request with `token` (if any) and a JSON body given as text, so tests
+    /// can send malformed JSON too.
+    pub async fn send(&self, method: Method, uri: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let req = match body {
+            Some(body) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_owned())),
+            None => req.body(Body::empty()),
+        };
+        self.raw(req.unwrap()).await
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.send(Method::GET, uri, Some(&self.responder), None).await
+    }
+
+    pub async fn post(&self, uri: &str, body: Value) -> Reply {
+        self.send(Method::POST, uri, Some(&self.responder), Some(&body.to_string()))
+            .await
+    }
+
+    pub async fn call(&self, method: Method, uri: &str, body: Value) -> Reply {
+        self.send(method, uri, Some(&self.responder), Some(&body.to_string()))
+            .await
+    }
+
+    /// Declares and returns the new incident's id.
+    pub async fn declare(&self, title: &str, severity: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/incidents",
+                serde_json::json!({"title": title, "severity": severity, "services": ["api"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Lets tests read the manual clock without importing the trait everywhere.
+pub trait NowForTests {
+    fn now_for_tests(&self) -> Timestamp;
+}
+
+impl NowForTests for ManualClock {
+    fn now_for_tests(&self) -> Timestamp {
+        warroom_engine::Clock::now(self)
+    }
+}
