@@ -1,1 +1,117 @@
-fn main() {}
+//! The `warroom` binary: the server, its maintenance commands and an API client.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod client;
+mod launch;
+mod settings;
+
+use client::{ClientArgs, IncidentCommand};
+use settings::{DatabaseArgs, ServeArgs};
+
+/// Warroom: receive alerts, page whoever is on call, run the incident, keep
+/// people informed, learn from it. One binary; SQLite by default, PostgreSQL to scale.
+#[derive(Debug, Parser)]
+#[command(name = "warroom", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: migrate the database, then serve the API.
+    #[command(after_help = "Examples:\n  warroom serve\n  warroom serve --listen 0.0.0.0:8080 --playbook playbook.yaml\n  WARROOM_DATABASE_URL=postgres://postgres@127.0.0.1/warroom warroom serve")]
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Validate configuration files.
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCommand,
+    },
+    /// Manage API tokens directly in the database.
+    Token {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(subcommand)]
+        cmd: TokenCommand,
+    },
+    /// Work incidents through the API of a running server.
+    Incident {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: IncidentCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Check a playbook file; on error print file:line:column: field: problem and exit 1.
+    #[command(after_help = "Example:\n  warroom config check examples/playbook.yaml")]
+    Check {
+        /// The playbook YAML file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print its secret (shown this once).
+    #[command(after_help = "Example:\n  warroom token create --name grafana --role responder")]
+    Create {
+        /// A unique name; it is the actor recorded on the timeline.
+        #[arg(long)]
+        name: String,
+        /// admin, responder (works incidents) or viewer (read only).
+        #[arg(long, value_parser = ["admin", "responder", "viewer"])]
+        role: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name; it stops working at once.
+    Revoke {
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => launch::serve(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate(db) => launch::migrate(&db).await.map(|()| ExitCode::SUCCESS),
+        Command::Config {
+            cmd: ConfigCommand::Check { file },
+        } => Ok(settings::config_check(&file)),
+        Command::Token { db, cmd } => match cmd {
+            TokenCommand::Create { name, role } => launch::token_create(&db, &name, &role).await,
+            TokenCommand::List => launch::token_list(&db).await,
+            TokenCommand::Revoke { name } => launch::token_revoke(&db, &name).await,
+        }
+        .map(|()| ExitCode::SUCCESS),
+        Command::Incident { client, cmd } => client::run_incident(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+    }
+}

@@ -1,0 +1,314 @@
+//! `warroom incident ...`: a command-line client for the Warroom HTTP API.
+//!
+//! Arguments are parsed here, requests are made in `http`, and answers are
+//! printed by `render` (tables) or passed through as JSON (`--output json`).
+
+mod args;
+mod commands;
+mod http;
+mod render;
+mod wire;
+
+pub use args::{DeclareArgs, ListArgs, Output, UpdateArgs};
+
+/// Where the Warroom server is, who we are, and how to print answers.
+#[derive(Debug, clap::Args)]
+pub struct ClientArgs {
+    /// Warroom server URL
+    #[arg(
+        long,
+        global = true,
+        env = "WARROOM_SERVER",
+        help_heading = "Global options",
+        default_value = "http://127.0.0.1:8080",
+        value_parser = args::server_url
+    )]
+    pub server: url::Url,
+    /// API token (printed by `warroom serve` on first start, or `warroom token create`)
+    #[arg(
+        long,
+        global = true,
+        env = "WARROOM_TOKEN",
+        hide_env_values = true,
+        help_heading = "Global options"
+    )]
+    pub token: Option<String>,
+    /// Output format
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "table",
+        help_heading = "Global options"
+    )]
+    pub output: Output,
+}
+
+/// Work incidents from the command line.
+#[derive(Debug, clap::Subcommand)]
+pub enum IncidentCommand {
+    /// Declare a new incident
+    #[command(
+        after_help = args::DECLARE_HELP
+    )]
+    Declare(DeclareArgs),
+    /// List incidents, newest first
+    #[command(after_help = args::LIST_HELP)]
+    List(ListArgs),
+    /// Show an incident: fields, roles, checklist and timeline
+    Show {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+    },
+    /// Show an incident's timeline, oldest event first
+    Timeline {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+    },
+    /// Acknowledge an incident: someone is on it
+    Ack {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+    },
+    /// Move an incident to another status
+    #[command(
+        after_help = args::STATUS_HELP
+    )]
+    Status {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// The new status
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(args::STATUSES))]
+        status: String,
+        /// Shown on the timeline with the change
+        #[arg(long, short)]
+        message: Option<String>,
+    },
+    /// Raise or lower an incident's severity
+    #[command(
+        after_help = args::SEVERITY_HELP
+    )]
+    Severity {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// A severity from the playbook, e.g. SEV-0
+        severity: String,
+        /// Why; shown on the timeline
+        #[arg(long, short)]
+        reason: Option<String>,
+    },
+    /// Change an incident's title, summary, category, services or impact
+    #[command(after_help = args::UPDATE_HELP)]
+    Update(UpdateArgs),
+    /// Add a note to the timeline
+    #[command(
+        after_help = args::NOTE_HELP
+    )]
+    Note {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// The note; several words are joined with spaces, `-` reads standard input
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Give a role to someone, handing it off from whoever had it
+    #[command(
+        after_help = args::ASSIGN_HELP
+    )]
+    Assign {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// A role from the playbook, e.g. "Incident Commander"
+        #[arg(value_parser = args::path_value)]
+        role: String,
+        /// Who takes it
+        assignee: String,
+    },
+    /// Take a role away from whoever has it
+    Unassign {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// The role, e.g. "Incident Commander"
+        #[arg(value_parser = args::path_value)]
+        role: String,
+    },
+    /// Tick (or with --undo untick) a checklist item
+    #[command(
+        after_help = args::CHECK_HELP
+    )]
+    Check {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// The phase id, e.g. detection
+        #[arg(value_parser = args::path_value)]
+        phase: String,
+        /// The item's number within the phase, from 1
+        #[arg(value_parser = clap::value_parser!(u64).range(1..))]
+        item: u64,
+        /// Mark the item not done
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Mark an incident resolved: the impact is over
+    Resolve {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// Shown on the timeline
+        #[arg(long, short)]
+        message: Option<String>,
+    },
+    /// Close a resolved incident; closed incidents are final
+    Close {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+    },
+    /// Reopen a resolved incident
+    Reopen {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// Status to reopen into [default: investigating]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(args::OPEN_STATUSES))]
+        status: Option<String>,
+        /// Shown on the timeline
+        #[arg(long, short)]
+        message: Option<String>,
+    },
+}
+
+/// Runs one `warroom incident` subcommand against the server in `args`.
+/// Errors are single lines meant for `error: {err:#}`.
+pub async fn run_incident(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Result<()> {
+    commands::run(args, cmd).await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    /// The shape `main.rs` gives `warroom incident`.
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: IncidentCommand,
+    }
+
+    fn parse(line: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("incident").chain(line.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_anywhere() {
+        let cli = parse(&[
+            "list",
+            "--output",
+            "json",
+            "--server",
+            "https://w.example/x/",
+        ])
+        .unwrap();
+        assert_eq!(cli.client.output, Output::Json);
+        assert_eq!(cli.client.server.as_str(), "https://w.example/x/");
+        assert!(parse(&["--server", "localhost:8080", "list"]).is_err());
+    }
+
+    #[test]
+    fn declare_takes_roles_and_services() {
+        let cli = parse(&[
+            "declare",
+            "DB down",
+            "-s",
+            "SEV-1",
+            "--service",
+            "api",
+            "--service",
+            "db",
+            "--role",
+            "Incident Commander=alice",
+            "--impact-started",
+            "2026-11-25T13:55:00Z",
+        ])
+        .unwrap();
+        let IncidentCommand::Declare(a) = cli.cmd else {
+            panic!("{:?}", cli.cmd)
+        };
+        assert_eq!(a.services, ["api", "db"]);
+        assert_eq!(
+            a.roles,
+            [("Incident Commander".to_owned(), "alice".to_owned())]
+        );
+        assert_eq!(
+            a.impact_started.unwrap().to_string(),
+            "2026-11-25T13:55:00Z"
+        );
+        assert!(
+            parse(&["declare", "DB down"]).is_err(),
+            "severity is required"
+        );
+    }
+
+    #[test]
+    fn list_filters_split_on_commas() {
+        let cli = parse(&[
+            "list",
+            "--status",
+            "open,resolved",
+            "--severity",
+            "SEV-0,SEV-1",
+        ])
+        .unwrap();
+        let IncidentCommand::List(a) = cli.cmd else {
+            panic!("{:?}", cli.cmd)
+        };
+        assert_eq!(a.status, ["open", "resolved"]);
+        assert_eq!(a.severity, ["SEV-0", "SEV-1"]);
+        assert!(parse(&["list", "--status", "fixed"]).is_err());
+        assert!(parse(&["list", "--limit", "0"]).is_err());
+    }
+
+    #[test]
+    fn update_clears_conflict_with_sets() {
+        let cli = parse(&["update", "INC-1", "--customer-facing", "false"]).unwrap();
+        let IncidentCommand::Update(a) = cli.cmd else {
+            panic!("{:?}", cli.cmd)
+        };
+        assert_eq!(a.customer_facing, Some(false));
+        assert!(parse(&["update", "INC-1", "--category", "X", "--clear-category"]).is_err());
+        assert!(parse(&[
+            "update",
+            "INC-1",
+            "--users-affected",
+            "3",
+            "--clear-users-affected"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn ids_that_would_change_the_url_are_refused() {
+        assert!(parse(&["show", ".."]).is_err());
+        assert!(parse(&["unassign", "INC-1", ""]).is_err());
+        assert!(parse(&["check", "INC-1", "detection", "0"]).is_err());
+        assert!(parse(&["show", "INC 1/2"]).is_ok());
+    }
+}

@@ -1,0 +1,163 @@
+//! Start-up: pick the backend from the database URL and run the requested
+//! command monomorphized over it (`with_store::<SqliteStore>` / `<PgStore>`).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use warroom_domain::{AccessRole, Playbook};
+use warroom_engine::{Clock, Incidents, SystemClock, Tokens};
+use warroom_store::{PgStore, SqliteStore, Store};
+use warroom_web::AppState;
+
+use crate::settings::{load_playbook, Backend, DatabaseArgs, ServeArgs};
+
+/// Opens the store the URL names and hands it to `f`, which is generic over
+/// the backend. The arms differ only in the concrete type.
+macro_rules! with_store {
+    ($db:expr, |$store:ident| $body:expr) => {
+        match $db.backend()? {
+            Backend::Sqlite => {
+                let $store = SqliteStore::connect(&$db.database_url).await?;
+                $body
+            }
+            Backend::Postgres => {
+                let $store = PgStore::connect(&$db.database_url).await?;
+                $body
+            }
+        }
+    };
+}
+
+pub async fn migrate(db: &DatabaseArgs) -> anyhow::Result<()> {
+    with_store!(db, |store| {
+        store.migrate().await?;
+    });
+    println!("migrations applied to {}", redact(&db.database_url));
+    Ok(())
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let playbook = match &args.playbook {
+        Some(path) => load_playbook(path)?,
+        None => Playbook::builtin(),
+    };
+    let playbook = Arc::new(playbook);
+    with_store!(args.db, |store| run_server(store, playbook, &args).await)
+}
+
+async fn run_server<S: Store>(
+    store: S,
+    playbook: Arc<Playbook>,
+    args: &ServeArgs,
+) -> anyhow::Result<()> {
+    store.migrate().await.context("migrating the database")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if let Some(issued) = Tokens::bootstrap_admin(&store, clock.now()).await? {
+        // Printed exactly once: the database had no token at all.
+        println!(
+            "\nFirst start: created an admin API token. It is shown only now; keep it safe.\n\n  \
+             export WARROOM_TOKEN={}\n\n  \
+             curl -H \"Authorization: Bearer $WARROOM_TOKEN\" http://{}/api/v1/incidents\n  \
+             warroom incident list\n\nMake more with `warroom token create --name NAME --role responder`.\n",
+            issued.secret, args.listen
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(Incidents::new(store, playbook, clock));
+    println!(
+        "warroom listening on http://{addr} (database {})",
+        redact(&args.db.database_url)
+    );
+    tracing::info!(%addr, "listening");
+    warroom_web::serve(listener, warroom_web::router(state), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub async fn token_create(db: &DatabaseArgs, name: &str, role: &str) -> anyhow::Result<()> {
+    let role = AccessRole::parse(role).context("role must be admin, responder or viewer")?;
+    let issued = with_store!(db, |store| {
+        store.migrate().await?;
+        Tokens::create(&store, name, role, SystemClock.now()).await?
+    });
+    println!("{}", issued.secret);
+    eprintln!(
+        "created {} token {:?}; the secret above is shown only now",
+        issued.token.role, issued.token.name
+    );
+    Ok(())
+}
+
+pub async fn token_list(db: &DatabaseArgs) -> anyhow::Result<()> {
+    let tokens = with_store!(db, |store| {
+        store.migrate().await?;
+        store.list_tokens().await?
+    });
+    println!("{:<24} {:<10} {:<22} REVOKED", "NAME", "ROLE", "CREATED");
+    for t in tokens {
+        println!(
+            "{:<24} {:<10} {:<22} {}",
+            t.name,
+            t.role.as_str(),
+            t.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+            t.revoked_at
+                .map(|r| r.strftime("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "-".into())
+        );
+    }
+    Ok(())
+}
+
+pub async fn token_revoke(db: &DatabaseArgs, name: &str) -> anyhow::Result<()> {
+    with_store!(db, |store| {
+        store.migrate().await?;
+        store.revoke_token(name, SystemClock.now()).await?;
+    });
+    println!("revoked token {name:?}");
+    Ok(())
+}
+
+/// Hides a password in a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARROOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,78 @@
+//! Command-line and environment settings, the playbook file, and `config check`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use warroom_domain::Playbook;
+
+#[derive(Debug, clap::Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://FILE (embedded, the default) or postgres://USER@HOST/DB.
+    #[arg(long, env = "WARROOM_DATABASE_URL", default_value = "sqlite://warroom.db")]
+    pub database_url: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "WARROOM_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Playbook YAML file; without one the compiled-in defaults are used
+    /// (the same as examples/playbook.yaml).
+    #[arg(long, env = "WARROOM_PLAYBOOK")]
+    pub playbook: Option<PathBuf>,
+}
+
+/// Which backend a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseArgs {
+    pub fn backend(&self) -> anyhow::Result<Backend> {
+        let url = self.database_url.trim();
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!(
+                "unsupported database URL {url:?}: use sqlite://FILE or postgres://USER@HOST/DB"
+            )
+        }
+    }
+}
+
+/// Reads and validates a playbook file.
+pub fn load_playbook(path: &Path) -> anyhow::Result<Playbook> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read playbook {}", path.display()))?;
+    Ok(Playbook::parse(&path.display().to_string(), &text)?)
+}
+
+pub fn config_check(path: &Path) -> ExitCode {
+    match load_playbook(path) {
+        Ok(pb) => {
+            println!(
+                "{}: ok ({} severities, {} categories, {} roles, {} services, {} checklist phases; IDs like {})",
+                path.display(),
+                pb.severities.len(),
+                pb.categories.len(),
+                pb.roles.len(),
+                pb.services.len(),
+                pb.phases.len(),
+                pb.incident_id_format.render(jiff::civil::date(2026, 1, 1), 1),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the `warroom` binary: real server processes on
+//! SQLite and PostgreSQL, the CLI client against them, `kill -9` and restart,
+//! and `config check`.
+
+mod cli;
+mod config;
+mod server;

@@ -1,0 +1,96 @@
+//! A `warroom serve` child process and helpers to talk to it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_warroom");
+
+/// A running server. Dropping it kills the process.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    /// The admin token printed on first start, if this start printed one.
+    pub first_token: Option<String>,
+}
+
+impl Server {
+    /// Starts `warroom serve` on a free port in `dir` and waits until it listens.
+    pub fn start(database_url: &str, dir: &Path) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("WARROOM_DATABASE_URL", database_url)
+            .env_remove("WARROOM_PLAYBOOK")
+            .env("WARROOM_LOG", "warn")
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn warroom serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    // Keep draining so the server never blocks on a full pipe.
+                    continue;
+                }
+            }
+        });
+        let mut first_token = None;
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server should print its address within a minute");
+            if let Some(token) = line.trim().strip_prefix("export WARROOM_TOKEN=") {
+                first_token = Some(token.to_owned());
+            }
+            if let Some(rest) = line.strip_prefix("warroom listening on ") {
+                let url = rest.split_whitespace().next().unwrap().to_owned();
+                return Server {
+                    child,
+                    url,
+                    first_token,
+                };
+            }
+        }
+    }
+
+    /// `kill -9`: no shutdown hooks, no flushing.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the CLI with `args` against `server` and returns (success, stdout, stderr).
+pub fn cli(server: &Server, token: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("WARROOM_SERVER", &server.url)
+        .env("WARROOM_TOKEN", token)
+        .output()
+        .expect("run warroom");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
