@@ -4,9 +4,7 @@
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use warroom_domain::{
-    Declaration, DetailsPatch, Incident, Playbook, Status, TimelineEvent,
-};
+use warroom_domain::{Declaration, DetailsPatch, Incident, Playbook, Status, TimelineEvent};
 use warroom_store::{IncidentFilter, IncidentPage, Store, StoreError};
 
 use crate::clock::Clock;
@@ -15,16 +13,38 @@ use crate::clock::Clock;
 #[derive(Debug, Clone, PartialEq)]
 pub enum IncidentOp {
     Acknowledge,
-    Status { to: Status, message: Option<String> },
-    Severity { to: String, reason: Option<String> },
+    Status {
+        to: Status,
+        message: Option<String>,
+    },
+    Severity {
+        to: String,
+        reason: Option<String>,
+    },
     Details(DetailsPatch),
-    AssignRole { role: String, assignee: String },
-    UnassignRole { role: String },
-    Checklist { phase: String, item: usize, done: bool },
-    Note { text: String },
-    Resolve { message: Option<String> },
+    AssignRole {
+        role: String,
+        assignee: String,
+    },
+    UnassignRole {
+        role: String,
+    },
+    Checklist {
+        phase: String,
+        item: usize,
+        done: bool,
+    },
+    Note {
+        text: String,
+    },
+    Resolve {
+        message: Option<String>,
+    },
     Close,
-    Reopen { to: Option<Status>, message: Option<String> },
+    Reopen {
+        to: Option<Status>,
+        message: Option<String>,
+    },
 }
 
 /// The incident application service. Cheap to clone.

@@ -57,7 +57,9 @@ impl Tokens {
     ) -> Result<IssuedToken, StoreError> {
         Self::check_name(name)?;
         let secret = Self::mint();
-        let token = store.insert_token(name, role, &Self::hash(&secret), now).await?;
+        let token = store
+            .insert_token(name, role, &Self::hash(&secret), now)
+            .await?;
         Ok(IssuedToken { secret, token })
     }
 

@@ -112,8 +112,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     where
         F: FnOnce(&mut Incident) -> Result<Vec<NewEvent>, DomainError> + Send;
 
-    fn get_incident(&self, id: &str)
-        -> impl Future<Output = Result<Incident, StoreError>> + Send;
+    fn get_incident(&self, id: &str) -> impl Future<Output = Result<Incident, StoreError>> + Send;
 
     fn list_incidents(
         &self,

@@ -230,8 +230,9 @@ impl Store for PgStore {
     }
 
     async fn list_incidents(&self, f: &IncidentFilter) -> Result<IncidentPage, StoreError> {
-        let mut q: QueryBuilder<Postgres> =
-            QueryBuilder::new(format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE TRUE"));
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE TRUE"
+        ));
         if !f.statuses.is_empty() {
             let statuses: Vec<String> = f.statuses.iter().map(|s| s.as_str().to_owned()).collect();
             q.push(" AND status = ANY(").push_bind(statuses).push(")");

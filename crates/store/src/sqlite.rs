@@ -73,11 +73,10 @@ async fn append_events(
     incident_id: &str,
     events: Vec<NewEvent>,
 ) -> Result<Vec<TimelineEvent>, StoreError> {
-    let mut last: i64 =
-        sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = ?")
-            .bind(incident_id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let mut last: i64 = sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = ?")
+        .bind(incident_id)
+        .fetch_one(&mut **tx)
+        .await?;
     let mut stored = Vec::with_capacity(events.len());
     for e in events {
         last += 1;
@@ -240,8 +239,9 @@ impl Store for SqliteStore {
     }
 
     async fn list_incidents(&self, f: &IncidentFilter) -> Result<IncidentPage, StoreError> {
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE 1 = 1"));
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE 1 = 1"
+        ));
         if !f.statuses.is_empty() {
             q.push(" AND status IN (");
             let mut list = q.separated(", ");

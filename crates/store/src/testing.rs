@@ -48,6 +48,7 @@ pub async fn pg_database() -> Option<String> {
             return None;
         }
     };
+    #[allow(clippy::disallowed_methods)] // only to make a unique name
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -71,7 +72,9 @@ pub async fn pg_database() -> Option<String> {
 /// A migrated store on a new PostgreSQL database, or `None` as in `pg_database`.
 pub async fn postgres() -> Option<PgStore> {
     let url = pg_database().await?;
-    let store = PgStore::connect(&url).await.expect("connect to test database");
+    let store = PgStore::connect(&url)
+        .await
+        .expect("connect to test database");
     store.migrate().await.expect("migrate PostgreSQL");
     Some(store)
 }

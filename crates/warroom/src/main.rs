@@ -24,7 +24,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server: migrate the database, then serve the API.
-    #[command(after_help = "Examples:\n  warroom serve\n  warroom serve --listen 0.0.0.0:8080 --playbook playbook.yaml\n  WARROOM_DATABASE_URL=postgres://postgres@127.0.0.1/warroom warroom serve")]
+    #[command(
+        after_help = "Examples:\n  warroom serve\n  warroom serve --listen 0.0.0.0:8080 --playbook playbook.yaml\n  WARROOM_DATABASE_URL=postgres://postgres@127.0.0.1/warroom warroom serve"
+    )]
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
@@ -74,9 +76,7 @@ enum TokenCommand {
     /// List tokens (never their secrets).
     List,
     /// Revoke a token by name; it stops working at once.
-    Revoke {
-        name: String,
-    },
+    Revoke { name: String },
 }
 
 fn main() -> ExitCode {

@@ -9,7 +9,11 @@ use warroom_domain::Playbook;
 #[derive(Debug, clap::Args)]
 pub struct DatabaseArgs {
     /// Database URL: sqlite://FILE (embedded, the default) or postgres://USER@HOST/DB.
-    #[arg(long, env = "WARROOM_DATABASE_URL", default_value = "sqlite://warroom.db")]
+    #[arg(
+        long,
+        env = "WARROOM_DATABASE_URL",
+        default_value = "sqlite://warroom.db"
+    )]
     pub database_url: String,
 }
 

@@ -51,14 +51,11 @@ impl<S: Store> FromRequestParts<AppState<S>> for Caller {
         parts: &mut Parts,
         state: &AppState<S>,
     ) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "missing Authorization header; send `Authorization: Bearer <token>`",
-                )
-            })?;
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing Authorization header; send `Authorization: Bearer <token>`",
+            )
+        })?;
         let secret = value
             .to_str()
             .ok()

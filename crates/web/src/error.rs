@@ -27,7 +27,9 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     #[schema(example = "invalid_field")]
     pub code: String,
-    #[schema(example = "severity: unknown severity `SEV-9`; the playbook has: SEV-0, SEV-1, SEV-2, SEV-3")]
+    #[schema(
+        example = "severity: unknown severity `SEV-9`; the playbook has: SEV-0, SEV-1, SEV-2, SEV-3"
+    )]
     pub message: String,
     /// The request field at fault, when there is one.
     #[schema(example = "severity")]

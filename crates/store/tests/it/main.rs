@@ -2,9 +2,7 @@
 //! PostgreSQL whenever it is reachable (always under `CI`).
 
 use jiff::{SignedDuration, Timestamp};
-use warroom_domain::{
-    AccessRole, Declaration, DomainError, EventKind, Incident, Playbook, Status,
-};
+use warroom_domain::{AccessRole, Declaration, DomainError, EventKind, Incident, Playbook, Status};
 use warroom_store::{IncidentFilter, Store, StoreError};
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one generic check.
@@ -159,11 +157,15 @@ async fn changes_append_events_in_order<S: Store>(store: S) {
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
     let pb2 = pb.clone();
     store
-        .modify_incident(&inc.id, move |i| i.change_severity(&pb2, "SEV-1", None, "carol", at(2)))
+        .modify_incident(&inc.id, move |i| {
+            i.change_severity(&pb2, "SEV-1", None, "carol", at(2))
+        })
         .await
         .unwrap();
     store
-        .modify_incident(&inc.id, |i| i.set_checklist_item("detection", 1, true, "carol", at(3)))
+        .modify_incident(&inc.id, |i| {
+            i.set_checklist_item("detection", 1, true, "carol", at(3))
+        })
         .await
         .unwrap();
     store
@@ -207,18 +209,29 @@ async fn a_refused_change_writes_nothing<S: Store>(store: S) {
         })
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Rejected(DomainError::IllegalTransition { .. })));
+    assert!(matches!(
+        err,
+        StoreError::Rejected(DomainError::IllegalTransition { .. })
+    ));
     assert_eq!(store.get_incident(&inc.id).await.unwrap(), inc);
     assert_eq!(store.timeline(&inc.id, 0, 100).await.unwrap().len(), 1);
 }
 
 async fn unknown_ids_are_not_found<S: Store>(store: S) {
-    assert!(matches!(store.get_incident("INC-1999-0001").await, Err(StoreError::NotFound(_))));
     assert!(matches!(
-        store.modify_incident("nope", |i| i.add_note("x", "a", at(0))).await,
+        store.get_incident("INC-1999-0001").await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(matches!(store.timeline("nope", 0, 10).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store
+            .modify_incident("nope", |i| i.add_note("x", "a", at(0)))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.timeline("nope", 0, 10).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 async fn list_filters_and_pages<S: Store>(store: S) {
@@ -257,43 +270,131 @@ async fn list_filters_and_pages<S: Store>(store: S) {
             page.incidents.into_iter().map(|i| i.id).collect::<Vec<_>>()
         }
     };
-    assert_eq!(ids(IncidentFilter::default()).await, [c.id.clone(), b.id.clone(), a.id.clone()]);
+    assert_eq!(
+        ids(IncidentFilter::default()).await,
+        [c.id.as_str(), b.id.as_str(), a.id.as_str()]
+    );
     let open = vec![Status::Triggered, Status::Investigating];
-    assert_eq!(ids(IncidentFilter { statuses: open, ..Default::default() }).await, [b.id.clone(), a.id.clone()]);
     assert_eq!(
-        ids(IncidentFilter { severities: vec!["SEV-0".into(), "SEV-3".into()], ..Default::default() }).await,
-        [c.id.clone(), a.id.clone()]
+        ids(IncidentFilter {
+            statuses: open,
+            ..Default::default()
+        })
+        .await,
+        [b.id.as_str(), a.id.as_str()]
     );
-    assert_eq!(ids(IncidentFilter { service: Some("api".into()), ..Default::default() }).await, [b.id.clone(), a.id.clone()]);
-    assert_eq!(ids(IncidentFilter { service: Some("web".into()), ..Default::default() }).await, [b.id.clone()]);
-    assert_eq!(ids(IncidentFilter { category: Some("Database".into()), ..Default::default() }).await, [a.id.clone()]);
     assert_eq!(
-        ids(IncidentFilter { declared_from: Some(at(5)), declared_until: Some(at(20)), ..Default::default() }).await,
-        [b.id.clone()]
+        ids(IncidentFilter {
+            severities: vec!["SEV-0".into(), "SEV-3".into()],
+            ..Default::default()
+        })
+        .await,
+        [c.id.as_str(), a.id.as_str()]
     );
-    assert_eq!(ids(IncidentFilter { text: Some("CHECKOUT".into()), ..Default::default() }).await, [b.id.clone()]);
+    assert_eq!(
+        ids(IncidentFilter {
+            service: Some("api".into()),
+            ..Default::default()
+        })
+        .await,
+        [b.id.as_str(), a.id.as_str()]
+    );
+    assert_eq!(
+        ids(IncidentFilter {
+            service: Some("web".into()),
+            ..Default::default()
+        })
+        .await,
+        [b.id.as_str()]
+    );
+    assert_eq!(
+        ids(IncidentFilter {
+            category: Some("Database".into()),
+            ..Default::default()
+        })
+        .await,
+        [a.id.as_str()]
+    );
+    assert_eq!(
+        ids(IncidentFilter {
+            declared_from: Some(at(5)),
+            declared_until: Some(at(20)),
+            ..Default::default()
+        })
+        .await,
+        [b.id.as_str()]
+    );
+    assert_eq!(
+        ids(IncidentFilter {
+            text: Some("CHECKOUT".into()),
+            ..Default::default()
+        })
+        .await,
+        [b.id.as_str()]
+    );
     // LIKE wildcards in the search text are literal.
-    assert_eq!(ids(IncidentFilter { text: Some("of_req".into()), ..Default::default() }).await, [a.id.clone()]);
-    assert!(ids(IncidentFilter { text: Some("o_r".into()), ..Default::default() }).await.is_empty());
-    assert_eq!(ids(IncidentFilter { text: Some("%".into()), ..Default::default() }).await, [a.id.clone()]);
+    assert_eq!(
+        ids(IncidentFilter {
+            text: Some("of_req".into()),
+            ..Default::default()
+        })
+        .await,
+        [a.id.as_str()]
+    );
+    assert!(ids(IncidentFilter {
+        text: Some("o_r".into()),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    assert_eq!(
+        ids(IncidentFilter {
+            text: Some("%".into()),
+            ..Default::default()
+        })
+        .await,
+        [a.id.as_str()]
+    );
 
     // Pages of two walk all three without repeats.
-    let first = store.list_incidents(&IncidentFilter { limit: 2, ..Default::default() }).await.unwrap();
+    let first = store
+        .list_incidents(&IncidentFilter {
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(first.incidents.len(), 2);
     let next = first.next.expect("a second page");
     let second = store
-        .list_incidents(&IncidentFilter { limit: 2, after: Some(next), ..Default::default() })
+        .list_incidents(&IncidentFilter {
+            limit: 2,
+            after: Some(next),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    assert_eq!(second.incidents.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), [a.id.clone()]);
+    assert_eq!(
+        second
+            .incidents
+            .iter()
+            .map(|i| i.id.clone())
+            .collect::<Vec<_>>(),
+        [a.id.as_str()]
+    );
     assert!(second.next.is_none());
 }
 
 async fn tokens_are_found_by_hash_and_revocable<S: Store>(store: S) {
-    let t = store.insert_token("ci", AccessRole::Viewer, "h1", at(0)).await.unwrap();
+    let t = store
+        .insert_token("ci", AccessRole::Viewer, "h1", at(0))
+        .await
+        .unwrap();
     assert_eq!(t.role, AccessRole::Viewer);
     assert!(matches!(
-        store.insert_token("ci", AccessRole::Admin, "h2", at(0)).await,
+        store
+            .insert_token("ci", AccessRole::Admin, "h2", at(0))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(store.find_token("h1").await.unwrap().unwrap().name, "ci");
@@ -301,7 +402,10 @@ async fn tokens_are_found_by_hash_and_revocable<S: Store>(store: S) {
     let revoked = store.revoke_token("ci", at(1)).await.unwrap();
     assert_eq!(revoked.revoked_at, Some(at(1)));
     assert!(store.find_token("h1").await.unwrap().is_none());
-    assert!(matches!(store.revoke_token("ci", at(2)).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.revoke_token("ci", at(2)).await,
+        Err(StoreError::NotFound(_))
+    ));
     assert_eq!(store.list_tokens().await.unwrap().len(), 1);
 }
 
@@ -311,7 +415,12 @@ async fn first_token_is_minted_once<S: Store>(store: S) {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .insert_first_token(&format!("admin{i}"), AccessRole::Admin, &format!("h{i}"), at(0))
+                    .insert_first_token(
+                        &format!("admin{i}"),
+                        AccessRole::Admin,
+                        &format!("h{i}"),
+                        at(0),
+                    )
                     .await
                     .unwrap()
             })

@@ -19,7 +19,7 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
     let api = Api::new(&args.server, args.token.as_deref())?;
     let json = args.output == Output::Json;
     match cmd {
-        IncidentCommand::Declare(a) => declare(&api, json, a).await,
+        IncidentCommand::Declare(a) => declare(&api, json, *a).await,
         IncidentCommand::List(a) => list(&api, json, &a).await,
         IncidentCommand::Show { id } => show(&api, json, &id).await,
         IncidentCommand::Timeline { id } => {
@@ -58,7 +58,7 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
                 format!("{} is now {}", clean(&i.id), clean(&i.severity))
             })
         }
-        IncidentCommand::Update(a) => update(&api, json, a).await,
+        IncidentCommand::Update(a) => update(&api, json, *a).await,
         IncidentCommand::Note { id, text } => {
             let text = note_text(text)?;
             let done = send(

@@ -8,7 +8,6 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 use url::Url;
 
 use super::wire::ErrorBody;
@@ -56,17 +55,17 @@ impl Api {
         endpoint(&self.base, segments)
     }
 
-    /// Sends a request and returns the JSON body (`Value::Null` when empty),
-    /// or an error line built from the server's error body.
+    /// Sends a request and returns the body of a successful answer (perhaps
+    /// empty), or an error line built from the server's error body.
     pub async fn send<B: Serialize + ?Sized>(
         &self,
         method: Method,
         url: Url,
         body: Option<&B>,
-    ) -> anyhow::Result<Value> {
+    ) -> anyhow::Result<String> {
         let mut request = self
             .client
-            .request(method.clone(), url.clone())
+            .request(method, url)
             .header(AUTHORIZATION, self.auth.clone())
             .header(ACCEPT, "application/json");
         if let Some(body) = body {
@@ -78,19 +77,10 @@ impl Api {
         if !status.is_success() {
             bail!(error_line(status, &text));
         }
-        if text.trim().is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_str(&text).with_context(|| {
-            format!(
-                "the answer to {method} {} is not JSON: {}",
-                url.path(),
-                excerpt(&text)
-            )
-        })
+        Ok(text)
     }
 
-    pub async fn get(&self, url: Url) -> anyhow::Result<Value> {
+    pub async fn get(&self, url: Url) -> anyhow::Result<String> {
         self.send::<()>(Method::GET, url, None).await
     }
 
@@ -114,10 +104,15 @@ impl Api {
     }
 }
 
-/// Decodes a response body into a typed view, naming what was expected.
-pub(super) fn decode<T: DeserializeOwned>(value: Value, what: &str) -> anyhow::Result<T> {
-    serde_json::from_value(value)
-        .with_context(|| format!("unexpected {what} from the server (is it a newer version?)"))
+/// Decodes a response body into `T`, naming what was expected if it does not fit.
+pub(super) fn decode<T: DeserializeOwned>(body: &str, what: &str) -> anyhow::Result<T> {
+    serde_json::from_str(body).with_context(|| {
+        if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
+            format!("unexpected {what} from the server (is it a different version?)")
+        } else {
+            format!("the server sent something that is not JSON: {}", excerpt(body))
+        }
+    })
 }
 
 /// `{base}/api/v1/{segments...}`. Segments are user input (incident ids, role

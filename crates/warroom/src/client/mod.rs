@@ -44,17 +44,18 @@ pub struct ClientArgs {
     pub output: Output,
 }
 
-/// Work incidents from the command line.
+/// Work incidents from the command line. The variants with many options are
+/// boxed so the enum stays small inside `main`'s command enum.
 #[derive(Debug, clap::Subcommand)]
 pub enum IncidentCommand {
     /// Declare a new incident
     #[command(
         after_help = args::DECLARE_HELP
     )]
-    Declare(DeclareArgs),
+    Declare(Box<DeclareArgs>),
     /// List incidents, newest first
     #[command(after_help = args::LIST_HELP)]
-    List(ListArgs),
+    List(Box<ListArgs>),
     /// Show an incident: fields, roles, checklist and timeline
     Show {
         /// Incident id, e.g. INC-2026-0001
@@ -104,7 +105,7 @@ pub enum IncidentCommand {
     },
     /// Change an incident's title, summary, category, services or impact
     #[command(after_help = args::UPDATE_HELP)]
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
     /// Add a note to the timeline
     #[command(
         after_help = args::NOTE_HELP
@@ -215,6 +216,12 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn stays_small_enough_to_embed_in_mains_command_enum() {
+        // clippy's large_enum_variant fires on `main`'s `Command` beyond ~200 bytes.
+        assert!(std::mem::size_of::<ClientArgs>() + std::mem::size_of::<IncidentCommand>() <= 224);
     }
 
     #[test]

@@ -68,11 +68,11 @@ pub(super) struct Item {
     pub done_at: Option<Timestamp>,
 }
 
-/// One page of `GET /api/v1/incidents`; incidents stay raw so `--output json`
-/// passes every field through.
+/// One page of `GET /api/v1/incidents`, with `T` either [`Incident`] or, for
+/// `--output json`, the raw [`Json`](super::json::Json).
 #[derive(Debug, Deserialize)]
-pub(super) struct Page {
-    pub incidents: Vec<Value>,
+pub(super) struct Page<T> {
+    pub incidents: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
@@ -87,11 +87,16 @@ pub(super) struct Event {
     pub data: Map<String, Value>,
 }
 
-/// `GET /api/v1/incidents/{id}/timeline`; events stay raw for the same reason
-/// as [`Page`].
+/// `GET /api/v1/incidents/{id}/timeline`, with `T` as in [`Page`].
 #[derive(Debug, Deserialize)]
-pub(super) struct Timeline {
-    pub events: Vec<Value>,
+pub(super) struct Timeline<T> {
+    pub events: Vec<T>,
+}
+
+/// Just the sequence number of an event, to ask for the next timeline page.
+#[derive(Debug, Deserialize)]
+pub(super) struct Seq {
+    pub seq: i64,
 }
 
 #[derive(Debug, Deserialize)]

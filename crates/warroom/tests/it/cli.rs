@@ -37,11 +37,22 @@ on_both_backends!(
 
 async fn declare_with_cli_survives_kill_9(url: &str, dir: &std::path::Path) {
     let server = Server::start(url, dir);
-    let token = server.first_token.clone().expect("first start prints an admin token");
+    let token = server
+        .first_token
+        .clone()
+        .expect("first start prints an admin token");
     let (ok, out, err) = cli(
         &server,
         &token,
-        &["incident", "declare", "Database connection failures", "--severity", "SEV-1", "--service", "api"],
+        &[
+            "incident",
+            "declare",
+            "Database connection failures",
+            "--severity",
+            "SEV-1",
+            "--service",
+            "api",
+        ],
     );
     assert!(ok, "declare failed: {out}{err}");
     assert!(out.contains("INC-"), "{out}");
@@ -66,7 +77,10 @@ async fn declare_with_cli_survives_kill_9(url: &str, dir: &std::path::Path) {
     server.kill9();
 
     let server = Server::start(url, dir);
-    assert!(server.first_token.is_none(), "the admin token is printed only once");
+    assert!(
+        server.first_token.is_none(),
+        "the admin token is printed only once"
+    );
     let list: Value = client
         .get(format!("{}/api/v1/incidents?limit=100", server.url))
         .bearer_auth(&token)
@@ -146,12 +160,20 @@ async fn token_create_and_viewer_refusal() {
         .env("WARROOM_DATABASE_URL", &url)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let viewer = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(viewer.starts_with("wr_"));
     let (ok, out, _) = cli(&server, &viewer, &["incident", "list"]);
     assert!(ok, "{out}");
-    let (ok, _, err) = cli(&server, &viewer, &["incident", "declare", "x", "--severity", "SEV-1"]);
+    let (ok, _, err) = cli(
+        &server,
+        &viewer,
+        &["incident", "declare", "x", "--severity", "SEV-1"],
+    );
     assert!(!ok);
     assert!(err.contains("403") || err.contains("read-only"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");

@@ -19,7 +19,8 @@ fn check(path: &std::path::Path) -> (bool, String, String) {
 
 #[test]
 fn the_example_playbook_passes() {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/playbook.yaml");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/playbook.yaml");
     let (ok, out, err) = check(&example);
     assert!(ok, "{out}{err}");
     assert!(out.contains("4 severities"), "{out}");
@@ -45,5 +46,8 @@ fn a_typo_names_file_line_and_key() {
 fn a_missing_file_is_a_clear_error() {
     let (ok, _, err) = check(std::path::Path::new("/nonexistent/playbook.yaml"));
     assert!(!ok);
-    assert!(err.contains("cannot read playbook /nonexistent/playbook.yaml"), "{err}");
+    assert!(
+        err.contains("cannot read playbook /nonexistent/playbook.yaml"),
+        "{err}"
+    );
 }

@@ -40,21 +40,22 @@ impl Server {
                 }
             }
         });
-        let mut first_token = None;
+        let mut server = Server {
+            child,
+            url: String::new(),
+            first_token: None,
+        };
         loop {
+            // On timeout `server` drops, which kills and reaps the process.
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
                 .expect("the server should print its address within a minute");
             if let Some(token) = line.trim().strip_prefix("export WARROOM_TOKEN=") {
-                first_token = Some(token.to_owned());
+                server.first_token = Some(token.to_owned());
             }
             if let Some(rest) = line.strip_prefix("warroom listening on ") {
-                let url = rest.split_whitespace().next().unwrap().to_owned();
-                return Server {
-                    child,
-                    url,
-                    first_token,
-                };
+                server.url = rest.split_whitespace().next().unwrap().to_owned();
+                return server;
             }
         }
     }

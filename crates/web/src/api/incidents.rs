@@ -78,13 +78,13 @@ fn comma_list(s: &str) -> impl Iterator<Item = &str> {
     s.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn filter_from_query(
-    playbook: &warroom_domain::Playbook,
-    q: ListQuery,
-) -> Result<IncidentFilter> {
+fn filter_from_query(playbook: &warroom_domain::Playbook, q: ListQuery) -> Result<IncidentFilter> {
     let mut filter = IncidentFilter {
         limit: q.limit.unwrap_or(50),
-        text: q.q.filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_owned()),
+        text: q
+            .q
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.trim().to_owned()),
         ..Default::default()
     };
     if !(1..=MAX_PAGE).contains(&filter.limit) {
@@ -117,24 +117,43 @@ fn filter_from_query(
             filter.severities.push(level.name.clone());
         }
     }
-    if let Some(service) = q.service.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(service) = q
+        .service
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let def = playbook.service(service).ok_or_else(|| {
             ApiError::bad_request("service", format!("unknown service `{service}`"))
         })?;
         filter.service = Some(def.id.clone());
     }
-    if let Some(category) = q.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(category) = q
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let def = playbook.category(category).ok_or_else(|| {
             ApiError::bad_request("category", format!("unknown category `{category}`"))
         })?;
         filter.category = Some(def.name.clone());
     }
-    filter.declared_from = q.from.as_deref().map(|s| timestamp("from", s)).transpose()?;
-    filter.declared_until = q.until.as_deref().map(|s| timestamp("until", s)).transpose()?;
+    filter.declared_from = q
+        .from
+        .as_deref()
+        .map(|s| timestamp("from", s))
+        .transpose()?;
+    filter.declared_until = q
+        .until
+        .as_deref()
+        .map(|s| timestamp("until", s))
+        .transpose()?;
     if let Some(cursor) = &q.cursor {
-        filter.after = Some(PageCursor::decode(cursor).ok_or_else(|| {
-            ApiError::bad_request("cursor", "not a cursor returned by this API")
-        })?);
+        filter.after =
+            Some(PageCursor::decode(cursor).ok_or_else(|| {
+                ApiError::bad_request("cursor", "not a cursor returned by this API")
+            })?);
     }
     Ok(filter)
 }
@@ -422,8 +441,10 @@ pub async fn note<S: Store>(
         .incidents
         .apply(&id, &caller.name, IncidentOp::Note { text: req.text })
         .await?;
-    let event = events
-        .first()
-        .ok_or_else(|| ApiError::from(warroom_store::StoreError::Database("a note made no event".into())))?;
+    let event = events.first().ok_or_else(|| {
+        ApiError::from(warroom_store::StoreError::Database(
+            "a note made no event".into(),
+        ))
+    })?;
     Ok((StatusCode::CREATED, axum::Json(EventView::from(event))))
 }

@@ -54,7 +54,11 @@ impl Api {
         let admin = token("root", AccessRole::Admin).await;
         let responder = token("alice", AccessRole::Responder).await;
         let viewer = token("victor", AccessRole::Viewer).await;
-        let incidents = Incidents::new(store, Arc::new(Playbook::builtin()), Arc::new(clock.clone()));
+        let incidents = Incidents::new(
+            store,
+            Arc::new(Playbook::builtin()),
+            Arc::new(clock.clone()),
+        );
         Api {
             app: router(AppState::new(incidents)),
             clock,
@@ -73,7 +77,10 @@ impl Api {
             Value::Null
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("{status}: non-JSON body {:?}", String::from_utf8_lossy(&bytes))
+                panic!(
+                    "{status}: non-JSON body {:?}",
+                    String::from_utf8_lossy(&bytes)
+                )
             })
         };
         Reply {
@@ -85,7 +92,13 @@ impl Api {
 
     /// A request with `token` (if any) and a JSON body given as text, so tests
     /// can send malformed JSON too.
-    pub async fn send(&self, method: Method, uri: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(token) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -100,12 +113,18 @@ impl Api {
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
-        self.send(Method::GET, uri, Some(&self.responder), None).await
+        self.send(Method::GET, uri, Some(&self.responder), None)
+            .await
     }
 
     pub async fn post(&self, uri: &str, body: Value) -> Reply {
-        self.send(Method::POST, uri, Some(&self.responder), Some(&body.to_string()))
-            .await
+        self.send(
+            Method::POST,
+            uri,
+            Some(&self.responder),
+            Some(&body.to_string()),
+        )
+        .await
     }
 
     pub async fn call(&self, method: Method, uri: &str, body: Value) -> Reply {

@@ -45,40 +45,66 @@ async fn an_incident_from_declaration_to_close(api: Api) {
     // A second acknowledgement is a conflict that explains itself.
     let r = api.post(&format!("{base}/acknowledge"), json!({})).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("already acknowledged"));
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already acknowledged"));
 
     let r = api
-        .post(&format!("{base}/status"), json!({"status": "investigating", "message": "on it"}))
+        .post(
+            &format!("{base}/status"),
+            json!({"status": "investigating", "message": "on it"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = api
-        .post(&format!("{base}/severity"), json!({"severity": "SEV-0", "reason": "all users"}))
+        .post(
+            &format!("{base}/severity"),
+            json!({"severity": "SEV-0", "reason": "all users"}),
+        )
         .await;
     assert_eq!(r.body["severity"], "SEV-0");
     let r = api
-        .call(Method::PATCH, &base, json!({"summary": "pool exhausted", "users_affected": 5000}))
+        .call(
+            Method::PATCH,
+            &base,
+            json!({"summary": "pool exhausted", "users_affected": 5000}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["users_affected"], 5000);
     let r = api
-        .call(Method::PUT, &format!("{base}/roles/Incident%20Commander"), json!({"assignee": "bob"}))
+        .call(
+            Method::PUT,
+            &format!("{base}/roles/Incident%20Commander"),
+            json!({"assignee": "bob"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["roles"][0]["assignee"], "bob");
     let r = api
-        .call(Method::PUT, &format!("{base}/checklist/detection/1"), json!({"done": true}))
+        .call(
+            Method::PUT,
+            &format!("{base}/checklist/detection/1"),
+            json!({"done": true}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["checklist"][0]["done"], 1);
     assert_eq!(r.body["checklist"][0]["items"][0]["done_by"], "alice");
     let r = api
-        .post(&format!("{base}/notes"), json!({"text": "restarted pgbouncer"}))
+        .post(
+            &format!("{base}/notes"),
+            json!({"text": "restarted pgbouncer"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["kind"], "note");
     assert_eq!(r.body["text"], "restarted pgbouncer");
     api.clock.advance(SignedDuration::from_mins(30));
-    let r = api.post(&format!("{base}/resolve"), json!({"message": "fixed"})).await;
+    let r = api
+        .post(&format!("{base}/resolve"), json!({"message": "fixed"}))
+        .await;
     assert_eq!(r.body["status"], "resolved");
     assert_eq!(r.body["resolved_at"], "2026-11-25T14:32:00Z");
     let r = api.post(&format!("{base}/reopen"), json!({})).await;
@@ -127,7 +153,8 @@ async fn list_filters_and_paginates(api: Api) {
     let b = api.declare("Slow checkout", "SEV-2").await;
     api.clock.advance(SignedDuration::from_mins(1));
     let c = api.declare("Logo misaligned", "SEV-3").await;
-    api.post(&format!("/api/v1/incidents/{c}/resolve"), json!({})).await;
+    api.post(&format!("/api/v1/incidents/{c}/resolve"), json!({}))
+        .await;
     let ids = |r: crate::helpers::Reply| -> Vec<Value> {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         r.body["incidents"]
@@ -137,20 +164,40 @@ async fn list_filters_and_paginates(api: Api) {
             .map(|i| i["id"].clone())
             .collect()
     };
-    assert_eq!(ids(api.get("/api/v1/incidents").await), [json!(c), json!(b), json!(a)]);
-    assert_eq!(ids(api.get("/api/v1/incidents?status=open").await), [json!(b), json!(a)]);
-    assert_eq!(ids(api.get("/api/v1/incidents?status=resolved,closed").await), [json!(c)]);
-    assert_eq!(ids(api.get("/api/v1/incidents?severity=sev-0,SEV-3").await), [json!(c), json!(a)]);
-    assert_eq!(ids(api.get("/api/v1/incidents?service=API&q=slow").await), [json!(b)]);
     assert_eq!(
-        ids(api.get("/api/v1/incidents?from=2026-11-25T14:01:00Z&until=2026-11-25T14:02:00Z").await),
+        ids(api.get("/api/v1/incidents").await),
+        [json!(c), json!(b), json!(a)]
+    );
+    assert_eq!(
+        ids(api.get("/api/v1/incidents?status=open").await),
+        [json!(b), json!(a)]
+    );
+    assert_eq!(
+        ids(api.get("/api/v1/incidents?status=resolved,closed").await),
+        [json!(c)]
+    );
+    assert_eq!(
+        ids(api.get("/api/v1/incidents?severity=sev-0,SEV-3").await),
+        [json!(c), json!(a)]
+    );
+    assert_eq!(
+        ids(api.get("/api/v1/incidents?service=API&q=slow").await),
+        [json!(b)]
+    );
+    assert_eq!(
+        ids(api
+            .get("/api/v1/incidents?from=2026-11-25T14:01:00Z&until=2026-11-25T14:02:00Z")
+            .await),
         [json!(b)]
     );
     let first = api.get("/api/v1/incidents?limit=2").await;
     let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
     assert_eq!(ids(first), [json!(c), json!(b)]);
     let rest = api
-        .get(&format!("/api/v1/incidents?limit=2&cursor={}", urlencode(&cursor)))
+        .get(&format!(
+            "/api/v1/incidents?limit=2&cursor={}",
+            urlencode(&cursor)
+        ))
         .await;
     assert!(rest.body["next_cursor"].is_null());
     assert_eq!(ids(rest), [json!(a)]);

@@ -13,12 +13,12 @@ macro_rules! on_both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let db = warroom_store::testing::sqlite().await;
-                super::$name(crate::helpers::Api::new(db.store.clone()).await).await;
+                super::$name($crate::helpers::Api::new(db.store.clone()).await).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(store) = warroom_store::testing::postgres().await {
-                    super::$name(crate::helpers::Api::new(store).await).await;
+                    super::$name($crate::helpers::Api::new(store).await).await;
                 }
             }
         }

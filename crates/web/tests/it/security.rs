@@ -18,19 +18,43 @@ on_both_backends!(
 fn writes(id: &str) -> Vec<(Method, String, Value)> {
     let b = format!("/api/v1/incidents/{id}");
     vec![
-        (Method::POST, "/api/v1/incidents".into(), json!({"title": "x", "severity": "SEV-1"})),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            json!({"title": "x", "severity": "SEV-1"}),
+        ),
         (Method::PATCH, b.clone(), json!({"title": "y"})),
         (Method::POST, format!("{b}/acknowledge"), json!({})),
-        (Method::POST, format!("{b}/status"), json!({"status": "investigating"})),
-        (Method::POST, format!("{b}/severity"), json!({"severity": "SEV-0"})),
+        (
+            Method::POST,
+            format!("{b}/status"),
+            json!({"status": "investigating"}),
+        ),
+        (
+            Method::POST,
+            format!("{b}/severity"),
+            json!({"severity": "SEV-0"}),
+        ),
         (Method::POST, format!("{b}/resolve"), json!({})),
         (Method::POST, format!("{b}/close"), json!({})),
         (Method::POST, format!("{b}/reopen"), json!({})),
-        (Method::PUT, format!("{b}/roles/Scribe"), json!({"assignee": "v"})),
+        (
+            Method::PUT,
+            format!("{b}/roles/Scribe"),
+            json!({"assignee": "v"}),
+        ),
         (Method::DELETE, format!("{b}/roles/Scribe"), json!({})),
-        (Method::PUT, format!("{b}/checklist/detection/1"), json!({"done": true})),
+        (
+            Method::PUT,
+            format!("{b}/checklist/detection/1"),
+            json!({"done": true}),
+        ),
         (Method::POST, format!("{b}/notes"), json!({"text": "hi"})),
-        (Method::POST, "/api/v1/tokens".into(), json!({"name": "n", "role": "viewer"})),
+        (
+            Method::POST,
+            "/api/v1/tokens".into(),
+            json!({"name": "n", "role": "viewer"}),
+        ),
         (Method::DELETE, "/api/v1/tokens/alice".into(), json!({})),
     ]
 }
@@ -54,8 +78,17 @@ fn reads(id: &str) -> Vec<String> {
 async fn snapshot(api: &Api, id: &str) -> (Value, Value, Value) {
     (
         api.get("/api/v1/incidents?limit=500").await.body,
-        api.get(&format!("/api/v1/incidents/{id}/timeline")).await.body,
-        api.send(Method::GET, "/api/v1/tokens", Some(&api.admin.clone()), None).await.body,
+        api.get(&format!("/api/v1/incidents/{id}/timeline"))
+            .await
+            .body,
+        api.send(
+            Method::GET,
+            "/api/v1/tokens",
+            Some(&api.admin.clone()),
+            None,
+        )
+        .await
+        .body,
     )
 }
 
@@ -63,12 +96,25 @@ async fn no_token_is_401_everywhere_but_health(api: Api) {
     let id = api.declare("x", "SEV-2").await;
     let before = snapshot(&api, &id).await;
     for (method, uri, body) in writes(&id) {
-        let r = api.send(method.clone(), &uri, None, Some(&body.to_string())).await;
+        let r = api
+            .send(method.clone(), &uri, None, Some(&body.to_string()))
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {uri}");
         assert_eq!(r.code(), "unauthorized");
         assert!(r.headers.contains_key("www-authenticate"));
-        let r = api.send(method.clone(), &uri, Some("wr_0000"), Some(&body.to_string())).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "bad token: {method} {uri}");
+        let r = api
+            .send(
+                method.clone(),
+                &uri,
+                Some("wr_0000"),
+                Some(&body.to_string()),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "bad token: {method} {uri}"
+        );
     }
     for uri in reads(&id) {
         let r = api.send(Method::GET, &uri, None, None).await;
@@ -91,15 +137,27 @@ async fn viewers_get_403_on_every_write(api: Api) {
     let before = snapshot(&api, &id).await;
     for (method, uri, body) in writes(&id) {
         let r = api
-            .send(method.clone(), &uri, Some(&api.viewer.clone()), Some(&body.to_string()))
+            .send(
+                method.clone(),
+                &uri,
+                Some(&api.viewer.clone()),
+                Some(&body.to_string()),
+            )
             .await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {uri}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{method} {uri}: {}",
+            r.body
+        );
         assert_eq!(r.code(), "forbidden");
     }
     assert_eq!(snapshot(&api, &id).await, before);
     // Viewers do read.
     for uri in reads(&id).into_iter().filter(|u| !u.ends_with("/tokens")) {
-        let r = api.send(Method::GET, &uri, Some(&api.viewer.clone()), None).await;
+        let r = api
+            .send(Method::GET, &uri, Some(&api.viewer.clone()), None)
+            .await;
         assert_eq!(r.status, StatusCode::OK, "GET {uri}: {}", r.body);
     }
 }
@@ -110,40 +168,233 @@ async fn bad_bodies_are_4xx_naming_the_field_and_change_nothing(api: Api) {
     let b = format!("/api/v1/incidents/{id}");
     let big = format!("{{\"text\": \"{}\"}}", "a".repeat(600 * 1024));
     let cases: Vec<(Method, String, String, StatusCode, &str)> = vec![
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": ".into(), StatusCode::BAD_REQUEST, ""),
-        (Method::POST, "/api/v1/incidents".into(), "[1, 2]".into(), StatusCode::BAD_REQUEST, ""),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": 5, \"severity\": \"SEV-1\"}".into(), StatusCode::BAD_REQUEST, "title"),
-        (Method::POST, "/api/v1/incidents".into(), "{\"severity\": \"SEV-1\"}".into(), StatusCode::BAD_REQUEST, ""),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"x\", \"severity\": \"SEV-1\", \"sevrity\": 1}".into(), StatusCode::BAD_REQUEST, "sevrity"),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"x\", \"severity\": \"SEV-9\"}".into(), StatusCode::UNPROCESSABLE_ENTITY, "severity"),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"\", \"severity\": \"SEV-1\"}".into(), StatusCode::UNPROCESSABLE_ENTITY, "title"),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"x\", \"severity\": \"SEV-1\", \"status\": \"exploded\"}".into(), StatusCode::BAD_REQUEST, "status"),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"x\", \"severity\": \"SEV-1\", \"users_affected\": -3}".into(), StatusCode::UNPROCESSABLE_ENTITY, "users_affected"),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"x\", \"severity\": \"SEV-1\", \"users_affected\": 1e400}".into(), StatusCode::BAD_REQUEST, ""),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"x\", \"severity\": \"SEV-1\", \"detected_at\": \"noon\"}".into(), StatusCode::BAD_REQUEST, "detected_at"),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"x\", \"severity\": \"SEV-1\", \"services\": [\"api\", 7]}".into(), StatusCode::BAD_REQUEST, "services[1]"),
-        (Method::POST, "/api/v1/incidents".into(), "{\"title\": \"x\", \"severity\": \"SEV-1\", \"roles\": {\"Janitor\": \"bob\"}}".into(), StatusCode::UNPROCESSABLE_ENTITY, "roles[0].role"),
-        (Method::POST, format!("{b}/notes"), big, StatusCode::PAYLOAD_TOO_LARGE, ""),
-        (Method::POST, format!("{b}/notes"), "{\"text\": \"\"}".into(), StatusCode::UNPROCESSABLE_ENTITY, "text"),
-        (Method::POST, format!("{b}/notes"), "{\"text\": \"\\u0000\"}".into(), StatusCode::UNPROCESSABLE_ENTITY, "text"),
-        (Method::POST, format!("{b}/status"), "{\"status\": \"fixed\"}".into(), StatusCode::BAD_REQUEST, "status"),
-        (Method::POST, format!("{b}/status"), "{\"status\": \"closed\"}".into(), StatusCode::CONFLICT, ""),
-        (Method::POST, format!("{b}/status"), "{}".into(), StatusCode::BAD_REQUEST, ""),
-        (Method::POST, format!("{b}/severity"), "{\"severity\": null}".into(), StatusCode::BAD_REQUEST, "severity"),
-        (Method::PATCH, b.clone(), "{\"category\": \"Weather\"}".into(), StatusCode::UNPROCESSABLE_ENTITY, "category"),
-        (Method::PATCH, b.clone(), "{\"title\": \"ok\", \"services\": [\"nope\"]}".into(), StatusCode::UNPROCESSABLE_ENTITY, "services[0]"),
-        (Method::PUT, format!("{b}/checklist/detection/99"), "{\"done\": true}".into(), StatusCode::UNPROCESSABLE_ENTITY, "item"),
-        (Method::PUT, format!("{b}/checklist/detection/-1"), "{\"done\": true}".into(), StatusCode::BAD_REQUEST, "path"),
-        (Method::PUT, format!("{b}/checklist/nope/1"), "{\"done\": true}".into(), StatusCode::UNPROCESSABLE_ENTITY, "phase"),
-        (Method::PUT, format!("{b}/checklist/detection/1"), "{\"done\": \"yes\"}".into(), StatusCode::BAD_REQUEST, "done"),
-        (Method::PUT, format!("{b}/roles/Janitor"), "{\"assignee\": \"bob\"}".into(), StatusCode::UNPROCESSABLE_ENTITY, "role"),
-        (Method::POST, "/api/v1/incidents/INC-1999-9999/acknowledge".into(), "{}".into(), StatusCode::NOT_FOUND, ""),
-        (Method::POST, "/api/v1/incidents/INC-1999-9999/notes".into(), "{\"text\": \"x\"}".into(), StatusCode::NOT_FOUND, ""),
-        (Method::PUT, b.clone(), "{}".into(), StatusCode::METHOD_NOT_ALLOWED, ""),
-        (Method::POST, "/api/v1/nothing".into(), "{}".into(), StatusCode::NOT_FOUND, ""),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": ".into(),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "[1, 2]".into(),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": 5, \"severity\": \"SEV-1\"}".into(),
+            StatusCode::BAD_REQUEST,
+            "title",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"severity\": \"SEV-1\"}".into(),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"x\", \"severity\": \"SEV-1\", \"sevrity\": 1}".into(),
+            StatusCode::BAD_REQUEST,
+            "sevrity",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"x\", \"severity\": \"SEV-9\"}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "severity",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"\", \"severity\": \"SEV-1\"}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "title",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"x\", \"severity\": \"SEV-1\", \"status\": \"exploded\"}".into(),
+            StatusCode::BAD_REQUEST,
+            "status",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"x\", \"severity\": \"SEV-1\", \"users_affected\": -3}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "users_affected",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"x\", \"severity\": \"SEV-1\", \"users_affected\": 1e400}".into(),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"x\", \"severity\": \"SEV-1\", \"detected_at\": \"noon\"}".into(),
+            StatusCode::BAD_REQUEST,
+            "detected_at",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"x\", \"severity\": \"SEV-1\", \"services\": [\"api\", 7]}".into(),
+            StatusCode::BAD_REQUEST,
+            "services[1]",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"x\", \"severity\": \"SEV-1\", \"roles\": {\"Janitor\": \"bob\"}}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "roles[0].role",
+        ),
+        (
+            Method::POST,
+            format!("{b}/notes"),
+            big,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
+        (
+            Method::POST,
+            format!("{b}/notes"),
+            "{\"text\": \"\"}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text",
+        ),
+        (
+            Method::POST,
+            format!("{b}/notes"),
+            "{\"text\": \"\\u0000\"}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "text",
+        ),
+        (
+            Method::POST,
+            format!("{b}/status"),
+            "{\"status\": \"fixed\"}".into(),
+            StatusCode::BAD_REQUEST,
+            "status",
+        ),
+        (
+            Method::POST,
+            format!("{b}/status"),
+            "{\"status\": \"closed\"}".into(),
+            StatusCode::CONFLICT,
+            "",
+        ),
+        (
+            Method::POST,
+            format!("{b}/status"),
+            "{}".into(),
+            StatusCode::BAD_REQUEST,
+            "",
+        ),
+        (
+            Method::POST,
+            format!("{b}/severity"),
+            "{\"severity\": null}".into(),
+            StatusCode::BAD_REQUEST,
+            "severity",
+        ),
+        (
+            Method::PATCH,
+            b.clone(),
+            "{\"category\": \"Weather\"}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "category",
+        ),
+        (
+            Method::PATCH,
+            b.clone(),
+            "{\"title\": \"ok\", \"services\": [\"nope\"]}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "services[0]",
+        ),
+        (
+            Method::PUT,
+            format!("{b}/checklist/detection/99"),
+            "{\"done\": true}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "item",
+        ),
+        (
+            Method::PUT,
+            format!("{b}/checklist/detection/-1"),
+            "{\"done\": true}".into(),
+            StatusCode::BAD_REQUEST,
+            "path",
+        ),
+        (
+            Method::PUT,
+            format!("{b}/checklist/nope/1"),
+            "{\"done\": true}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "phase",
+        ),
+        (
+            Method::PUT,
+            format!("{b}/checklist/detection/1"),
+            "{\"done\": \"yes\"}".into(),
+            StatusCode::BAD_REQUEST,
+            "done",
+        ),
+        (
+            Method::PUT,
+            format!("{b}/roles/Janitor"),
+            "{\"assignee\": \"bob\"}".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "role",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents/INC-1999-9999/acknowledge".into(),
+            "{}".into(),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents/INC-1999-9999/notes".into(),
+            "{\"text\": \"x\"}".into(),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
+        (
+            Method::PUT,
+            b.clone(),
+            "{}".into(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "",
+        ),
+        (
+            Method::POST,
+            "/api/v1/nothing".into(),
+            "{}".into(),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
     ];
     for (method, uri, body, status, field) in cases {
-        let r = api.send(method.clone(), &uri, Some(&api.responder.clone()), Some(&body)).await;
+        let r = api
+            .send(
+                method.clone(),
+                &uri,
+                Some(&api.responder.clone()),
+                Some(&body),
+            )
+            .await;
         let short: String = body.chars().take(80).collect();
         assert_eq!(r.status, status, "{method} {uri} {short}: {}", r.body);
         assert_eq!(r.field(), field, "{method} {uri} {short}: {}", r.body);
@@ -168,35 +419,68 @@ async fn bad_bodies_are_4xx_naming_the_field_and_change_nothing(api: Api) {
 async fn only_admins_manage_tokens(api: Api) {
     let admin = api.admin.clone();
     let r = api
-        .send(Method::POST, "/api/v1/tokens", Some(&api.responder.clone()), Some("{\"name\":\"x\",\"role\":\"viewer\"}"))
+        .send(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&api.responder.clone()),
+            Some("{\"name\":\"x\",\"role\":\"viewer\"}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = api
-        .send(Method::POST, "/api/v1/tokens", Some(&admin), Some("{\"name\":\"grafana\",\"role\":\"responder\"}"))
+        .send(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&admin),
+            Some("{\"name\":\"grafana\",\"role\":\"responder\"}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let secret = r.body["token"].as_str().unwrap().to_owned();
-    let r = api.send(Method::GET, "/api/v1/incidents", Some(&secret), None).await;
+    let r = api
+        .send(Method::GET, "/api/v1/incidents", Some(&secret), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let r = api
-        .send(Method::POST, "/api/v1/tokens", Some(&admin), Some("{\"name\":\"grafana\",\"role\":\"viewer\"}"))
+        .send(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&admin),
+            Some("{\"name\":\"grafana\",\"role\":\"viewer\"}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let r = api
-        .send(Method::POST, "/api/v1/tokens", Some(&admin), Some("{\"name\":\"bad name!\",\"role\":\"viewer\"}"))
+        .send(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&admin),
+            Some("{\"name\":\"bad name!\",\"role\":\"viewer\"}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.field(), "name");
     let r = api
-        .send(Method::POST, "/api/v1/tokens", Some(&admin), Some("{\"name\":\"n\",\"role\":\"god\"}"))
+        .send(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&admin),
+            Some("{\"name\":\"n\",\"role\":\"god\"}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.field(), "role");
-    let r = api.send(Method::DELETE, "/api/v1/tokens/grafana", Some(&admin), None).await;
+    let r = api
+        .send(Method::DELETE, "/api/v1/tokens/grafana", Some(&admin), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = api.send(Method::GET, "/api/v1/incidents", Some(&secret), None).await;
+    let r = api
+        .send(Method::GET, "/api/v1/incidents", Some(&secret), None)
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // The secret is never listed.
-    let r = api.send(Method::GET, "/api/v1/tokens", Some(&admin), None).await;
+    let r = api
+        .send(Method::GET, "/api/v1/tokens", Some(&admin), None)
+        .await;
     assert!(!r.body.to_string().contains(&secret));
 }

@@ -151,8 +151,7 @@ async fn requests_carry_the_token_and_an_encoded_path() {
     let url = api
         .url(&["incidents", "INC 1/2", "roles", "Comms lead"])
         .unwrap();
-    let body = api.get(url).await.unwrap();
-    assert_eq!(body, serde_json::json!({"ok": true}));
+    assert_eq!(api.get(url).await.unwrap(), r#"{"ok":true}"#);
     let request = server.await.unwrap();
     assert!(
         request.starts_with("GET /api/v1/incidents/INC%201%2F2/roles/Comms%20lead HTTP/1.1\r\n"),
@@ -206,4 +205,23 @@ fn a_missing_token_is_explained_before_any_request() {
         let err = Api::new(&base, token).err().unwrap();
         assert_eq!(err.to_string(), format!("no API token; {HINT_401}"));
     }
+}
+
+#[test]
+fn bodies_that_do_not_fit_say_why() {
+    #[derive(Debug, serde::Deserialize)]
+    struct Thing {
+        #[allow(dead_code)]
+        id: String,
+    }
+    let err = decode::<Thing>(r#"{"name":"x"}"#, "incident").unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        "unexpected incident from the server (is it a different version?): missing field `id` at line 1 column 12"
+    );
+    let err = decode::<Thing>("<html>\n<h1>Welcome to nginx</h1>", "incident").unwrap_err();
+    assert!(
+        format!("{err:#}").starts_with("the server sent something that is not JSON: <html> <h1>Welcome to nginx</h1>: expected value"),
+        "{err:#}"
+    );
 }
