@@ -2,11 +2,12 @@
 //! row locks (`FOR UPDATE`) serialize changes to one incident, and the
 //! per-scope sequence row serializes ID allocation without gaps.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres, QueryBuilder, Transaction};
 use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, TimelineEvent};
 
 use crate::row::{event_data, ms, EventRow, IncidentRow, IncidentValues, TokenRow};
@@ -34,10 +35,22 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to a `postgres://` URL.
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+        // One direct connection first: a pool only reports "timed out", while
+        // this says why (refused, unknown database, authentication failed).
+        let probe = tokio::time::timeout(
+            Duration::from_secs(10),
+            PgConnection::connect_with(&options),
+        )
+        .await
+        .map_err(|_| StoreError::Unavailable("PostgreSQL did not answer within 10 s".into()))?
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
         Ok(PgStore { pool })

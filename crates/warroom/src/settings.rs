@@ -11,6 +11,7 @@ pub struct DatabaseArgs {
     /// Database URL: sqlite://FILE (embedded, the default) or postgres://USER@HOST/DB.
     #[arg(
         long,
+        global = true,
         env = "WARROOM_DATABASE_URL",
         default_value = "sqlite://warroom.db"
     )]

@@ -1,42 +1,35 @@
 //! What each `warroom incident` subcommand sends and what it prints.
 
+use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 
 use anyhow::{bail, Context};
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::http::{decode, Api};
+use super::json::Json;
 use super::render::{self, clean};
-use super::wire::{self, Event, Incident, Page, Timeline};
+use super::wire::{self, Event, Incident, Page, Seq, Timeline};
 use super::{ClientArgs, DeclareArgs, IncidentCommand, ListArgs, Output, UpdateArgs};
 
-/// The server's page size limit for timelines; a full page means ask again.
+/// The server's largest timeline page; a full page means there may be more.
 const TIMELINE_PAGE: usize = 1000;
 
 pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Result<()> {
     let api = Api::new(&args.server, args.token.as_deref())?;
     let json = args.output == Output::Json;
+    let post = Method::POST;
     match cmd {
         IncidentCommand::Declare(a) => declare(&api, json, *a).await,
         IncidentCommand::List(a) => list(&api, json, &a).await,
-        IncidentCommand::Show { id } => show(&api, json, &id).await,
-        IncidentCommand::Timeline { id } => {
-            let events = timeline(&api, &id).await?;
-            if json {
-                return print_json(&serde_json::json!({ "events": events }));
-            }
-            let events = decode::<Vec<Event>>(Value::Array(events), "timeline")?;
-            if events.is_empty() {
-                return print(&format!("{id} has no timeline events.\n"));
-            }
-            print(&render::timeline(&events))
-        }
+        IncidentCommand::Show { id, checklist } => show(&api, json, &id, checklist).await,
+        IncidentCommand::Timeline { id } => show_timeline(&api, json, &id).await,
         IncidentCommand::Ack { id } => {
             let body = wire::MessageRequest::default();
-            let done = send(&api, Method::POST, &[&id, "acknowledge"], Some(&body)).await?;
-            report(json, done, now_status)
+            let sent = on(&api, post, &[&id, "acknowledge"], Some(&body)).await?;
+            report(json, &sent, now_status)
         }
         IncidentCommand::Status {
             id,
@@ -44,8 +37,8 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             message,
         } => {
             let body = wire::StatusRequest { status, message };
-            let done = send(&api, Method::POST, &[&id, "status"], Some(&body)).await?;
-            report(json, done, now_status)
+            let sent = on(&api, post, &[&id, "status"], Some(&body)).await?;
+            report(json, &sent, now_status)
         }
         IncidentCommand::Severity {
             id,
@@ -53,52 +46,21 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             reason,
         } => {
             let body = wire::SeverityRequest { severity, reason };
-            let done = send(&api, Method::POST, &[&id, "severity"], Some(&body)).await?;
-            report(json, done, |i| {
+            let sent = on(&api, post, &[&id, "severity"], Some(&body)).await?;
+            report(json, &sent, |i| {
                 format!("{} is now {}", clean(&i.id), clean(&i.severity))
             })
         }
         IncidentCommand::Update(a) => update(&api, json, *a).await,
-        IncidentCommand::Note { id, text } => {
-            let text = note_text(text)?;
-            let done = send(
-                &api,
-                Method::POST,
-                &[&id, "notes"],
-                Some(&wire::NoteRequest { text }),
-            )
-            .await?;
-            if json {
-                return print_json(&done);
-            }
-            let event: Event = decode(done, "note")?;
-            print(&format!("Added a note to {id} (event {})\n", event.seq))
-        }
+        IncidentCommand::Note { id, text } => note(&api, json, &id, text).await,
         IncidentCommand::Assign { id, role, assignee } => {
             let body = wire::AssignRequest { assignee };
-            let done = send(&api, Method::PUT, &[&id, "roles", &role], Some(&body)).await?;
-            report(json, done, |i| {
-                match i.roles.iter().find(|r| r.role.eq_ignore_ascii_case(&role)) {
-                    Some(r) => format!(
-                        "{} is now {} of {}",
-                        clean(&r.assignee),
-                        clean(&r.role),
-                        clean(&i.id)
-                    ),
-                    None => format!("Assigned {} on {}", clean(&role), clean(&i.id)),
-                }
-            })
+            let sent = on(&api, Method::PUT, &[&id, "roles", &role], Some(&body)).await?;
+            report(json, &sent, |i| assigned(i, &role))
         }
         IncidentCommand::Unassign { id, role } => {
-            let done = send::<()>(&api, Method::DELETE, &[&id, "roles", &role], None).await?;
-            if done.is_null() {
-                return if json {
-                    Ok(())
-                } else {
-                    print(&format!("{id} has no {role} now\n"))
-                };
-            }
-            report(json, done, |i| {
+            let sent = on::<()>(&api, Method::DELETE, &[&id, "roles", &role], None).await?;
+            report(json, &sent, |i| {
                 format!("{} has no {} now", clean(&i.id), clean(&role))
             })
         }
@@ -109,25 +71,19 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             undo,
         } => {
             let body = wire::ChecklistRequest { done: !undo };
-            let n = item.to_string();
-            let done = send(
-                &api,
-                Method::PUT,
-                &[&id, "checklist", &phase, &n],
-                Some(&body),
-            )
-            .await?;
-            report(json, done, |i| checked(i, &phase, item, !undo))
+            let path = [id.as_str(), "checklist", &phase, &item.to_string()];
+            let sent = on(&api, Method::PUT, &path, Some(&body)).await?;
+            report(json, &sent, |i| checked(i, &phase, item, !undo))
         }
         IncidentCommand::Resolve { id, message } => {
             let body = wire::MessageRequest { message };
-            let done = send(&api, Method::POST, &[&id, "resolve"], Some(&body)).await?;
-            report(json, done, now_status)
+            let sent = on(&api, post, &[&id, "resolve"], Some(&body)).await?;
+            report(json, &sent, now_status)
         }
         IncidentCommand::Close { id } => {
             let body = wire::MessageRequest::default();
-            let done = send(&api, Method::POST, &[&id, "close"], Some(&body)).await?;
-            report(json, done, now_status)
+            let sent = on(&api, post, &[&id, "close"], Some(&body)).await?;
+            report(json, &sent, now_status)
         }
         IncidentCommand::Reopen {
             id,
@@ -135,14 +91,14 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             message,
         } => {
             let body = wire::ReopenRequest { status, message };
-            let done = send(&api, Method::POST, &[&id, "reopen"], Some(&body)).await?;
-            report(json, done, now_status)
+            let sent = on(&api, post, &[&id, "reopen"], Some(&body)).await?;
+            report(json, &sent, now_status)
         }
     }
 }
 
 async fn declare(api: &Api, json: bool, a: DeclareArgs) -> anyhow::Result<()> {
-    let mut roles = std::collections::BTreeMap::new();
+    let mut roles = BTreeMap::new();
     for (role, assignee) in a.roles {
         if roles.insert(role.clone(), assignee).is_some() {
             bail!("--role `{role}` is given twice");
@@ -161,10 +117,9 @@ async fn declare(api: &Api, json: bool, a: DeclareArgs) -> anyhow::Result<()> {
         detected_at: a.detected,
         roles,
     };
-    let done = api
-        .send(Method::POST, api.url(&["incidents"])?, Some(&body))
-        .await?;
-    report(json, done, |i| {
+    let url = api.url(&["incidents"])?;
+    let sent = api.send(Method::POST, url, Some(&body)).await?;
+    report(json, &sent, |i| {
         let (id, sev, status) = (clean(&i.id), clean(&i.severity), clean(&i.status));
         format!("Declared {id} ({sev}, {status}): {}", clean(&i.title))
     })
@@ -174,29 +129,55 @@ async fn list(api: &Api, json: bool, a: &ListArgs) -> anyhow::Result<()> {
     let mut url = api.url(&["incidents"])?;
     {
         let mut query = url.query_pairs_mut();
-        let lists = [
-            ("status", a.status.join(",")),
-            ("severity", a.severity.join(",")),
-        ];
-        for (key, value) in lists.iter().filter(|(_, v)| !v.is_empty()) {
-            query.append_pair(key, value);
+        let lists = [("status", &a.status), ("severity", &a.severity)];
+        for (key, values) in lists.iter().filter(|(_, v)| !v.is_empty()) {
+            query.append_pair(key, &values.join(","));
         }
-        let times = [("from", a.from), ("until", a.until)];
-        for (key, at) in times.iter().filter_map(|(k, t)| Some((k, (*t)?))) {
-            query.append_pair(key, &at.to_string());
+        for (key, at) in [("from", a.from), ("until", a.until)] {
+            if let Some(at) = at {
+                query.append_pair(key, &at.to_string());
+            }
         }
         let texts = [
             ("service", &a.service),
             ("category", &a.category),
             ("q", &a.search),
         ];
-        for (key, value) in texts.iter().filter_map(|(k, v)| Some((k, v.as_deref()?))) {
-            query.append_pair(key, value);
+        for (key, value) in texts {
+            if let Some(value) = value {
+                query.append_pair(key, value);
+            }
         }
         if let Some(limit) = a.limit {
             query.append_pair("limit", &limit.to_string());
         }
     }
+    if json {
+        let (incidents, next) = pages::<Json>(api, &url, a.all).await?;
+        let body = Json::object([
+            ("incidents", Json::Array(incidents)),
+            ("next_cursor", next.into()),
+        ]);
+        return print(&body.pretty());
+    }
+    let (incidents, next) = pages::<Incident>(api, &url, a.all).await?;
+    if incidents.is_empty() {
+        return print("No incidents match.");
+    }
+    print(render::incident_table(&incidents, render::TABLE_WIDTH).trim_end())?;
+    if next.is_some() {
+        eprintln!("(more incidents match; add --all to list them all)");
+    }
+    Ok(())
+}
+
+/// The first page of a list, or every page with `all`, and the cursor of
+/// the page after the last one fetched.
+async fn pages<T: DeserializeOwned>(
+    api: &Api,
+    url: &url::Url,
+    all: bool,
+) -> anyhow::Result<(Vec<T>, Option<String>)> {
     let mut incidents = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -204,159 +185,186 @@ async fn list(api: &Api, json: bool, a: &ListArgs) -> anyhow::Result<()> {
         if let Some(cursor) = &cursor {
             page_url.query_pairs_mut().append_pair("cursor", cursor);
         }
-        let page: Page = decode(api.get(page_url).await?, "incident list")?;
+        let page: Page<T> = decode(&api.get(page_url).await?, "incident list")?;
         incidents.extend(page.incidents);
-        cursor = page.next_cursor.filter(|c| !c.is_empty());
-        if !a.all || cursor.is_none() {
-            break;
+        let next = page.next_cursor.filter(|c| !c.is_empty());
+        // Stop at the end, or if the server hands back the same cursor.
+        if !all || next.is_none() || next == cursor {
+            return Ok((incidents, next));
         }
+        cursor = next;
     }
-    if json {
-        let body = serde_json::json!({ "incidents": incidents, "next_cursor": cursor });
-        return print_json(&body);
-    }
-    let incidents = decode::<Vec<Incident>>(Value::Array(incidents), "incident list")?;
-    if incidents.is_empty() {
-        return print("No incidents match.\n");
-    }
-    print(&render::incident_table(&incidents, render::TABLE_WIDTH))?;
-    if cursor.is_some() {
-        eprintln!("(more incidents match; add --all to list them all)");
-    }
-    Ok(())
 }
 
-async fn show(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
+async fn show(api: &Api, json: bool, id: &str, all_items: bool) -> anyhow::Result<()> {
     let incident = api.get(api.url(&["incidents", id])?).await?;
-    let events = timeline(api, id).await?;
     if json {
-        return print_json(&serde_json::json!({ "incident": incident, "events": events }));
+        let events = timeline::<Json>(api, id).await?;
+        let body = Json::object([
+            ("incident", decode(&incident, "incident")?),
+            ("events", Json::Array(events)),
+        ]);
+        return print(&body.pretty());
     }
-    let incident: Incident = decode(incident, "incident")?;
-    let events = decode::<Vec<Event>>(Value::Array(events), "timeline")?;
-    let mut text = render::incident_details(&incident);
+    let incident: Incident = decode(&incident, "incident")?;
+    let events = timeline::<Event>(api, id).await?;
+    let mut text = render::incident_details(&incident, all_items);
     if !events.is_empty() {
         text.push_str("\nTimeline:\n");
         text.push_str(&render::timeline(&events));
     }
-    print(&text)
+    print(text.trim_end())
 }
 
-/// Every event of an incident's timeline, following `after` past full pages.
-async fn timeline(api: &Api, id: &str) -> anyhow::Result<Vec<Value>> {
-    let mut events: Vec<Value> = Vec::new();
+async fn show_timeline(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
+    if json {
+        let events = timeline::<Json>(api, id).await?;
+        return print(&Json::object([("events", Json::Array(events))]).pretty());
+    }
+    let events = timeline::<Event>(api, id).await?;
+    if events.is_empty() {
+        return print(&format!("{} has no timeline events.", clean(id)));
+    }
+    print(render::timeline(&events).trim_end())
+}
+
+/// Every event of an incident's timeline, asking for more (`after` the last
+/// `seq`) while pages come back full.
+async fn timeline<T: DeserializeOwned>(api: &Api, id: &str) -> anyhow::Result<Vec<T>> {
+    let mut events = Vec::new();
+    let mut after: Option<i64> = None;
     loop {
         let mut url = api.url(&["incidents", id, "timeline"])?;
-        let last_seq = events
-            .last()
-            .and_then(|e| e.get("seq"))
-            .and_then(Value::as_i64);
-        if let Some(seq) = last_seq {
+        if let Some(seq) = after {
             url.query_pairs_mut().append_pair("after", &seq.to_string());
         }
-        let page: Timeline = decode(api.get(url).await?, "timeline")?;
-        let full = page.events.len() >= TIMELINE_PAGE;
+        let body = api.get(url).await?;
+        let seqs: Timeline<Seq> = decode(&body, "timeline")?;
+        let page: Timeline<T> = decode(&body, "timeline")?;
         events.extend(page.events);
-        let new_last = events
-            .last()
-            .and_then(|e| e.get("seq"))
-            .and_then(Value::as_i64);
+        let last = seqs.events.last().map(|e| e.seq);
         // Stop on a short page, or if the server ignored `after`.
-        if !full || new_last <= last_seq {
+        if seqs.events.len() < TIMELINE_PAGE || last <= after {
             return Ok(events);
         }
+        after = last;
     }
 }
 
 async fn update(api: &Api, json: bool, a: UpdateArgs) -> anyhow::Result<()> {
+    /// `Some(None)` (send `null`) when cleared, else the new value if given.
+    fn set_or_clear<T>(clear: bool, value: Option<T>) -> Option<Option<T>> {
+        if clear {
+            Some(None)
+        } else {
+            value.map(Some)
+        }
+    }
     let body = wire::UpdateRequest {
         title: a.title,
         summary: a.summary,
-        category: if a.clear_category {
-            Some(None)
-        } else {
-            a.category.map(Some)
-        },
+        category: set_or_clear(a.clear_category, a.category),
         services: if a.clear_services {
             Some(Vec::new())
         } else {
             Some(a.services).filter(|s| !s.is_empty())
         },
         customer_facing: a.customer_facing,
-        users_affected: if a.clear_users_affected {
-            Some(None)
-        } else {
-            a.users_affected.map(Some)
-        },
-        impact_started_at: if a.clear_impact_started {
-            Some(None)
-        } else {
-            a.impact_started.map(Some)
-        },
+        users_affected: set_or_clear(a.clear_users_affected, a.users_affected),
+        impact_started_at: set_or_clear(a.clear_impact_started, a.impact_started),
         detected_at: a.detected,
     };
     let fields = body.fields();
     if fields.is_empty() {
-        bail!("nothing to update; give at least one option, e.g. --title or --users-affected (see --help)");
+        bail!("nothing to update; give at least one option such as --title (see --help)");
     }
-    let done = send(api, Method::PATCH, &[&a.id], Some(&body)).await?;
-    report(json, done, |i| {
+    let sent = on(api, Method::PATCH, &[&a.id], Some(&body)).await?;
+    report(json, &sent, |i| {
         format!("Updated {}: {}", clean(&i.id), fields.join(", "))
     })
 }
 
-/// `/api/v1/incidents/{id}/{rest...}` with `body`.
-async fn send<B: Serialize>(
+async fn note(api: &Api, json: bool, id: &str, words: Vec<String>) -> anyhow::Result<()> {
+    let text = note_text(words)?;
+    let body = wire::NoteRequest { text };
+    let sent = on(api, Method::POST, &[id, "notes"], Some(&body)).await?;
+    if json {
+        return print(&decode::<Json>(&sent, "note")?.pretty());
+    }
+    let event: Event = decode(&sent, "note")?;
+    print(&format!(
+        "Added a note to {} (event {})",
+        clean(id),
+        event.seq
+    ))
+}
+
+/// Sends `body` to `/api/v1/incidents/{id}/{rest...}`, `segments` being
+/// `[id, rest...]`.
+async fn on<B: Serialize>(
     api: &Api,
     method: Method,
     segments: &[&str],
     body: Option<&B>,
-) -> anyhow::Result<Value> {
-    let mut path = vec!["incidents"];
-    path.extend_from_slice(segments);
+) -> anyhow::Result<String> {
+    let path: Vec<&str> = std::iter::once("incidents")
+        .chain(segments.iter().copied())
+        .collect();
     api.send(method, api.url(&path)?, body).await
 }
 
-/// Prints the response body (json) or a confirmation built from the
-/// incident it returns (table).
-fn report(json: bool, body: Value, line: impl FnOnce(&Incident) -> String) -> anyhow::Result<()> {
+/// Prints the answer as it came (json) or one line about the incident it
+/// returns (table).
+fn report(json: bool, body: &str, line: impl FnOnce(&Incident) -> String) -> anyhow::Result<()> {
     if json {
-        return print_json(&body);
+        return print(&decode::<Json>(body, "answer")?.pretty());
     }
     let incident: Incident = decode(body, "incident")?;
-    print(&format!("{}\n", line(&incident)))
+    print(&line(&incident))
 }
 
 fn now_status(i: &Incident) -> String {
     format!("{} is now {}", clean(&i.id), clean(&i.status))
 }
 
+/// `bob is now Scribe of INC-1`, in the playbook's spelling of the role.
+fn assigned(i: &Incident, role: &str) -> String {
+    match i.roles.iter().find(|r| r.role.eq_ignore_ascii_case(role)) {
+        Some(r) => format!(
+            "{} is now {} of {}",
+            clean(&r.assignee),
+            clean(&r.role),
+            clean(&i.id)
+        ),
+        None => format!("Assigned {} on {}", clean(role), clean(&i.id)),
+    }
+}
+
 /// `Checked detection 2 of INC-1: "Page on-call" (Detection 2/4)`.
 fn checked(i: &Incident, phase: &str, item: u64, done: bool) -> String {
     let verb = if done { "Checked" } else { "Unchecked" };
-    let found = i
+    let id = clean(&i.id);
+    let Some(p) = i
         .checklist
         .iter()
-        .find(|p| p.id.eq_ignore_ascii_case(phase));
-    let Some(p) = found else {
-        return format!("{verb} {} {item} of {}", clean(phase), clean(&i.id));
+        .find(|p| p.id.eq_ignore_ascii_case(phase))
+    else {
+        return format!("{verb} {} {item} of {id}", clean(phase));
     };
     let text = p
         .items
         .iter()
-        .find(|it| it.item as u64 == item)
+        .find(|it| u64::try_from(it.item) == Ok(item))
         .map(|it| format!(": \"{}\"", clean(&it.text)))
         .unwrap_or_default();
-    let (id, name) = (clean(&i.id), clean(&p.name));
+    let (phase, name) = (clean(&p.id), clean(&p.name));
     format!(
-        "{verb} {} {item} of {id}{text} ({name} {}/{})",
-        clean(&p.id),
-        p.done,
-        p.total
+        "{verb} {phase} {item} of {id}{text} ({name} {}/{})",
+        p.done, p.total
     )
 }
 
-/// The note's words joined, or standard input for `-`.
+/// The note's words joined with spaces, or all of standard input for `-`.
 fn note_text(words: Vec<String>) -> anyhow::Result<String> {
     let text = if words == ["-"] {
         let mut text = String::new();
@@ -367,21 +375,18 @@ fn note_text(words: Vec<String>) -> anyhow::Result<String> {
     } else {
         words.join(" ")
     };
+    let text = text.trim_end();
     if text.trim().is_empty() {
         bail!("the note is empty");
     }
-    Ok(text.trim_end().to_owned())
+    Ok(text.to_owned())
 }
 
-fn print_json(value: &Value) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(value).context("cannot format JSON")?;
-    print(&format!("{text}\n"))
-}
-
-/// Writes to standard output; a closed pipe (`| head`) is not an error.
+/// Writes `text` and a newline to standard output; a closed pipe (`| head`)
+/// is not an error.
 fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(e).context("cannot write to standard output")
         }

@@ -110,7 +110,10 @@ pub(super) fn decode<T: DeserializeOwned>(body: &str, what: &str) -> anyhow::Res
         if serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok() {
             format!("unexpected {what} from the server (is it a different version?)")
         } else {
-            format!("the server sent something that is not JSON: {}", excerpt(body))
+            format!(
+                "the server sent something that is not JSON: {}",
+                excerpt(body)
+            )
         }
     })
 }

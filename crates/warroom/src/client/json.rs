@@ -126,12 +126,20 @@ mod tests {
         let text = r#"{"id":"INC-1","z":[1,-2,3.5,18446744073709551615],"a":{"y":null,"b":true},"s":"é\"\n"}"#;
         let json: Json = serde_json::from_str(text).unwrap();
         assert_eq!(serde_json::to_string(&json).unwrap(), text);
-        assert!(json.pretty().starts_with("{\n  \"id\": \"INC-1\",\n  \"z\": [\n"));
+        assert!(json
+            .pretty()
+            .starts_with("{\n  \"id\": \"INC-1\",\n  \"z\": [\n"));
     }
 
     #[test]
     fn builds_objects_in_order() {
-        let json = Json::object([("incidents", Json::Array(vec![])), ("next_cursor", None.into())]);
-        assert_eq!(serde_json::to_string(&json).unwrap(), r#"{"incidents":[],"next_cursor":null}"#);
+        let json = Json::object([
+            ("incidents", Json::Array(vec![])),
+            ("next_cursor", None.into()),
+        ]);
+        assert_eq!(
+            serde_json::to_string(&json).unwrap(),
+            r#"{"incidents":[],"next_cursor":null}"#
+        );
     }
 }

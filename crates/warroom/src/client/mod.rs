@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod http;
+mod json;
 mod render;
 mod wire;
 
@@ -61,6 +62,9 @@ pub enum IncidentCommand {
         /// Incident id, e.g. INC-2026-0001
         #[arg(value_parser = args::path_value)]
         id: String,
+        /// List the items of every checklist phase, not only the next unfinished one
+        #[arg(long)]
+        checklist: bool,
     },
     /// Show an incident's timeline, oldest event first
     Timeline {

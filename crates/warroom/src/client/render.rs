@@ -54,8 +54,10 @@ pub(super) fn incident_table(incidents: &[Incident], width: usize) -> String {
     out
 }
 
-/// `show`: everything about one incident a responder looks for, top to bottom.
-pub(super) fn incident_details(i: &Incident) -> String {
+/// `show`: everything about one incident a responder looks for, top to
+/// bottom. Checklist items are listed for the first unfinished phase only,
+/// or for every phase with `all_items`.
+pub(super) fn incident_details(i: &Incident, all_items: bool) -> String {
     let mut out = format!("{}  {}\n", clean(&i.id), clean(&i.title));
     let mut field = |label: &str, value: &str| {
         let _ = writeln!(out, "  {:<14}{value}", format!("{label}:"));
@@ -118,16 +120,17 @@ pub(super) fn incident_details(i: &Incident) -> String {
     }
     if !i.checklist.is_empty() {
         out.push_str("\nChecklist:\n");
-        for phase in &i.checklist {
-            checklist_phase(&mut out, phase);
+        let next = i.checklist.iter().position(|p| p.done < p.total);
+        for (n, phase) in i.checklist.iter().enumerate() {
+            checklist_phase(&mut out, phase, all_items || next == Some(n));
         }
     }
     out
 }
 
-/// A phase's progress line and, while it is unfinished, its items with the
-/// numbers `warroom incident check` takes.
-fn checklist_phase(out: &mut String, phase: &Phase) {
+/// A phase's progress line and, with `items`, its items with the numbers
+/// `warroom incident check` takes.
+fn checklist_phase(out: &mut String, phase: &Phase, items: bool) {
     let name = clean(&phase.name);
     let id = if phase.id.eq_ignore_ascii_case(&phase.name) {
         String::new()
@@ -140,7 +143,7 @@ fn checklist_phase(out: &mut String, phase: &Phase) {
         .map(|t| format!("  (target {})", clean(t)))
         .unwrap_or_default();
     let _ = writeln!(out, "  {name}{id} {}/{}{target}", phase.done, phase.total);
-    if phase.done == phase.total {
+    if !items {
         return;
     }
     for item in &phase.items {

@@ -127,7 +127,7 @@ fn control_characters_cannot_reach_the_terminal() {
 
 #[test]
 fn details_show_what_a_responder_needs() {
-    let text = incident_details(&fixture());
+    let text = incident_details(&fixture(), false);
     for expected in [
         "INC-2026-0001  Database connection failures\n",
         "  Status:       acknowledged\n",
@@ -155,6 +155,11 @@ fn details_show_what_a_responder_needs() {
     assert!(
         !text.contains("Resolved:"),
         "absent times are left out:\n{text}"
+    );
+    let all = incident_details(&fixture(), true);
+    assert!(
+        all.contains("    [x]  1. Page on-call  (alice, 2026-11-25 14:04)\n"),
+        "{all}"
     );
 }
 
