@@ -13,6 +13,8 @@ pub(super) const TABLE_WIDTH: usize = 100;
 /// The title column never shrinks below this, even if other columns are wide.
 const MIN_TITLE_WIDTH: usize = 16;
 const GAP: &str = "  ";
+/// Old and new values of a changed field are cut to this many columns.
+const FIELD_VALUE_WIDTH: usize = 60;
 
 /// The incident list: ID, SEV, STATUS, DECLARED (UTC), TITLE, with titles
 /// cut so that each line fits in `width` columns.
@@ -212,7 +214,6 @@ pub(super) fn timeline(events: &[Event]) -> String {
 fn describe(event: &Event) -> Vec<String> {
     let d = &event.data;
     let kind = clean(&event.kind);
-    let suffix = |key: &str| get(d, key).map(|t| format!(": {t}")).unwrap_or_default();
     let (head, text) = match event.kind.as_str() {
         "declared" => (
             format!("{kind} {} {}", s(d, "severity"), s(d, "status")),
@@ -265,7 +266,12 @@ fn describe(event: &Event) -> Vec<String> {
                 "undone"
             };
             let item = d.get("item").map_or("?".to_owned(), json_value);
-            let line = format!("{kind} {} {item} {done}{}", s(d, "phase"), suffix("text"));
+            let text = get(d, "text").map(|t| format!(": {}", clean(t)));
+            let line = format!(
+                "{kind} {} {item} {done}{}",
+                s(d, "phase"),
+                text.unwrap_or_default()
+            );
             return vec![line];
         }
         "note" => (kind, get(d, "text")),
@@ -290,13 +296,15 @@ fn s(data: &Map<String, Value>, key: &str) -> String {
     get(data, key).map_or_else(|| "?".to_owned(), clean)
 }
 
-/// A changed field's value: text as itself in quotes, `null` as `(none)`.
+/// A changed field's value: text in quotes, `null` as `(none)`; long
+/// values (a rewritten summary) are cut to keep the timeline one line each.
 fn json_value(value: &Value) -> String {
-    match value {
-        Value::Null => "(none)".to_owned(),
+    let text = match value {
+        Value::Null => return "(none)".to_owned(),
         Value::String(text) => format!("{:?}", clean(text)),
         other => clean(&other.to_string()),
-    }
+    };
+    truncate(&text, FIELD_VALUE_WIDTH)
 }
 
 /// `2026-11-25 14:03`, in UTC.

@@ -246,6 +246,24 @@ fn timeline_has_one_line_per_event() {
 }
 
 #[test]
+fn long_field_values_are_cut() {
+    let summary = "word ".repeat(40);
+    let events = [event(
+        "2026-11-25T14:07:00Z",
+        "bob",
+        "field_changed",
+        serde_json::json!({"field": "summary", "from": "", "to": summary}),
+    )];
+    let text = timeline(&events);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.contains("field_changed summary: \"\" -> \"word word"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with('…'), "{text}");
+}
+
+#[test]
 fn elapsed_reads_naturally() {
     let cases = [
         (42, "42s"),
