@@ -9,10 +9,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::http::{decode, Api};
-use super::json::Json;
 use super::render::{self, clean};
 use super::wire::{self, Event, Incident, Page, Seq, Timeline};
 use super::{ClientArgs, DeclareArgs, IncidentCommand, ListArgs, Output, UpdateArgs};
+use serde_json::{json, Value as Json};
 
 /// The server's largest timeline page; a full page means there may be more.
 const TIMELINE_PAGE: usize = 1000;
@@ -154,11 +154,8 @@ async fn list(api: &Api, json: bool, a: &ListArgs) -> anyhow::Result<()> {
     }
     if json {
         let (incidents, next) = pages::<Json>(api, &url, a.all).await?;
-        let body = Json::object([
-            ("incidents", Json::Array(incidents)),
-            ("next_cursor", next.into()),
-        ]);
-        return print(&body.pretty());
+        let body = json!({"incidents": incidents, "next_cursor": next});
+        return print(&pretty(&body));
     }
     let (incidents, next) = pages::<Incident>(api, &url, a.all).await?;
     if incidents.is_empty() {
@@ -200,11 +197,9 @@ async fn show(api: &Api, json: bool, id: &str, all_items: bool) -> anyhow::Resul
     let incident = api.get(api.url(&["incidents", id])?).await?;
     if json {
         let events = timeline::<Json>(api, id).await?;
-        let body = Json::object([
-            ("incident", decode(&incident, "incident")?),
-            ("events", Json::Array(events)),
-        ]);
-        return print(&body.pretty());
+        let incident: Json = decode(&incident, "incident")?;
+        let body = json!({"incident": incident, "events": events});
+        return print(&pretty(&body));
     }
     let incident: Incident = decode(&incident, "incident")?;
     let events = timeline::<Event>(api, id).await?;
@@ -219,7 +214,7 @@ async fn show(api: &Api, json: bool, id: &str, all_items: bool) -> anyhow::Resul
 async fn show_timeline(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
     if json {
         let events = timeline::<Json>(api, id).await?;
-        return print(&Json::object([("events", Json::Array(events))]).pretty());
+        return print(&pretty(&json!({"events": events})));
     }
     let events = timeline::<Event>(api, id).await?;
     if events.is_empty() {
@@ -289,7 +284,7 @@ async fn note(api: &Api, json: bool, id: &str, words: Vec<String>) -> anyhow::Re
     let body = wire::NoteRequest { text };
     let sent = on(api, Method::POST, &[id, "notes"], Some(&body)).await?;
     if json {
-        return print(&decode::<Json>(&sent, "note")?.pretty());
+        return print(&pretty(&decode::<Json>(&sent, "note")?));
     }
     let event: Event = decode(&sent, "note")?;
     print(&format!(
@@ -317,7 +312,7 @@ async fn on<B: Serialize>(
 /// returns (table).
 fn report(json: bool, body: &str, line: impl FnOnce(&Incident) -> String) -> anyhow::Result<()> {
     if json {
-        return print(&decode::<Json>(body, "answer")?.pretty());
+        return print(&pretty(&decode::<Json>(body, "answer")?));
     }
     let incident: Incident = decode(body, "incident")?;
     print(&line(&incident))
@@ -392,4 +387,10 @@ fn print(text: &str) -> anyhow::Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// Pretty JSON in the server's key order (serde_json's `preserve_order`).
+fn pretty(value: &Json) -> String {
+    // Serializing a `Value` cannot fail.
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }

@@ -6,7 +6,6 @@
 mod args;
 mod commands;
 mod http;
-mod json;
 mod render;
 mod wire;
 

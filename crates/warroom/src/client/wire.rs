@@ -69,7 +69,7 @@ pub(super) struct Item {
 }
 
 /// One page of `GET /api/v1/incidents`, with `T` either [`Incident`] or, for
-/// `--output json`, the raw [`Json`](super::json::Json).
+/// `--output json`, the raw `serde_json::Value`.
 #[derive(Debug, Deserialize)]
 pub(super) struct Page<T> {
     pub incidents: Vec<T>,
