@@ -86,10 +86,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// serde reports an unknown top-level field without a path; pull its name out
-/// of the message (`unknown field `x`, expected ...`).
+/// serde reports unknown, duplicate and missing top-level fields without a
+/// path; pull the name out of the message (`unknown field `x`, expected ...`).
 fn unknown_field_name(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("duplicate field `"))
+        .or_else(|| message.strip_prefix("missing field `"))?;
     Some(rest.split('`').next()?.to_owned())
 }
 

@@ -194,7 +194,14 @@ async fn bad_bodies_are_4xx_naming_the_field_and_change_nothing(api: Api) {
             "/api/v1/incidents".into(),
             "{\"severity\": \"SEV-1\"}".into(),
             StatusCode::BAD_REQUEST,
-            "",
+            "title",
+        ),
+        (
+            Method::POST,
+            "/api/v1/incidents".into(),
+            "{\"title\": \"a\", \"severity\": \"SEV-1\", \"title\": \"b\"}".into(),
+            StatusCode::BAD_REQUEST,
+            "title",
         ),
         (
             Method::POST,
@@ -299,7 +306,7 @@ async fn bad_bodies_are_4xx_naming_the_field_and_change_nothing(api: Api) {
             format!("{b}/status"),
             "{}".into(),
             StatusCode::BAD_REQUEST,
-            "",
+            "status",
         ),
         (
             Method::POST,
