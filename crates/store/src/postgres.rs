@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, QueryBuilder, Transaction};
 use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, TimelineEvent};
 
-use crate::row::{event_data, ms, EventRow, IncidentRow, IncidentValues, TokenRow};
+use crate::row::{event_data, ms, EventRow, IncidentRow, IncidentValues, TokenRow, WRITE_COLUMNS};
 use crate::sqlite::{page, token_conflict};
 use crate::{like_pattern, ApiToken, IncidentFilter, IncidentPage, Store, StoreError};
 
@@ -21,6 +21,10 @@ const INCIDENT_COLUMNS: &str = "id, seq, title, summary, severity, category, \
      services::text AS services, status, customer_facing, users_affected, roles::text AS roles, \
      checklist::text AS checklist, declared_by, impact_started_at, detected_at, declared_at, \
      acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at";
+
+/// Placeholders for `WRITE_COLUMNS`; JSON goes into JSONB columns.
+const WRITE_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb, \
+     $12::jsonb, $13, $14, $15, $16, $17, $18, $19, $20, $21";
 
 const TOKEN_COLUMNS: &str = "id, name, role, created_at, revoked_at";
 
@@ -148,44 +152,18 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await?;
         let (incident, events) = make(seq);
-        let v = IncidentValues::of(&incident);
-        sqlx::query(
-            "INSERT INTO incidents (id, seq, title, summary, severity, category, services, \
-             status, customer_facing, users_affected, roles, checklist, declared_by, \
-             impact_started_at, detected_at, declared_at, acknowledged_at, mitigated_at, \
-             resolved_at, closed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, \
-             $8, $9, $10, $11::jsonb, $12::jsonb, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
-        )
-        .bind(&incident.id)
-        .bind(incident.seq)
-        .bind(&incident.title)
-        .bind(&incident.summary)
-        .bind(&incident.severity)
-        .bind(&incident.category)
-        .bind(&v.services)
-        .bind(incident.status.as_str())
-        .bind(incident.customer_facing)
-        .bind(incident.users_affected)
-        .bind(&v.roles)
-        .bind(&v.checklist)
-        .bind(&incident.declared_by)
-        .bind(v.impact_started_at)
-        .bind(v.detected_at)
-        .bind(v.declared_at)
-        .bind(v.acknowledged_at)
-        .bind(v.mitigated_at)
-        .bind(v.resolved_at)
-        .bind(v.closed_at)
-        .bind(v.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict(_) => StoreError::Conflict(format!(
-                "incident id {} already exists; was the ID format changed to one that repeats?",
-                incident.id
-            )),
-            other => other,
-        })?;
+        let insert = format!("INSERT INTO incidents ({WRITE_COLUMNS}) VALUES ({WRITE_VALUES})");
+        IncidentValues::of(&incident)
+            .bind(sqlx::query(&insert))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!(
+                    "incident id {} already exists; was the ID format changed to one that repeats?",
+                    incident.id
+                )),
+                other => other,
+            })?;
         let stored = append_events(&mut tx, &incident.id, events).await?;
         tx.commit().await?;
         Ok((incident, stored))
@@ -205,34 +183,14 @@ impl Store for PgStore {
         if events.is_empty() {
             return Ok((incident, Vec::new()));
         }
-        let v = IncidentValues::of(&incident);
-        sqlx::query(
-            "UPDATE incidents SET title = $1, summary = $2, severity = $3, category = $4, \
-             services = $5::jsonb, status = $6, customer_facing = $7, users_affected = $8, \
-             roles = $9::jsonb, checklist = $10::jsonb, impact_started_at = $11, \
-             detected_at = $12, acknowledged_at = $13, mitigated_at = $14, resolved_at = $15, \
-             closed_at = $16, updated_at = $17 WHERE id = $18",
-        )
-        .bind(&incident.title)
-        .bind(&incident.summary)
-        .bind(&incident.severity)
-        .bind(&incident.category)
-        .bind(&v.services)
-        .bind(incident.status.as_str())
-        .bind(incident.customer_facing)
-        .bind(incident.users_affected)
-        .bind(&v.roles)
-        .bind(&v.checklist)
-        .bind(v.impact_started_at)
-        .bind(v.detected_at)
-        .bind(v.acknowledged_at)
-        .bind(v.mitigated_at)
-        .bind(v.resolved_at)
-        .bind(v.closed_at)
-        .bind(v.updated_at)
-        .bind(&incident.id)
-        .execute(&mut *tx)
-        .await?;
+        // The row-value form keeps the column list in one place (`WRITE_COLUMNS`).
+        let update =
+            format!("UPDATE incidents SET ({WRITE_COLUMNS}) = ({WRITE_VALUES}) WHERE id = $22");
+        IncidentValues::of(&incident)
+            .bind(sqlx::query(&update))
+            .bind(&incident.id)
+            .execute(&mut *tx)
+            .await?;
         let stored = append_events(&mut tx, &incident.id, events).await?;
         tx.commit().await?;
         Ok((incident, stored))

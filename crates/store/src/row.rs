@@ -4,6 +4,8 @@
 //! set of row structs serves both; each backend only casts JSONB to text.
 
 use jiff::Timestamp;
+use sqlx::query::Query;
+use sqlx::{Database, Encode, Type};
 use warroom_domain::incident::{ChecklistPhase, RoleAssignment};
 use warroom_domain::{AccessRole, EventKind, Incident, Status, TimelineEvent};
 
@@ -81,28 +83,54 @@ impl TryFrom<IncidentRow> for Incident {
     }
 }
 
-/// An incident flattened into bindable column values, in `INCIDENT_COLUMNS` order.
+/// The columns `IncidentValues::bind` binds, in order. Both backends insert
+/// and update through this list, so a new column is added in one place.
+pub(crate) const WRITE_COLUMNS: &str = "id, seq, title, summary, severity, category, services, \
+     status, customer_facing, users_affected, roles, checklist, declared_by, impact_started_at, \
+     detected_at, declared_at, acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at";
+
+/// An incident flattened into column values, in `WRITE_COLUMNS` order.
 pub(crate) struct IncidentValues {
-    pub services: String,
-    pub roles: String,
-    pub checklist: String,
-    pub impact_started_at: Option<i64>,
-    pub detected_at: i64,
-    pub declared_at: i64,
-    pub acknowledged_at: Option<i64>,
-    pub mitigated_at: Option<i64>,
-    pub resolved_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub updated_at: i64,
+    id: String,
+    seq: i64,
+    title: String,
+    summary: String,
+    severity: String,
+    category: Option<String>,
+    services: String,
+    status: String,
+    customer_facing: bool,
+    users_affected: Option<i64>,
+    roles: String,
+    checklist: String,
+    declared_by: String,
+    impact_started_at: Option<i64>,
+    detected_at: i64,
+    declared_at: i64,
+    acknowledged_at: Option<i64>,
+    mitigated_at: Option<i64>,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    updated_at: i64,
 }
 
 impl IncidentValues {
     pub fn of(i: &Incident) -> IncidentValues {
         let to_json = |v: serde_json::Value| v.to_string();
         IncidentValues {
+            id: i.id.clone(),
+            seq: i.seq,
+            title: i.title.clone(),
+            summary: i.summary.clone(),
+            severity: i.severity.clone(),
+            category: i.category.clone(),
             services: to_json(serde_json::json!(i.services)),
+            status: i.status.as_str().to_owned(),
+            customer_facing: i.customer_facing,
+            users_affected: i.users_affected,
             roles: to_json(serde_json::json!(i.roles)),
             checklist: to_json(serde_json::json!(i.checklist)),
+            declared_by: i.declared_by.clone(),
             impact_started_at: i.impact_started_at.map(ms),
             detected_at: ms(i.detected_at),
             declared_at: ms(i.declared_at),
@@ -112,6 +140,42 @@ impl IncidentValues {
             closed_at: i.closed_at.map(ms),
             updated_at: ms(i.updated_at),
         }
+    }
+
+    /// Binds every value, in `WRITE_COLUMNS` order, on either backend.
+    pub fn bind<'q, DB>(
+        self,
+        q: Query<'q, DB, DB::Arguments<'q>>,
+    ) -> Query<'q, DB, DB::Arguments<'q>>
+    where
+        DB: Database,
+        String: Encode<'q, DB> + Type<DB>,
+        Option<String>: Encode<'q, DB> + Type<DB>,
+        i64: Encode<'q, DB> + Type<DB>,
+        Option<i64>: Encode<'q, DB> + Type<DB>,
+        bool: Encode<'q, DB> + Type<DB>,
+    {
+        q.bind(self.id)
+            .bind(self.seq)
+            .bind(self.title)
+            .bind(self.summary)
+            .bind(self.severity)
+            .bind(self.category)
+            .bind(self.services)
+            .bind(self.status)
+            .bind(self.customer_facing)
+            .bind(self.users_affected)
+            .bind(self.roles)
+            .bind(self.checklist)
+            .bind(self.declared_by)
+            .bind(self.impact_started_at)
+            .bind(self.detected_at)
+            .bind(self.declared_at)
+            .bind(self.acknowledged_at)
+            .bind(self.mitigated_at)
+            .bind(self.resolved_at)
+            .bind(self.closed_at)
+            .bind(self.updated_at)
     }
 }
 

@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, TimelineEvent};
 
-use crate::row::{event_data, ms, EventRow, IncidentRow, IncidentValues, TokenRow};
+use crate::row::{event_data, ms, EventRow, IncidentRow, IncidentValues, TokenRow, WRITE_COLUMNS};
 use crate::{like_pattern, ApiToken, IncidentFilter, IncidentPage, PageCursor, Store, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -20,6 +20,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 const INCIDENT_COLUMNS: &str = "id, seq, title, summary, severity, category, services, status, \
      customer_facing, users_affected, roles, checklist, declared_by, impact_started_at, \
      detected_at, declared_at, acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at";
+
+/// Placeholders for `WRITE_COLUMNS`.
+const WRITE_VALUES: &str = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 const TOKEN_COLUMNS: &str = "id, name, role, created_at, revoked_at";
 
@@ -146,33 +149,9 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         let (incident, events) = make(seq);
-        let v = IncidentValues::of(&incident);
-        let sql = format!(
-            "INSERT INTO incidents ({INCIDENT_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        );
-        sqlx::query(&sql)
-            .bind(&incident.id)
-            .bind(incident.seq)
-            .bind(&incident.title)
-            .bind(&incident.summary)
-            .bind(&incident.severity)
-            .bind(&incident.category)
-            .bind(&v.services)
-            .bind(incident.status.as_str())
-            .bind(incident.customer_facing)
-            .bind(incident.users_affected)
-            .bind(&v.roles)
-            .bind(&v.checklist)
-            .bind(&incident.declared_by)
-            .bind(v.impact_started_at)
-            .bind(v.detected_at)
-            .bind(v.declared_at)
-            .bind(v.acknowledged_at)
-            .bind(v.mitigated_at)
-            .bind(v.resolved_at)
-            .bind(v.closed_at)
-            .bind(v.updated_at)
+        let insert = format!("INSERT INTO incidents ({WRITE_COLUMNS}) VALUES ({WRITE_VALUES})");
+        IncidentValues::of(&incident)
+            .bind(sqlx::query(&insert))
             .execute(&mut *tx)
             .await
             .map_err(|e| match StoreError::from(e) {
@@ -202,33 +181,14 @@ impl Store for SqliteStore {
             // Nothing changed: leave the row (and updated_at) alone.
             return Ok((incident, Vec::new()));
         }
-        let v = IncidentValues::of(&incident);
-        sqlx::query(
-            "UPDATE incidents SET title = ?, summary = ?, severity = ?, category = ?, \
-             services = ?, status = ?, customer_facing = ?, users_affected = ?, roles = ?, \
-             checklist = ?, impact_started_at = ?, detected_at = ?, acknowledged_at = ?, \
-             mitigated_at = ?, resolved_at = ?, closed_at = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(&incident.title)
-        .bind(&incident.summary)
-        .bind(&incident.severity)
-        .bind(&incident.category)
-        .bind(&v.services)
-        .bind(incident.status.as_str())
-        .bind(incident.customer_facing)
-        .bind(incident.users_affected)
-        .bind(&v.roles)
-        .bind(&v.checklist)
-        .bind(v.impact_started_at)
-        .bind(v.detected_at)
-        .bind(v.acknowledged_at)
-        .bind(v.mitigated_at)
-        .bind(v.resolved_at)
-        .bind(v.closed_at)
-        .bind(v.updated_at)
-        .bind(&incident.id)
-        .execute(&mut *tx)
-        .await?;
+        // The row-value form keeps the column list in one place (`WRITE_COLUMNS`).
+        let update =
+            format!("UPDATE incidents SET ({WRITE_COLUMNS}) = ({WRITE_VALUES}) WHERE id = ?");
+        IncidentValues::of(&incident)
+            .bind(sqlx::query(&update))
+            .bind(&incident.id)
+            .execute(&mut *tx)
+            .await?;
         let stored = append_events(&mut tx, &incident.id, events).await?;
         tx.commit().await?;
         Ok((incident, stored))
