@@ -259,7 +259,12 @@ impl Incident {
                 hint: hint.to_owned(),
             })?;
         match to {
-            Status::Triggered => self.acknowledged_at = None,
+            Status::Triggered => {
+                // Un-acknowledged, or reopened as if new: nobody is on it yet.
+                self.acknowledged_at = None;
+                self.mitigated_at = None;
+                self.resolved_at = None;
+            }
             Status::Acknowledged | Status::Investigating | Status::Identified => {
                 self.acknowledged_at.get_or_insert(now);
                 // Going back to work means the mitigation (if any) did not hold.

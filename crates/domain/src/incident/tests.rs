@@ -316,3 +316,80 @@ fn control_characters_are_refused() {
     assert!(inc.add_note("bell \u{7}", "a", t(1)).is_err());
     assert!(inc.add_note("two\nlines", "a", t(1)).is_ok());
 }
+
+mod properties {
+    //! Whatever sequence of changes responders make, the MTTx timestamps stay
+    //! consistent with the status, and a refused change leaves the incident as it was.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Status(Status),
+        Ack,
+        Resolve,
+        Close,
+        Reopen(Option<Status>),
+        Severity(&'static str),
+        Note,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            proptest::sample::select(Status::ALL.to_vec()).prop_map(Op::Status),
+            Just(Op::Ack),
+            Just(Op::Resolve),
+            Just(Op::Close),
+            proptest::option::of(proptest::sample::select(Status::ALL.to_vec()))
+                .prop_map(Op::Reopen),
+            proptest::sample::select(vec!["SEV-0", "SEV-1", "SEV-2", "SEV-9"])
+                .prop_map(Op::Severity),
+            Just(Op::Note),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn timestamps_follow_the_status(ops in proptest::collection::vec(op(), 0..40)) {
+            let pb = playbook();
+            let mut inc = declared();
+            for (n, op) in ops.into_iter().enumerate() {
+                let now = t(n as i64 + 1);
+                let before = inc.clone();
+                let result = match op {
+                    Op::Status(s) => inc.change_status(s, None, "p", now),
+                    Op::Ack => inc.acknowledge("p", now),
+                    Op::Resolve => inc.resolve(None, "p", now),
+                    Op::Close => inc.close("p", now),
+                    Op::Reopen(s) => inc.reopen(s, None, "p", now),
+                    Op::Severity(s) => inc.change_severity(&pb, s, None, "p", now),
+                    Op::Note => inc.add_note("n", "p", now),
+                };
+                match result {
+                    Ok(events) => prop_assert!(!events.is_empty()),
+                    Err(_) => prop_assert_eq!(&inc, &before),
+                }
+                use Status::*;
+                match inc.status {
+                    Triggered => prop_assert!(inc.acknowledged_at.is_none()),
+                    Acknowledged | Investigating | Identified | Monitoring => {
+                        prop_assert!(inc.acknowledged_at.is_some())
+                    }
+                    // Resolving straight from triggered leaves no acknowledgement.
+                    Resolved | Closed => {}
+                }
+                prop_assert_eq!(inc.resolved_at.is_some(), matches!(inc.status, Resolved | Closed));
+                prop_assert_eq!(inc.closed_at.is_some(), inc.status == Closed);
+                if matches!(inc.status, Monitoring | Resolved | Closed) {
+                    prop_assert!(inc.mitigated_at.is_some());
+                }
+                if let (Some(m), Some(r)) = (inc.mitigated_at, inc.resolved_at) {
+                    prop_assert!(m <= r);
+                }
+                prop_assert!(pb.severity(&inc.severity).is_some());
+            }
+        }
+    }
+}
