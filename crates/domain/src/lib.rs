@@ -4,6 +4,8 @@
 //! operation that needs the time takes `now` as a parameter.
 
 pub mod access;
+pub mod alert;
+pub mod alerting;
 pub mod error;
 pub mod id_format;
 pub mod incident;

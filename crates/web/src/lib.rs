@@ -21,6 +21,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod ingest;
 mod health;
 pub mod state;
 

@@ -1,0 +1,1 @@
+//! Alert routing rules: label matchers, silences, inhibition, grouping and severity mapping.

@@ -1,0 +1,1 @@
+//! Parsers for every inbound alert format, each into `AlertSignal`s.

@@ -1,0 +1,3 @@
+//! Inbound alert endpoints and the formats they accept.
+
+pub mod formats;
