@@ -51,3 +51,13 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
         StoreError::Database(format!("migration failed: {err}"))
     }
 }
+
+/// A unique violation on insert of an incident means its id repeated.
+pub(crate) fn duplicate_incident(err: sqlx::Error, id: &str) -> StoreError {
+    match StoreError::from(err) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!(
+            "incident id {id} already exists; was the ID format changed to one that repeats?"
+        )),
+        other => other,
+    }
+}

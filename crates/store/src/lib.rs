@@ -9,6 +9,7 @@ use std::future::Future;
 use jiff::Timestamp;
 use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, Status, TimelineEvent};
 
+mod alerts;
 mod error;
 pub mod postgres;
 mod row;
@@ -16,6 +17,7 @@ pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use alerts::{AlertFilter, AlertGroup, AlertRecord, IntegrationRecord, SilenceRecord, WriteTx};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -90,6 +92,12 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Cheap round trip to the database, for `/readyz`.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The backend's write transaction.
+    type Tx: WriteTx;
+
+    /// Starts a write transaction (on SQLite it takes the write lock at once).
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
+
     /// Allocates the next number in `scope` and stores the incident `make`
     /// builds from it, with its first timeline events, in one transaction.
     /// Numbers within a scope are consecutive and never reused.
@@ -99,7 +107,15 @@ pub trait Store: Clone + Send + Sync + 'static {
         make: F,
     ) -> impl Future<Output = Result<(Incident, Vec<TimelineEvent>), StoreError>> + Send
     where
-        F: FnOnce(i64) -> (Incident, Vec<NewEvent>) + Send;
+        F: FnOnce(i64) -> (Incident, Vec<NewEvent>) + Send,
+    {
+        async move {
+            let mut tx = self.begin().await?;
+            let declared = tx.declare_incident(scope, make).await?;
+            tx.commit().await?;
+            Ok(declared)
+        }
+    }
 
     /// Loads the incident, lets `change` apply a domain operation under a
     /// lock, then saves it with the events `change` returned, atomically.
@@ -110,7 +126,21 @@ pub trait Store: Clone + Send + Sync + 'static {
         change: F,
     ) -> impl Future<Output = Result<(Incident, Vec<TimelineEvent>), StoreError>> + Send
     where
-        F: FnOnce(&mut Incident) -> Result<Vec<NewEvent>, DomainError> + Send;
+        F: FnOnce(&mut Incident) -> Result<Vec<NewEvent>, DomainError> + Send,
+    {
+        async move {
+            let mut tx = self.begin().await?;
+            let mut incident = tx.lock_incident(id).await?;
+            let events = change(&mut incident)?;
+            if events.is_empty() {
+                // Nothing changed: leave the row (and updated_at) alone.
+                return Ok((incident, Vec::new()));
+            }
+            let stored = tx.save_incident(&incident, events).await?;
+            tx.commit().await?;
+            Ok((incident, stored))
+        }
+    }
 
     fn get_incident(&self, id: &str) -> impl Future<Output = Result<Incident, StoreError>> + Send;
 
@@ -160,6 +190,62 @@ pub trait Store: Clone + Send + Sync + 'static {
         name: &str,
         now: Timestamp,
     ) -> impl Future<Output = Result<ApiToken, StoreError>> + Send;
+
+    /// Alerts newest first.
+    fn list_alerts(
+        &self,
+        filter: &AlertFilter,
+    ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
+
+    fn get_alert(&self, id: i64) -> impl Future<Output = Result<AlertRecord, StoreError>> + Send;
+
+    fn insert_silence(
+        &self,
+        silence: &SilenceRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Silences newest first; with `live_at`, only those not ended by then.
+    fn list_silences(
+        &self,
+        live_at: Option<Timestamp>,
+    ) -> impl Future<Output = Result<Vec<SilenceRecord>, StoreError>> + Send;
+
+    fn get_silence(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<SilenceRecord, StoreError>> + Send;
+
+    /// Rewrites a silence's window (expiring it).
+    fn set_silence_window(
+        &self,
+        id: &str,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores an integration by the hash of its key.
+    fn insert_integration(
+        &self,
+        integration: &IntegrationRecord,
+        key_hash: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The live integration whose key has this hash.
+    fn find_integration(
+        &self,
+        key_hash: &str,
+    ) -> impl Future<Output = Result<Option<IntegrationRecord>, StoreError>> + Send;
+
+    fn list_integrations(
+        &self,
+    ) -> impl Future<Output = Result<Vec<IntegrationRecord>, StoreError>> + Send;
+
+    /// Revokes by id; its key stops working at once.
+    fn revoke_integration(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<IntegrationRecord, StoreError>> + Send;
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.

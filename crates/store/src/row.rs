@@ -227,3 +227,174 @@ impl TryFrom<TokenRow> for ApiToken {
         })
     }
 }
+
+/// The alert columns, in `AlertValues::bind` order (after `id`).
+pub(crate) const ALERT_WRITE_COLUMNS: &str = "service, dedup_key, status, summary, severity, \
+     source_severity, source, origin, integration_id, labels, details, links, generator_url, \
+     group_key, incident_id, suppressed_by, event_count, starts_at, ends_at, first_seen_at, \
+     last_seen_at, acknowledged_at, resolved_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AlertRow {
+    id: i64,
+    service: String,
+    dedup_key: String,
+    status: String,
+    summary: String,
+    severity: String,
+    source_severity: Option<String>,
+    source: String,
+    origin: String,
+    integration_id: Option<String>,
+    labels: String,
+    details: String,
+    links: String,
+    generator_url: Option<String>,
+    group_key: String,
+    incident_id: Option<String>,
+    suppressed_by: Option<String>,
+    event_count: i64,
+    starts_at: Option<i64>,
+    ends_at: Option<i64>,
+    first_seen_at: i64,
+    last_seen_at: i64,
+    acknowledged_at: Option<i64>,
+    resolved_at: Option<i64>,
+}
+
+impl TryFrom<AlertRow> for crate::AlertRecord {
+    type Error = StoreError;
+    fn try_from(r: AlertRow) -> Result<crate::AlertRecord, StoreError> {
+        use warroom_domain::alert::AlertStatus;
+        Ok(crate::AlertRecord {
+            status: match r.status.as_str() {
+                "firing" => AlertStatus::Firing,
+                "resolved" => AlertStatus::Resolved,
+                other => return Err(StoreError::Corrupt(format!("alert status {other:?}"))),
+            },
+            labels: json("alert labels", &r.labels)?,
+            details: json("alert details", &r.details)?,
+            links: json("alert links", &r.links)?,
+            starts_at: opt_ts(r.starts_at)?,
+            ends_at: opt_ts(r.ends_at)?,
+            first_seen_at: ts(r.first_seen_at)?,
+            last_seen_at: ts(r.last_seen_at)?,
+            acknowledged_at: opt_ts(r.acknowledged_at)?,
+            resolved_at: opt_ts(r.resolved_at)?,
+            id: r.id,
+            service: r.service,
+            dedup_key: r.dedup_key,
+            summary: r.summary,
+            severity: r.severity,
+            source_severity: r.source_severity,
+            source: r.source,
+            origin: r.origin,
+            integration_id: r.integration_id,
+            generator_url: r.generator_url,
+            group_key: r.group_key,
+            incident_id: r.incident_id,
+            suppressed_by: r.suppressed_by,
+            event_count: r.event_count,
+        })
+    }
+}
+
+/// An alert flattened into column values, in `ALERT_WRITE_COLUMNS` order.
+pub(crate) struct AlertValues(crate::AlertRecord);
+
+impl AlertValues {
+    pub fn of(a: &crate::AlertRecord) -> AlertValues {
+        AlertValues(a.clone())
+    }
+
+    pub fn bind<'q, DB>(
+        self,
+        q: Query<'q, DB, DB::Arguments<'q>>,
+    ) -> Query<'q, DB, DB::Arguments<'q>>
+    where
+        DB: Database,
+        String: Encode<'q, DB> + Type<DB>,
+        Option<String>: Encode<'q, DB> + Type<DB>,
+        i64: Encode<'q, DB> + Type<DB>,
+        Option<i64>: Encode<'q, DB> + Type<DB>,
+    {
+        let a = self.0;
+        q.bind(a.service)
+            .bind(a.dedup_key)
+            .bind(a.status.as_str().to_owned())
+            .bind(a.summary)
+            .bind(a.severity)
+            .bind(a.source_severity)
+            .bind(a.source)
+            .bind(a.origin)
+            .bind(a.integration_id)
+            .bind(serde_json::json!(a.labels).to_string())
+            .bind(serde_json::Value::Object(a.details).to_string())
+            .bind(serde_json::json!(a.links).to_string())
+            .bind(a.generator_url)
+            .bind(a.group_key)
+            .bind(a.incident_id)
+            .bind(a.suppressed_by)
+            .bind(a.event_count)
+            .bind(a.starts_at.map(ms))
+            .bind(a.ends_at.map(ms))
+            .bind(ms(a.first_seen_at))
+            .bind(ms(a.last_seen_at))
+            .bind(a.acknowledged_at.map(ms))
+            .bind(a.resolved_at.map(ms))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SilenceRow {
+    id: String,
+    matchers: String,
+    starts_at: i64,
+    ends_at: i64,
+    created_by: String,
+    comment: String,
+    created_at: i64,
+}
+
+impl TryFrom<SilenceRow> for crate::SilenceRecord {
+    type Error = StoreError;
+    fn try_from(r: SilenceRow) -> Result<crate::SilenceRecord, StoreError> {
+        Ok(crate::SilenceRecord {
+            matchers: json("silence matchers", &r.matchers)?,
+            starts_at: ts(r.starts_at)?,
+            ends_at: ts(r.ends_at)?,
+            created_at: ts(r.created_at)?,
+            id: r.id,
+            created_by: r.created_by,
+            comment: r.comment,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IntegrationRow {
+    id: String,
+    service: String,
+    name: String,
+    kind: String,
+    key_hint: String,
+    config: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<IntegrationRow> for crate::IntegrationRecord {
+    type Error = StoreError;
+    fn try_from(r: IntegrationRow) -> Result<crate::IntegrationRecord, StoreError> {
+        Ok(crate::IntegrationRecord {
+            config: json("integration config", &r.config)?,
+            created_at: ts(r.created_at)?,
+            revoked_at: opt_ts(r.revoked_at)?,
+            id: r.id,
+            service: r.service,
+            name: r.name,
+            kind: r.kind,
+            key_hint: r.key_hint,
+        })
+    }
+}

@@ -10,10 +10,18 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Sqlite, Transaction};
-use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, TimelineEvent};
+use warroom_domain::{AccessRole, Incident, TimelineEvent};
 
-use crate::row::{event_data, ms, EventRow, IncidentRow, IncidentValues, TokenRow, WRITE_COLUMNS};
-use crate::{like_pattern, ApiToken, IncidentFilter, IncidentPage, PageCursor, Store, StoreError};
+use crate::row::{ms, AlertRow, EventRow, IncidentRow, IntegrationRow, SilenceRow, TokenRow};
+use crate::{
+    like_pattern, AlertFilter, AlertRecord, ApiToken, IncidentFilter, IncidentPage,
+    IntegrationRecord, PageCursor, SilenceRecord, Store, StoreError,
+};
+
+mod tx;
+
+pub use tx::SqliteTx;
+use tx::{load_incident, ALERT_COLUMNS};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -23,6 +31,9 @@ const INCIDENT_COLUMNS: &str = "id, seq, title, summary, severity, category, ser
 
 /// Placeholders for `WRITE_COLUMNS`.
 const WRITE_VALUES: &str = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+const INTEGRATION_COLUMNS: &str =
+    "id, service, name, kind, key_hint, config, created_at, revoked_at";
 
 const TOKEN_COLUMNS: &str = "id, name, role, created_at, revoked_at";
 
@@ -71,56 +82,6 @@ impl SqliteStore {
     }
 }
 
-async fn append_events(
-    tx: &mut Transaction<'static, Sqlite>,
-    incident_id: &str,
-    events: Vec<NewEvent>,
-) -> Result<Vec<TimelineEvent>, StoreError> {
-    let mut last: i64 = sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = ?")
-        .bind(incident_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let mut stored = Vec::with_capacity(events.len());
-    for e in events {
-        last += 1;
-        sqlx::query(
-            "INSERT INTO timeline_events (incident_id, seq, at, actor, kind, data) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(incident_id)
-        .bind(last)
-        .bind(ms(e.at))
-        .bind(&e.actor)
-        .bind(e.kind.name())
-        .bind(event_data(&e.kind))
-        .execute(&mut **tx)
-        .await?;
-        stored.push(TimelineEvent {
-            incident_id: incident_id.to_owned(),
-            seq: last,
-            at: e.at,
-            actor: e.actor,
-            kind: e.kind,
-        });
-    }
-    sqlx::query("UPDATE incidents SET last_event_seq = ? WHERE id = ?")
-        .bind(last)
-        .bind(incident_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(stored)
-}
-
-async fn load_incident(
-    exec: impl sqlx::SqliteExecutor<'_>,
-    id: &str,
-) -> Result<Incident, StoreError> {
-    let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?");
-    let row: Option<IncidentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(exec).await?;
-    row.ok_or_else(|| StoreError::NotFound(format!("incident {id}")))?
-        .try_into()
-}
-
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         MIGRATOR.run(&self.writer).await?;
@@ -132,66 +93,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn declare_incident<F>(
-        &self,
-        scope: &str,
-        make: F,
-    ) -> Result<(Incident, Vec<TimelineEvent>), StoreError>
-    where
-        F: FnOnce(i64) -> (Incident, Vec<NewEvent>) + Send,
-    {
-        let mut tx = self.write_tx().await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO incident_sequences (scope, last_seq) VALUES (?, 1) \
-             ON CONFLICT (scope) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
-        )
-        .bind(scope)
-        .fetch_one(&mut *tx)
-        .await?;
-        let (incident, events) = make(seq);
-        let insert = format!("INSERT INTO incidents ({WRITE_COLUMNS}) VALUES ({WRITE_VALUES})");
-        IncidentValues::of(&incident)
-            .bind(sqlx::query(&insert))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!(
-                    "incident id {} already exists; was the ID format changed to one that repeats?",
-                    incident.id
-                )),
-                other => other,
-            })?;
-        let stored = append_events(&mut tx, &incident.id, events).await?;
-        tx.commit().await?;
-        Ok((incident, stored))
-    }
+    type Tx = SqliteTx;
 
-    async fn modify_incident<F>(
-        &self,
-        id: &str,
-        change: F,
-    ) -> Result<(Incident, Vec<TimelineEvent>), StoreError>
-    where
-        F: FnOnce(&mut Incident) -> Result<Vec<NewEvent>, DomainError> + Send,
-    {
-        let mut tx = self.write_tx().await?;
-        let mut incident = load_incident(&mut *tx, id).await?;
-        let events = change(&mut incident)?;
-        if events.is_empty() {
-            // Nothing changed: leave the row (and updated_at) alone.
-            return Ok((incident, Vec::new()));
-        }
-        // The row-value form keeps the column list in one place (`WRITE_COLUMNS`).
-        let update =
-            format!("UPDATE incidents SET ({WRITE_COLUMNS}) = ({WRITE_VALUES}) WHERE id = ?");
-        IncidentValues::of(&incident)
-            .bind(sqlx::query(&update))
-            .bind(&incident.id)
-            .execute(&mut *tx)
-            .await?;
-        let stored = append_events(&mut tx, &incident.id, events).await?;
-        tx.commit().await?;
-        Ok((incident, stored))
+    async fn begin(&self) -> Result<SqliteTx, StoreError> {
+        Ok(SqliteTx {
+            tx: self.write_tx().await?,
+        })
     }
 
     async fn get_incident(&self, id: &str) -> Result<Incident, StoreError> {
@@ -352,6 +259,168 @@ impl Store for SqliteStore {
             .fetch_optional(&self.writer)
             .await?;
         row.ok_or_else(|| StoreError::NotFound(format!("live token named {name:?}")))?
+            .try_into()
+    }
+
+    async fn list_alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE 1 = 1"));
+        if let Some(status) = f.status {
+            q.push(" AND status = ").push_bind(status.as_str());
+        }
+        match f.suppressed {
+            Some(true) => {
+                q.push(" AND suppressed_by IS NOT NULL");
+            }
+            Some(false) => {
+                q.push(" AND suppressed_by IS NULL");
+            }
+            None => {}
+        }
+        if let Some(service) = &f.service {
+            q.push(" AND service = ").push_bind(service.clone());
+        }
+        if let Some(incident) = &f.incident_id {
+            q.push(" AND incident_id = ").push_bind(incident.clone());
+        }
+        if let Some(before) = f.before_id {
+            q.push(" AND id < ").push_bind(before);
+        }
+        q.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(f.limit.clamp(1, crate::MAX_PAGE)));
+        let rows: Vec<AlertRow> = q.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn get_alert(&self, id: i64) -> Result<AlertRecord, StoreError> {
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?");
+        let row: Option<AlertRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.ok_or_else(|| StoreError::NotFound(format!("alert {id}")))?
+            .try_into()
+    }
+
+    async fn insert_silence(&self, s: &SilenceRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.id)
+        .bind(s.matchers.to_string())
+        .bind(ms(s.starts_at))
+        .bind(ms(s.ends_at))
+        .bind(&s.created_by)
+        .bind(&s.comment)
+        .bind(ms(s.created_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_silences(
+        &self,
+        live_at: Option<Timestamp>,
+    ) -> Result<Vec<SilenceRecord>, StoreError> {
+        let rows: Vec<SilenceRow> = sqlx::query_as(
+            "SELECT id, matchers, starts_at, ends_at, created_by, comment, created_at \
+             FROM silences WHERE ends_at > ? ORDER BY created_at DESC",
+        )
+        .bind(live_at.map(ms).unwrap_or(i64::MIN))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn get_silence(&self, id: &str) -> Result<SilenceRecord, StoreError> {
+        let row: Option<SilenceRow> = sqlx::query_as(
+            "SELECT id, matchers, starts_at, ends_at, created_by, comment, created_at \
+             FROM silences WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.ok_or_else(|| StoreError::NotFound(format!("silence {id}")))?
+            .try_into()
+    }
+
+    async fn set_silence_window(
+        &self,
+        id: &str,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE silences SET starts_at = ?, ends_at = ? WHERE id = ?")
+            .bind(ms(starts_at))
+            .bind(ms(ends_at))
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("silence {id}")));
+        }
+        Ok(())
+    }
+
+    async fn insert_integration(
+        &self,
+        i: &IntegrationRecord,
+        key_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO integrations (id, service, name, kind, key_hash, key_hint, config, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&i.id)
+        .bind(&i.service)
+        .bind(&i.name)
+        .bind(&i.kind)
+        .bind(key_hash)
+        .bind(&i.key_hint)
+        .bind(i.config.to_string())
+        .bind(ms(i.created_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn find_integration(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<IntegrationRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {INTEGRATION_COLUMNS} FROM integrations \
+             WHERE key_hash = ? AND revoked_at IS NULL"
+        );
+        let row: Option<IntegrationRow> = sqlx::query_as(&sql)
+            .bind(key_hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn list_integrations(&self) -> Result<Vec<IntegrationRecord>, StoreError> {
+        let sql = format!("SELECT {INTEGRATION_COLUMNS} FROM integrations ORDER BY created_at");
+        let rows: Vec<IntegrationRow> = sqlx::query_as(&sql).fetch_all(&self.reader).await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn revoke_integration(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<IntegrationRecord, StoreError> {
+        let sql = format!(
+            "UPDATE integrations SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL \
+             RETURNING {INTEGRATION_COLUMNS}"
+        );
+        let row: Option<IntegrationRow> = sqlx::query_as(&sql)
+            .bind(ms(now))
+            .bind(id)
+            .fetch_optional(&self.writer)
+            .await?;
+        row.ok_or_else(|| StoreError::NotFound(format!("live integration {id}")))?
             .try_into()
     }
 }

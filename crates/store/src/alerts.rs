@@ -1,0 +1,165 @@
+//! Alert persistence types and `WriteTx`, the transaction the ingest path
+//! (and every incident change) runs in: primitive reads and writes, with the
+//! decisions left to the engine so both backends share one set of rules.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use jiff::Timestamp;
+use warroom_domain::alert::{AlertLink, AlertStatus};
+use warroom_domain::{Incident, NewEvent, TimelineEvent};
+
+use crate::StoreError;
+
+/// An alert as stored. `id` is 0 until inserted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub id: i64,
+    pub service: String,
+    pub dedup_key: String,
+    pub status: AlertStatus,
+    pub summary: String,
+    /// A playbook severity name.
+    pub severity: String,
+    /// The word the source used (`critical`, `warning`, ...).
+    pub source_severity: Option<String>,
+    pub source: String,
+    pub origin: String,
+    pub integration_id: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub details: serde_json::Map<String, serde_json::Value>,
+    pub links: Vec<AlertLink>,
+    pub generator_url: Option<String>,
+    pub group_key: String,
+    pub incident_id: Option<String>,
+    /// Why it pages nobody: `silence:<id>`, `maintenance:<id>`, `inhibited:<rule>`.
+    pub suppressed_by: Option<String>,
+    /// How many times it was received (repeats bump this, never re-page).
+    pub event_count: i64,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+    pub first_seen_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub acknowledged_at: Option<Timestamp>,
+    pub resolved_at: Option<Timestamp>,
+}
+
+/// Which group of alerts an incident collects, and when it last grew.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertGroup {
+    pub group_key: String,
+    pub service: String,
+    pub incident_id: String,
+    pub last_alert_at: Timestamp,
+}
+
+/// A silence as stored; matchers are kept as their JSON form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SilenceRecord {
+    pub id: String,
+    pub matchers: serde_json::Value,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub created_by: String,
+    pub comment: String,
+    pub created_at: Timestamp,
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub status: Option<AlertStatus>,
+    /// `Some(true)`: only suppressed; `Some(false)`: only those that page.
+    pub suppressed: Option<bool>,
+    pub service: Option<String>,
+    pub incident_id: Option<String>,
+    pub limit: u32,
+    /// Only alerts with a smaller id (newest first paging).
+    pub before_id: Option<i64>,
+}
+
+/// One write transaction. Dropping it without `commit` rolls everything back.
+pub trait WriteTx: Send {
+    /// Allocates the next number in `scope` and inserts the incident `make`
+    /// builds from it, with its first events.
+    fn declare_incident<F>(
+        &mut self,
+        scope: &str,
+        make: F,
+    ) -> impl Future<Output = Result<(Incident, Vec<TimelineEvent>), StoreError>> + Send
+    where
+        F: FnOnce(i64) -> (Incident, Vec<NewEvent>) + Send;
+
+    /// Loads an incident, locking it until commit.
+    fn lock_incident(
+        &mut self,
+        id: &str,
+    ) -> impl Future<Output = Result<Incident, StoreError>> + Send;
+
+    /// Writes back an incident loaded with `lock_incident` and appends `events`.
+    fn save_incident(
+        &mut self,
+        incident: &Incident,
+        events: Vec<NewEvent>,
+    ) -> impl Future<Output = Result<Vec<TimelineEvent>, StoreError>> + Send;
+
+    /// The firing alert with this key, if any (an index lookup, never a scan).
+    fn open_alert(
+        &mut self,
+        service: &str,
+        dedup_key: &str,
+    ) -> impl Future<Output = Result<Option<AlertRecord>, StoreError>> + Send;
+
+    /// Inserts and returns the new id.
+    fn insert_alert(
+        &mut self,
+        alert: &AlertRecord,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    fn update_alert(
+        &mut self,
+        alert: &AlertRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Firing, unsuppressed alerts attached to the incident.
+    fn count_paging_alerts(
+        &mut self,
+        incident_id: &str,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    fn alert_group(
+        &mut self,
+        group_key: &str,
+    ) -> impl Future<Output = Result<Option<AlertGroup>, StoreError>> + Send;
+
+    fn put_alert_group(
+        &mut self,
+        group: &AlertGroup,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Silences that have not ended by `now` (pending ones included).
+    fn live_silences(
+        &mut self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<SilenceRecord>, StoreError>> + Send;
+
+    fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// An integration: the key a monitoring tool sends with, and where its alerts go.
+/// The key itself is never stored, only its SHA-256 hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegrationRecord {
+    pub id: String,
+    /// A playbook service id.
+    pub service: String,
+    pub name: String,
+    /// `pagerduty`, `alertmanager`, `prometheus`, `grafana`, `sentry`, `uptimerobot` or `generic`.
+    pub kind: String,
+    /// The key's first characters, to tell keys apart in listings.
+    pub key_hint: String,
+    /// Per-integration settings (severity overrides, generic field mapping).
+    pub config: serde_json::Value,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}

@@ -1,0 +1,226 @@
+//! `SqliteTx`: one write transaction (`BEGIN IMMEDIATE`) on the writer connection.
+
+use jiff::Timestamp;
+use sqlx::{Sqlite, Transaction};
+use warroom_domain::{Incident, NewEvent, TimelineEvent};
+
+use super::{INCIDENT_COLUMNS, WRITE_VALUES};
+use crate::row::{
+    event_data, ms, AlertRow, AlertValues, IncidentRow, IncidentValues, SilenceRow,
+    ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
+};
+use crate::{AlertGroup, AlertRecord, SilenceRecord, StoreError, WriteTx};
+
+pub(super) const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary, severity, \
+     source_severity, source, origin, integration_id, labels, details, links, generator_url, \
+     group_key, incident_id, suppressed_by, event_count, starts_at, ends_at, first_seen_at, \
+     last_seen_at, acknowledged_at, resolved_at";
+
+pub struct SqliteTx {
+    pub(super) tx: Transaction<'static, Sqlite>,
+}
+
+pub(super) async fn load_incident(
+    exec: impl sqlx::SqliteExecutor<'_>,
+    id: &str,
+) -> Result<Incident, StoreError> {
+    let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?");
+    let row: Option<IncidentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(exec).await?;
+    row.ok_or_else(|| StoreError::NotFound(format!("incident {id}")))?
+        .try_into()
+}
+
+impl SqliteTx {
+    async fn append_events(
+        &mut self,
+        incident_id: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        let mut last: i64 = sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = ?")
+            .bind(incident_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let mut stored = Vec::with_capacity(events.len());
+        for e in events {
+            last += 1;
+            sqlx::query(
+                "INSERT INTO timeline_events (incident_id, seq, at, actor, kind, data) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(incident_id)
+            .bind(last)
+            .bind(ms(e.at))
+            .bind(&e.actor)
+            .bind(e.kind.name())
+            .bind(event_data(&e.kind))
+            .execute(&mut *self.tx)
+            .await?;
+            stored.push(TimelineEvent {
+                incident_id: incident_id.to_owned(),
+                seq: last,
+                at: e.at,
+                actor: e.actor,
+                kind: e.kind,
+            });
+        }
+        sqlx::query("UPDATE incidents SET last_event_seq = ? WHERE id = ?")
+            .bind(last)
+            .bind(incident_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(stored)
+    }
+}
+
+impl WriteTx for SqliteTx {
+    async fn declare_incident<F>(
+        &mut self,
+        scope: &str,
+        make: F,
+    ) -> Result<(Incident, Vec<TimelineEvent>), StoreError>
+    where
+        F: FnOnce(i64) -> (Incident, Vec<NewEvent>) + Send,
+    {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO incident_sequences (scope, last_seq) VALUES (?, 1) \
+             ON CONFLICT (scope) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+        )
+        .bind(scope)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let (incident, events) = make(seq);
+        let insert = format!("INSERT INTO incidents ({WRITE_COLUMNS}) VALUES ({WRITE_VALUES})");
+        IncidentValues::of(&incident)
+            .bind(sqlx::query(&insert))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| crate::error::duplicate_incident(e, &incident.id))?;
+        let stored = self.append_events(&incident.id, events).await?;
+        Ok((incident, stored))
+    }
+
+    async fn lock_incident(&mut self, id: &str) -> Result<Incident, StoreError> {
+        // BEGIN IMMEDIATE already holds the database's write lock.
+        load_incident(&mut *self.tx, id).await
+    }
+
+    async fn save_incident(
+        &mut self,
+        incident: &Incident,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        // The row-value form keeps the column list in one place (`WRITE_COLUMNS`).
+        let update =
+            format!("UPDATE incidents SET ({WRITE_COLUMNS}) = ({WRITE_VALUES}) WHERE id = ?");
+        IncidentValues::of(incident)
+            .bind(sqlx::query(&update))
+            .bind(&incident.id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.append_events(&incident.id, events).await
+    }
+
+    async fn open_alert(
+        &mut self,
+        service: &str,
+        dedup_key: &str,
+    ) -> Result<Option<AlertRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts \
+             WHERE service = ? AND dedup_key = ? AND status = 'firing'"
+        );
+        let row: Option<AlertRow> = sqlx::query_as(&sql)
+            .bind(service)
+            .bind(dedup_key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn insert_alert(&mut self, alert: &AlertRecord) -> Result<i64, StoreError> {
+        let sql = format!(
+            "INSERT INTO alerts ({ALERT_WRITE_COLUMNS}) VALUES \
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+        );
+        let id: i64 = AlertValues::of(alert)
+            .bind(sqlx::query(&sql))
+            .fetch_one(&mut *self.tx)
+            .await
+            .map(|row| sqlx::Row::get(&row, 0))?;
+        Ok(id)
+    }
+
+    async fn update_alert(&mut self, alert: &AlertRecord) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE alerts SET ({ALERT_WRITE_COLUMNS}) = \
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?"
+        );
+        AlertValues::of(alert)
+            .bind(sqlx::query(&sql))
+            .bind(alert.id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn count_paging_alerts(&mut self, incident_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND status = 'firing' \
+             AND suppressed_by IS NULL",
+        )
+        .bind(incident_id)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn alert_group(&mut self, group_key: &str) -> Result<Option<AlertGroup>, StoreError> {
+        let row: Option<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT group_key, service, incident_id, last_alert_at FROM alert_groups \
+             WHERE group_key = ?",
+        )
+        .bind(group_key)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|(group_key, service, incident_id, at)| {
+            Ok(AlertGroup {
+                group_key,
+                service,
+                incident_id,
+                last_alert_at: crate::row::ts(at)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_alert_group(&mut self, group: &AlertGroup) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO alert_groups (group_key, service, incident_id, last_alert_at) \
+             VALUES (?, ?, ?, ?) ON CONFLICT (group_key) DO UPDATE SET \
+             service = excluded.service, incident_id = excluded.incident_id, \
+             last_alert_at = excluded.last_alert_at",
+        )
+        .bind(&group.group_key)
+        .bind(&group.service)
+        .bind(&group.incident_id)
+        .bind(ms(group.last_alert_at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn live_silences(&mut self, now: Timestamp) -> Result<Vec<SilenceRecord>, StoreError> {
+        let rows: Vec<SilenceRow> = sqlx::query_as(
+            "SELECT id, matchers, starts_at, ends_at, created_by, comment, created_at \
+             FROM silences WHERE ends_at > ? ORDER BY created_at",
+        )
+        .bind(ms(now))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
