@@ -639,6 +639,18 @@ impl Incident {
         Ok(vec![event(actor, now, EventKind::Note { text })])
     }
 
+    /// Records something that happened to one of the incident's alerts.
+    /// Allowed in every status: alerts keep arriving after resolution.
+    pub fn record_alert_event(
+        &mut self,
+        kind: EventKind,
+        actor: &str,
+        now: Timestamp,
+    ) -> Vec<NewEvent> {
+        self.updated_at = now;
+        vec![event(actor, now, kind)]
+    }
+
     fn ensure_not_closed(&self) -> Result<(), DomainError> {
         if self.status == Status::Closed {
             Err(DomainError::Conflict(format!(

@@ -56,6 +56,23 @@ pub enum EventKind {
     Note {
         text: String,
     },
+    /// A new alert joined the incident (repeats of it are counted, not recorded).
+    AlertTriggered {
+        alert_id: i64,
+        dedup_key: String,
+        summary: String,
+        severity: String,
+        origin: String,
+    },
+    AlertAcknowledged {
+        alert_id: i64,
+        dedup_key: String,
+    },
+    AlertResolved {
+        alert_id: i64,
+        dedup_key: String,
+        summary: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +95,9 @@ impl EventKind {
             EventKind::RoleUnassigned { .. } => "role_unassigned",
             EventKind::ChecklistItem { .. } => "checklist_item",
             EventKind::Note { .. } => "note",
+            EventKind::AlertTriggered { .. } => "alert_triggered",
+            EventKind::AlertAcknowledged { .. } => "alert_acknowledged",
+            EventKind::AlertResolved { .. } => "alert_resolved",
         }
     }
 }

@@ -4,8 +4,11 @@
 
 pub mod clock;
 pub mod incidents;
+pub mod ingest;
+pub mod integrations;
 pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use incidents::{IncidentOp, Incidents};
+pub use ingest::{IngestRequest, IngestRules, IngestSource, Ingestor, Outcome, SignalResult};
 pub use tokens::{IssuedToken, Tokens};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use warroom_domain::{AccessRole, Playbook};
-use warroom_engine::{Clock, Incidents, SystemClock, Tokens};
+use warroom_engine::{Clock, Incidents, IngestRules, Ingestor, SystemClock, Tokens};
 use warroom_store::{PgStore, SqliteStore, Store};
 use warroom_web::AppState;
 
@@ -67,7 +67,9 @@ async fn run_server<S: Store>(
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(Incidents::new(store, playbook, clock));
+    let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
+    let ingestor = Ingestor::spawn(store.clone(), rules, Arc::clone(&clock));
+    let state = AppState::new(Incidents::new(store, playbook, clock), ingestor);
     println!(
         "warroom listening on http://{addr} (database {})",
         redact(&args.db.database_url)

@@ -12,8 +12,10 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::state::AppState;
 
+pub mod alerts;
 pub mod catalog;
 pub mod incidents;
+pub mod integrations;
 pub mod tokens;
 pub mod types;
 
@@ -30,6 +32,9 @@ pub mod types;
         incidents::unassign_role, incidents::checklist, incidents::note,
         catalog::severities, catalog::categories, catalog::roles, catalog::services,
         catalog::phases, tokens::create, tokens::list, tokens::revoke,
+        integrations::create, integrations::list, integrations::revoke,
+        alerts::list, alerts::get, alerts::create_silence, alerts::list_silences,
+        alerts::expire_silence,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
@@ -37,6 +42,7 @@ pub mod types;
         (name = "incidents", description = "Declare, list and run incidents"),
         (name = "playbook", description = "What the playbook declares"),
         (name = "tokens", description = "API tokens (admin only)"),
+        (name = "alerts", description = "Integrations, alerts and silences"),
     )
 )]
 pub struct ApiDoc;
@@ -99,6 +105,24 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/phases", get(catalog::phases::<S>))
         .route("/tokens", post(tokens::create::<S>).get(tokens::list::<S>))
         .route("/tokens/{name}", axum::routing::delete(tokens::revoke::<S>))
+        .route(
+            "/integrations",
+            post(integrations::create::<S>).get(integrations::list::<S>),
+        )
+        .route(
+            "/integrations/{id}",
+            axum::routing::delete(integrations::revoke::<S>),
+        )
+        .route("/alerts", get(alerts::list::<S>))
+        .route("/alerts/{id}", get(alerts::get::<S>))
+        .route(
+            "/silences",
+            post(alerts::create_silence::<S>).get(alerts::list_silences::<S>),
+        )
+        .route(
+            "/silences/{id}",
+            axum::routing::delete(alerts::expire_silence::<S>),
+        )
         .route("/openapi.json", get(openapi_json))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)

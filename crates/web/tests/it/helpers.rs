@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tower::ServiceExt;
 use warroom_domain::{AccessRole, Playbook};
-use warroom_engine::{Incidents, ManualClock, Tokens};
+use warroom_engine::{Incidents, IngestRules, Ingestor, ManualClock, Tokens};
 use warroom_store::Store;
 use warroom_web::{router, AppState};
 
@@ -54,13 +54,12 @@ impl Api {
         let admin = token("root", AccessRole::Admin).await;
         let responder = token("alice", AccessRole::Responder).await;
         let viewer = token("victor", AccessRole::Viewer).await;
-        let incidents = Incidents::new(
-            store,
-            Arc::new(Playbook::builtin()),
-            Arc::new(clock.clone()),
-        );
+        let playbook = Arc::new(Playbook::builtin());
+        let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
+        let ingestor = Ingestor::spawn(store.clone(), rules, Arc::new(clock.clone()));
+        let incidents = Incidents::new(store, playbook, Arc::new(clock.clone()));
         Api {
-            app: router(AppState::new(incidents)),
+            app: router(AppState::new(incidents, ingestor)),
             clock,
             admin,
             responder,

@@ -1,0 +1,501 @@
+//! Alert ingestion: dedup, silences, grouping into incidents, auto-resolve,
+//! and the single writer that commits many requests per transaction.
+//!
+//! Every request's signals are applied inside one write transaction that
+//! `Ingestor`'s writer task shares between all requests waiting at that moment
+//! (group commit): thousands of concurrent senders share a handful of fsyncs,
+//! and nobody gets a 2xx before their alerts are committed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use rand::RngCore;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
+use warroom_domain::alerting::{GroupingRule, SeverityMap, Silence};
+use warroom_domain::{Declaration, EventKind, Incident, Playbook, Status};
+use warroom_store::{AlertGroup, AlertRecord, SilenceRecord, Store, StoreError, WriteTx};
+
+use crate::clock::Clock;
+
+/// Where a request's alerts come from and go to.
+#[derive(Debug, Clone)]
+pub struct IngestSource {
+    pub integration_id: Option<String>,
+    /// Recorded as the actor on incident timelines (`integration:<name>`).
+    pub integration_name: String,
+    /// A playbook service id.
+    pub service: String,
+    /// Source severity word to playbook severity, on top of the defaults.
+    pub severity_overrides: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestRequest {
+    pub source: IngestSource,
+    pub signals: Vec<AlertSignal>,
+}
+
+/// What happened to one signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new alert that pages: attached to an incident (new or grouped).
+    Created,
+    /// A repeat of a firing alert: counted, pages nobody again.
+    Deduplicated,
+    /// A new alert that a silence matched: stored, pages nobody.
+    Suppressed,
+    Acknowledged,
+    Resolved,
+    /// Acknowledge or resolve of an alert that is not firing: accepted, ignored.
+    Ignored,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignalResult {
+    pub dedup_key: String,
+    pub outcome: Outcome,
+    pub alert_id: Option<i64>,
+    pub incident_id: Option<String>,
+}
+
+/// How alerts become incidents, from the playbook.
+#[derive(Debug, Clone)]
+pub struct IngestRules {
+    pub playbook: Arc<Playbook>,
+    pub grouping: GroupingRule,
+    /// Where an alert-opened incident goes when its last alert resolves.
+    pub when_alerts_resolve: Status,
+}
+
+impl IngestRules {
+    pub fn new(playbook: Arc<Playbook>) -> IngestRules {
+        IngestRules {
+            playbook,
+            grouping: GroupingRule::default(),
+            when_alerts_resolve: Status::Resolved,
+        }
+    }
+}
+
+/// Actor prefix of incidents opened by alerts; only those auto-resolve.
+pub const INTEGRATION_ACTOR: &str = "integration:";
+
+/// Applies one request's signals inside `tx`. Does not commit.
+pub async fn apply<T: WriteTx>(
+    tx: &mut T,
+    rules: &IngestRules,
+    now: Timestamp,
+    request: &IngestRequest,
+) -> Result<Vec<SignalResult>, StoreError> {
+    let severities = SeverityMap::with_overrides(
+        SeverityMap::default_for(&rules.playbook),
+        request.source.severity_overrides.clone(),
+    )
+    .map_err(|e| StoreError::Database(format!("integration severity map: {e}")))?;
+    let mut silences: Option<Vec<Silence>> = None;
+    let actor = format!("{INTEGRATION_ACTOR}{}", request.source.integration_name);
+    let mut results = Vec::with_capacity(request.signals.len());
+    for signal in &request.signals {
+        let service = request.source.service.as_str();
+        let dedup_key = signal.dedup_key.clone().unwrap_or_else(generated_key);
+        let mut result = SignalResult {
+            dedup_key: dedup_key.clone(),
+            outcome: Outcome::Ignored,
+            alert_id: None,
+            incident_id: None,
+        };
+        let open = tx.open_alert(service, &dedup_key).await?;
+        match (signal.action, open) {
+            (AlertAction::Trigger, Some(mut alert)) => {
+                refresh(&mut alert, signal, now);
+                tx.update_alert(&alert).await?;
+                result.outcome = Outcome::Deduplicated;
+                result.alert_id = Some(alert.id);
+                result.incident_id = alert.incident_id;
+            }
+            (AlertAction::Trigger, None) => {
+                let severity = severities.map(signal.severity.as_deref());
+                let mut alert = new_alert(&request.source, signal, dedup_key, severity, now);
+                let silences = match &mut silences {
+                    Some(s) => s,
+                    None => silences.insert(load_silences(tx, now).await?),
+                };
+                let mut labels = alert.labels.clone();
+                labels
+                    .entry("service".to_owned())
+                    .or_insert_with(|| service.to_owned());
+                if let Some(silence) = silences.iter().find(|s| s.mutes(&labels, now)) {
+                    alert.suppressed_by = Some(format!("silence:{}", silence.id));
+                    alert.id = tx.insert_alert(&alert).await?;
+                    result.outcome = Outcome::Suppressed;
+                } else {
+                    let incident = incident_for(tx, rules, &alert, signal, &actor, now).await?;
+                    alert.incident_id = Some(incident.id.clone());
+                    alert.id = tx.insert_alert(&alert).await?;
+                    record(
+                        tx,
+                        incident,
+                        EventKind::AlertTriggered {
+                            alert_id: alert.id,
+                            dedup_key: alert.dedup_key.clone(),
+                            summary: alert.summary.clone(),
+                            severity: alert.severity.clone(),
+                            origin: alert.origin.clone(),
+                        },
+                        &actor,
+                        now,
+                    )
+                    .await?;
+                    result.outcome = Outcome::Created;
+                }
+                result.alert_id = Some(alert.id);
+                result.incident_id = alert.incident_id;
+            }
+            (AlertAction::Acknowledge, Some(mut alert)) => {
+                alert.acknowledged_at.get_or_insert(now);
+                alert.last_seen_at = now;
+                tx.update_alert(&alert).await?;
+                if let Some(id) = &alert.incident_id {
+                    let mut incident = tx.lock_incident(id).await?;
+                    let mut events = incident.record_alert_event(
+                        EventKind::AlertAcknowledged {
+                            alert_id: alert.id,
+                            dedup_key: alert.dedup_key.clone(),
+                        },
+                        &actor,
+                        now,
+                    );
+                    if incident.status == Status::Triggered {
+                        events.extend(
+                            incident
+                                .acknowledge(&actor, now)
+                                .map_err(StoreError::Rejected)?,
+                        );
+                    }
+                    tx.save_incident(&incident, events).await?;
+                }
+                result.outcome = Outcome::Acknowledged;
+                result.alert_id = Some(alert.id);
+                result.incident_id = alert.incident_id;
+            }
+            (AlertAction::Resolve, Some(mut alert)) => {
+                alert.status = AlertStatus::Resolved;
+                alert.resolved_at = Some(now);
+                alert.ends_at = Some(signal.ends_at.unwrap_or(now));
+                alert.last_seen_at = now;
+                tx.update_alert(&alert).await?;
+                if let Some(id) = &alert.incident_id {
+                    resolve_in_incident(tx, rules, id, &alert, &actor, now).await?;
+                }
+                result.outcome = Outcome::Resolved;
+                result.alert_id = Some(alert.id);
+                result.incident_id = alert.incident_id;
+            }
+            // PagerDuty: acknowledge or resolve of an unknown key is accepted and ignored.
+            (AlertAction::Acknowledge | AlertAction::Resolve, None) => {}
+        }
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// A 32-hex-digit key like PagerDuty generates for triggers without one.
+fn generated_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn new_alert(
+    source: &IngestSource,
+    signal: &AlertSignal,
+    dedup_key: String,
+    severity: String,
+    now: Timestamp,
+) -> AlertRecord {
+    AlertRecord {
+        id: 0,
+        service: source.service.clone(),
+        dedup_key,
+        status: AlertStatus::Firing,
+        summary: signal.summary.clone(),
+        severity,
+        source_severity: signal.severity.clone(),
+        source: signal.source.clone(),
+        origin: signal.origin.clone(),
+        integration_id: source.integration_id.clone(),
+        labels: signal.labels.clone(),
+        details: signal.details.clone(),
+        links: signal.links.clone(),
+        generator_url: signal.generator_url.clone(),
+        group_key: String::new(),
+        incident_id: None,
+        suppressed_by: None,
+        event_count: 1,
+        starts_at: signal.starts_at,
+        ends_at: signal.ends_at,
+        first_seen_at: now,
+        last_seen_at: now,
+        acknowledged_at: None,
+        resolved_at: None,
+    }
+}
+
+/// A repeat keeps the latest text and expiry, and counts.
+fn refresh(alert: &mut AlertRecord, signal: &AlertSignal, now: Timestamp) {
+    alert.event_count += 1;
+    alert.last_seen_at = now;
+    alert.summary.clone_from(&signal.summary);
+    alert.details.clone_from(&signal.details);
+    alert.links.clone_from(&signal.links);
+    if signal.ends_at.is_some() {
+        alert.ends_at = signal.ends_at;
+    }
+}
+
+async fn load_silences<T: WriteTx>(tx: &mut T, now: Timestamp) -> Result<Vec<Silence>, StoreError> {
+    let records = tx.live_silences(now).await?;
+    records.into_iter().map(silence_from_record).collect()
+}
+
+/// A stored silence as the domain type. Stored silences were checked when
+/// created; an expired pending one has `starts_at == ends_at`, which
+/// `Silence::new` would refuse, so this builds it directly.
+pub fn silence_from_record(r: SilenceRecord) -> Result<Silence, StoreError> {
+    let matchers = serde_json::from_value(r.matchers)
+        .map_err(|e| StoreError::Corrupt(format!("silence {} matchers: {e}", r.id)))?;
+    Ok(Silence {
+        id: r.id,
+        matchers,
+        starts_at: r.starts_at,
+        ends_at: r.ends_at,
+        created_by: r.created_by,
+        comment: r.comment,
+    })
+}
+
+/// The open incident the alert's group collects, or a new one. Raises the
+/// incident's severity when the alert is worse.
+async fn incident_for<T: WriteTx>(
+    tx: &mut T,
+    rules: &IngestRules,
+    alert: &AlertRecord,
+    signal: &AlertSignal,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Incident, StoreError> {
+    let group_key =
+        rules
+            .grouping
+            .group_key(&alert.service, &alert.labels, signal.group_key.as_deref());
+    let window = rules.grouping.window;
+    if let Some(group) = tx.alert_group(&group_key).await? {
+        if now.duration_since(group.last_alert_at) <= window {
+            let mut incident = tx.lock_incident(&group.incident_id).await?;
+            if incident.status.is_open() {
+                tx.put_alert_group(&AlertGroup {
+                    last_alert_at: now,
+                    ..group
+                })
+                .await?;
+                let pb = &rules.playbook;
+                let worse =
+                    pb.severity_rank(&alert.severity) < pb.severity_rank(&incident.severity);
+                if worse {
+                    let events = incident
+                        .change_severity(
+                            pb,
+                            &alert.severity,
+                            Some(format!("alert {} is {}", alert.dedup_key, alert.severity)),
+                            actor,
+                            now,
+                        )
+                        .map_err(StoreError::Rejected)?;
+                    tx.save_incident(&incident, events).await?;
+                }
+                return Ok(incident);
+            }
+        }
+    }
+    let declaration = Declaration {
+        title: title_from(&alert.summary),
+        summary: alert.summary.clone(),
+        severity: alert.severity.clone(),
+        services: vec![alert.service.clone()],
+        ..Default::default()
+    }
+    .validate(&rules.playbook, now)
+    .map_err(StoreError::Rejected)?;
+    let format = rules.playbook.incident_id_format.clone();
+    let date = now.to_zoned(TimeZone::UTC).date();
+    let playbook = Arc::clone(&rules.playbook);
+    let (incident, _) = tx
+        .declare_incident(&format.scope_key(date), move |seq| {
+            let id = format.render(date, u64::try_from(seq).unwrap_or_default());
+            Incident::open(&playbook, declaration, id, seq, actor, now)
+        })
+        .await?;
+    tx.put_alert_group(&AlertGroup {
+        group_key,
+        service: alert.service.clone(),
+        incident_id: incident.id.clone(),
+        last_alert_at: now,
+    })
+    .await?;
+    Ok(incident)
+}
+
+/// Incident titles are at most 200 characters; alert summaries up to 1024.
+fn title_from(summary: &str) -> String {
+    let summary = summary.trim();
+    if summary.chars().count() <= warroom_domain::incident::MAX_TITLE {
+        return summary.to_owned();
+    }
+    let mut title: String = summary
+        .chars()
+        .take(warroom_domain::incident::MAX_TITLE - 1)
+        .collect();
+    title.push('…');
+    title
+}
+
+async fn record<T: WriteTx>(
+    tx: &mut T,
+    mut incident: Incident,
+    kind: EventKind,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let events = incident.record_alert_event(kind, actor, now);
+    tx.save_incident(&incident, events).await?;
+    Ok(())
+}
+
+/// Records the resolution; when it was the last paging alert of an
+/// alert-opened incident, moves the incident on as the rules say.
+async fn resolve_in_incident<T: WriteTx>(
+    tx: &mut T,
+    rules: &IngestRules,
+    incident_id: &str,
+    alert: &AlertRecord,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let mut incident = tx.lock_incident(incident_id).await?;
+    let mut events = incident.record_alert_event(
+        EventKind::AlertResolved {
+            alert_id: alert.id,
+            dedup_key: alert.dedup_key.clone(),
+            summary: alert.summary.clone(),
+        },
+        actor,
+        now,
+    );
+    let auto = incident.declared_by.starts_with(INTEGRATION_ACTOR);
+    if auto && incident.status.is_open() && tx.count_paging_alerts(incident_id).await? == 0 {
+        let to = rules.when_alerts_resolve;
+        if incident.status.check_transition(to).is_ok() {
+            let message = Some("every alert of this incident has resolved".to_owned());
+            events.extend(
+                incident
+                    .change_status(to, message, actor, now)
+                    .map_err(StoreError::Rejected)?,
+            );
+        }
+    }
+    tx.save_incident(&incident, events).await?;
+    Ok(())
+}
+
+/// Applies one request in its own transaction at `now`: the synchronous path
+/// tests drive with a manual clock.
+pub async fn ingest_once<S: Store>(
+    store: &S,
+    rules: &IngestRules,
+    now: Timestamp,
+    request: &IngestRequest,
+) -> Result<Vec<SignalResult>, StoreError> {
+    let mut tx = store.begin().await?;
+    let results = apply(&mut tx, rules, now, request).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+type Reply = oneshot::Sender<Result<Vec<SignalResult>, StoreError>>;
+
+/// The single writer for alerts: requests queue here and are committed in batches.
+#[derive(Clone)]
+pub struct Ingestor {
+    queue: mpsc::Sender<(IngestRequest, Reply)>,
+}
+
+/// The most requests committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+impl Ingestor {
+    /// Starts the writer task; it stops when every `Ingestor` clone is dropped.
+    pub fn spawn<S: Store>(store: S, rules: Arc<IngestRules>, clock: Arc<dyn Clock>) -> Ingestor {
+        let (queue, mut jobs) = mpsc::channel::<(IngestRequest, Reply)>(4 * MAX_BATCH);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                commit_batch(&store, &rules, clock.now(), std::mem::take(&mut batch)).await;
+            }
+        });
+        Ingestor { queue }
+    }
+
+    /// Queues a request and waits until it is committed (or failed).
+    pub async fn submit(&self, request: IngestRequest) -> Result<Vec<SignalResult>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((request, reply))
+            .await
+            .map_err(|_| StoreError::Unavailable("the alert writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the alert writer has stopped".into()))?
+    }
+}
+
+async fn commit_batch<S: Store>(
+    store: &S,
+    rules: &IngestRules,
+    now: Timestamp,
+    batch: Vec<(IngestRequest, Reply)>,
+) {
+    let together = async {
+        let mut tx = store.begin().await?;
+        let mut all = Vec::with_capacity(batch.len());
+        for (request, _) in &batch {
+            all.push(apply(&mut tx, rules, now, request).await?);
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(all)
+    }
+    .await;
+    match together {
+        Ok(all) => {
+            for ((_, reply), results) in batch.into_iter().zip(all) {
+                let _ = reply.send(Ok(results));
+            }
+        }
+        // One bad request must not fail its neighbours: retry each alone.
+        Err(err) if batch.len() > 1 => {
+            tracing::warn!(error = %err, size = batch.len(), "alert batch failed; retrying one by one");
+            for (request, reply) in batch {
+                let _ = reply.send(ingest_once(store, rules, now, &request).await);
+            }
+        }
+        Err(err) => {
+            if let Some((_, reply)) = batch.into_iter().next() {
+                let _ = reply.send(Err(err));
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Integration keys: what a monitoring tool sends so its alerts reach a service.
+//!
+//! A key is 32 lowercase hex digits, the shape of a PagerDuty routing key, so
+//! tools that validate that shape accept it. Like API tokens, only its SHA-256
+//! hash is stored and the key is shown once.
+
+use jiff::Timestamp;
+use rand::RngCore;
+use warroom_domain::{DomainError, Playbook};
+use warroom_store::{IntegrationRecord, Store, StoreError};
+
+use crate::tokens::Tokens;
+
+/// Formats an integration can be created for.
+pub const KINDS: [&str; 7] = [
+    "pagerduty",
+    "alertmanager",
+    "prometheus",
+    "grafana",
+    "sentry",
+    "uptimerobot",
+    "generic",
+];
+
+/// A new integration and its key, which exists only in this value.
+#[derive(Debug, Clone)]
+pub struct IssuedIntegration {
+    pub key: String,
+    pub integration: IntegrationRecord,
+}
+
+pub struct Integrations;
+
+impl Integrations {
+    /// Creates an integration for a playbook service. `config` holds
+    /// per-integration settings (`severity_map`, and `mapping` for generic).
+    pub async fn create<S: Store>(
+        store: &S,
+        playbook: &Playbook,
+        service: &str,
+        name: &str,
+        kind: &str,
+        config: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<IssuedIntegration, StoreError> {
+        let service = playbook
+            .service(service)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "service",
+                    format!(
+                        "unknown service `{service}`; the playbook has: {}",
+                        playbook
+                            .services
+                            .iter()
+                            .map(|s| s.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?
+            .id
+            .clone();
+        Tokens::check_name(name)?;
+        if !KINDS.contains(&kind) {
+            return Err(DomainError::invalid(
+                "kind",
+                format!("unknown kind `{kind}`; use one of {}", KINDS.join(", ")),
+            )
+            .into());
+        }
+        if !config.is_object() {
+            return Err(DomainError::invalid("config", "must be a JSON object").into());
+        }
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        let key = hex::encode(bytes);
+        let mut id_bytes = [0u8; 8];
+        rand::rng().fill_bytes(&mut id_bytes);
+        let integration = IntegrationRecord {
+            id: format!("int_{}", hex::encode(id_bytes)),
+            service,
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            key_hint: key[..6].to_owned(),
+            config,
+            created_at: now,
+            revoked_at: None,
+        };
+        store
+            .insert_integration(&integration, &Tokens::hash(&key))
+            .await?;
+        Ok(IssuedIntegration { key, integration })
+    }
+
+    /// The live integration a presented key belongs to.
+    pub async fn authenticate<S: Store>(
+        store: &S,
+        key: &str,
+    ) -> Result<Option<IntegrationRecord>, StoreError> {
+        if key.is_empty() || key.len() > 128 {
+            return Ok(None);
+        }
+        store.find_integration(&Tokens::hash(key)).await
+    }
+}

@@ -1,0 +1,351 @@
+//! The alert path against real stores, with a manual clock: dedup,
+//! PagerDuty's documented dedup_key semantics, silences, grouping, storms.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
+use warroom_domain::{Playbook, Status};
+use warroom_engine::ingest::{ingest_once, IngestRequest, IngestRules, IngestSource, Outcome};
+use warroom_store::{AlertFilter, IncidentFilter, SilenceRecord, Store};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = warroom_store::testing::sqlite().await;
+                super::$name(db.store.clone()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(store) = warroom_store::testing::postgres().await {
+                    super::$name(store).await;
+                }
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    pagerduty_dedup_key_semantics,
+    repeats_bump_the_counter_and_raise_nothing,
+    silenced_alerts_are_stored_but_page_nobody,
+    a_group_collects_alerts_within_its_window,
+    a_worse_alert_raises_the_incident_severity,
+    a_storm_becomes_one_incident_and_keeps_every_alert,
+);
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_795_000_000).unwrap() + SignedDuration::from_secs(secs)
+}
+
+fn rules() -> IngestRules {
+    IngestRules::new(Arc::new(Playbook::builtin()))
+}
+
+fn signal(action: AlertAction, key: Option<&str>, summary: &str, severity: &str) -> AlertSignal {
+    AlertSignal {
+        action,
+        dedup_key: key.map(str::to_owned),
+        summary: summary.to_owned(),
+        severity: Some(severity.to_owned()),
+        source: "db-1".to_owned(),
+        labels: BTreeMap::from([("alertname".to_owned(), summary.to_owned())]),
+        details: serde_json::Map::new(),
+        links: vec![],
+        starts_at: None,
+        ends_at: None,
+        generator_url: None,
+        group_key: None,
+        origin: "pagerduty".to_owned(),
+    }
+}
+
+fn request(signals: Vec<AlertSignal>) -> IngestRequest {
+    IngestRequest {
+        source: IngestSource {
+            integration_id: None,
+            integration_name: "test".to_owned(),
+            service: "api".to_owned(),
+            severity_overrides: BTreeMap::new(),
+        },
+        signals,
+    }
+}
+
+async fn send<S: Store>(store: &S, now: Timestamp, s: AlertSignal) -> warroom_engine::SignalResult {
+    let mut results = ingest_once(store, &rules(), now, &request(vec![s]))
+        .await
+        .unwrap();
+    results.remove(0)
+}
+
+async fn incidents<S: Store>(store: &S) -> Vec<warroom_domain::Incident> {
+    store
+        .list_incidents(&IncidentFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .incidents
+}
+
+async fn pagerduty_dedup_key_semantics<S: Store>(store: S) {
+    use AlertAction::*;
+    // A trigger without a key gets one generated and returned.
+    let generated = send(&store, t(0), signal(Trigger, None, "CPU hot", "warning")).await;
+    assert_eq!(generated.outcome, Outcome::Created);
+    assert_eq!(generated.dedup_key.len(), 32);
+
+    let first = send(
+        &store,
+        t(1),
+        signal(Trigger, Some("disk"), "Disk full", "critical"),
+    )
+    .await;
+    assert_eq!(first.outcome, Outcome::Created);
+    let repeat = send(
+        &store,
+        t(2),
+        signal(Trigger, Some("disk"), "Disk full", "critical"),
+    )
+    .await;
+    assert_eq!(repeat.outcome, Outcome::Deduplicated);
+    assert_eq!(repeat.alert_id, first.alert_id);
+    assert_eq!(repeat.incident_id, first.incident_id);
+    let incident_id = first.incident_id.clone().unwrap();
+
+    let ack = send(
+        &store,
+        t(3),
+        signal(Acknowledge, Some("disk"), "", "critical"),
+    )
+    .await;
+    assert_eq!(ack.outcome, Outcome::Acknowledged);
+    let incident = store.get_incident(&incident_id).await.unwrap();
+    assert_eq!(incident.status, Status::Acknowledged);
+
+    // Unknown keys: accepted and ignored.
+    let unknown = send(&store, t(4), signal(Resolve, Some("nope"), "", "info")).await;
+    assert_eq!(unknown.outcome, Outcome::Ignored);
+    let unknown = send(&store, t(4), signal(Acknowledge, Some("nope"), "", "info")).await;
+    assert_eq!(unknown.outcome, Outcome::Ignored);
+
+    // Resolve the two alerts of the incident: it resolves itself.
+    send(
+        &store,
+        t(5),
+        signal(Resolve, Some(&generated.dedup_key), "", "info"),
+    )
+    .await;
+    let resolved = send(&store, t(6), signal(Resolve, Some("disk"), "", "critical")).await;
+    assert_eq!(resolved.outcome, Outcome::Resolved);
+    let incident = store.get_incident(&incident_id).await.unwrap();
+    assert_eq!(incident.status, Status::Resolved);
+    assert_eq!(incident.resolved_at, Some(t(6)));
+
+    // Trigger after resolve: a new alert, and (the incident being resolved) a new incident.
+    let again = send(
+        &store,
+        t(7),
+        signal(Trigger, Some("disk"), "Disk full", "critical"),
+    )
+    .await;
+    assert_eq!(again.outcome, Outcome::Created);
+    assert_ne!(again.alert_id, first.alert_id);
+    assert_ne!(again.incident_id, first.incident_id);
+
+    let timeline = store.timeline(&incident_id, 0, 100).await.unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "declared",
+            "alert_triggered",
+            // The worse alert raises the severity as it joins.
+            "severity_changed",
+            "alert_triggered",
+            "alert_acknowledged",
+            "status_changed",
+            "alert_resolved",
+            "alert_resolved",
+            "status_changed"
+        ]
+    );
+    assert!(timeline.iter().all(|e| e.actor == "integration:test"));
+}
+
+async fn repeats_bump_the_counter_and_raise_nothing<S: Store>(store: S) {
+    for i in 0..5 {
+        send(
+            &store,
+            t(i),
+            signal(AlertAction::Trigger, Some("k"), "Latency high", "error"),
+        )
+        .await;
+    }
+    let alerts = store
+        .list_alerts(&AlertFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].event_count, 5);
+    assert_eq!(alerts[0].first_seen_at, t(0));
+    assert_eq!(alerts[0].last_seen_at, t(4));
+    assert_eq!(incidents(&store).await.len(), 1);
+    let id = alerts[0].incident_id.clone().unwrap();
+    // One alert_triggered on the timeline, not five.
+    assert_eq!(store.timeline(&id, 0, 100).await.unwrap().len(), 2);
+}
+
+async fn silenced_alerts_are_stored_but_page_nobody<S: Store>(store: S) {
+    let matchers = warroom_domain::alerting::parse_matchers(r#"alertname="Disk full""#).unwrap();
+    store
+        .insert_silence(&SilenceRecord {
+            id: "sil_1".into(),
+            matchers: serde_json::to_value(&matchers).unwrap(),
+            starts_at: t(0),
+            ends_at: t(3600),
+            created_by: "alice".into(),
+            comment: "migration".into(),
+            created_at: t(0),
+        })
+        .await
+        .unwrap();
+    let muted = send(
+        &store,
+        t(10),
+        signal(AlertAction::Trigger, Some("a"), "Disk full", "critical"),
+    )
+    .await;
+    assert_eq!(muted.outcome, Outcome::Suppressed);
+    assert_eq!(muted.incident_id, None);
+    assert!(incidents(&store).await.is_empty());
+    let suppressed = store
+        .list_alerts(&AlertFilter {
+            status: Some(AlertStatus::Firing),
+            suppressed: Some(true),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(
+        suppressed[0].suppressed_by.as_deref(),
+        Some("silence:sil_1")
+    );
+    // Other alerts still page; and after the silence ends, new ones do too.
+    let other = send(
+        &store,
+        t(11),
+        signal(AlertAction::Trigger, Some("b"), "CPU hot", "critical"),
+    )
+    .await;
+    assert_eq!(other.outcome, Outcome::Created);
+    let later = send(
+        &store,
+        t(3601),
+        signal(AlertAction::Trigger, Some("c"), "Disk full", "critical"),
+    )
+    .await;
+    assert_eq!(later.outcome, Outcome::Created);
+}
+
+async fn a_group_collects_alerts_within_its_window<S: Store>(store: S) {
+    let a = send(
+        &store,
+        t(0),
+        signal(AlertAction::Trigger, Some("a"), "A", "error"),
+    )
+    .await;
+    let b = send(
+        &store,
+        t(240),
+        signal(AlertAction::Trigger, Some("b"), "B", "error"),
+    )
+    .await;
+    // The window slides: 4 more minutes after the last alert still groups.
+    let c = send(
+        &store,
+        t(480),
+        signal(AlertAction::Trigger, Some("c"), "C", "error"),
+    )
+    .await;
+    assert_eq!(a.incident_id, b.incident_id);
+    assert_eq!(b.incident_id, c.incident_id);
+    // Quiet for longer than the window: a new incident.
+    let d = send(
+        &store,
+        t(480 + 301),
+        signal(AlertAction::Trigger, Some("d"), "D", "error"),
+    )
+    .await;
+    assert_ne!(d.incident_id, c.incident_id);
+}
+
+async fn a_worse_alert_raises_the_incident_severity<S: Store>(store: S) {
+    let a = send(
+        &store,
+        t(0),
+        signal(AlertAction::Trigger, Some("a"), "A", "warning"),
+    )
+    .await;
+    let id = a.incident_id.unwrap();
+    assert_eq!(store.get_incident(&id).await.unwrap().severity, "SEV-3");
+    send(
+        &store,
+        t(1),
+        signal(AlertAction::Trigger, Some("b"), "B", "critical"),
+    )
+    .await;
+    assert_eq!(store.get_incident(&id).await.unwrap().severity, "SEV-1");
+    // A milder one does not lower it.
+    send(
+        &store,
+        t(2),
+        signal(AlertAction::Trigger, Some("c"), "C", "info"),
+    )
+    .await;
+    assert_eq!(store.get_incident(&id).await.unwrap().severity, "SEV-1");
+}
+
+async fn a_storm_becomes_one_incident_and_keeps_every_alert<S: Store>(store: S) {
+    let rules = rules();
+    for batch in 0..20 {
+        let signals = (0..100)
+            .map(|i| {
+                let key = format!("storm-{batch}-{i}");
+                signal(AlertAction::Trigger, Some(&key), &key, "error")
+            })
+            .collect();
+        ingest_once(&store, &rules, t(batch), &request(signals))
+            .await
+            .unwrap();
+    }
+    assert_eq!(incidents(&store).await.len(), 1);
+    let mut count = 0;
+    let mut before = None;
+    loop {
+        let page = store
+            .list_alerts(&AlertFilter {
+                limit: 500,
+                before_id: before,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        count += page.len();
+        before = page.last().map(|a| a.id);
+    }
+    assert_eq!(count, 2000);
+}

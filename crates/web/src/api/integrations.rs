@@ -1,0 +1,155 @@
+//! `/api/v1/integrations`: admins create, list and revoke integration keys.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use warroom_engine::integrations::Integrations;
+use warroom_store::{IntegrationRecord, Store};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Path};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationRequest {
+    /// Service id from the playbook.
+    #[schema(example = "api")]
+    pub service: String,
+    #[schema(example = "prometheus-prod")]
+    pub name: String,
+    /// pagerduty, alertmanager, prometheus, grafana, sentry, uptimerobot or generic.
+    #[schema(example = "alertmanager")]
+    pub kind: String,
+    /// `{"severity_map": {"page": "SEV-1"}}`; generic integrations also take `mapping`.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IntegrationView {
+    pub id: String,
+    pub service: String,
+    pub name: String,
+    pub kind: String,
+    /// The key's first characters.
+    pub key_hint: String,
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<jiff::Timestamp>,
+}
+
+/// A new integration: the key is shown this once, with where to send alerts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IssuedIntegrationView {
+    #[serde(flatten)]
+    pub integration: IntegrationView,
+    pub key: String,
+    /// Paths (relative to this server) that accept this integration's alerts.
+    pub endpoints: Vec<String>,
+}
+
+impl From<&IntegrationRecord> for IntegrationView {
+    fn from(i: &IntegrationRecord) -> Self {
+        IntegrationView {
+            id: i.id.clone(),
+            service: i.service.clone(),
+            name: i.name.clone(),
+            kind: i.kind.clone(),
+            key_hint: i.key_hint.clone(),
+            config: i.config.clone(),
+            created_at: i.created_at,
+            revoked_at: i.revoked_at,
+        }
+    }
+}
+
+/// Where a tool of `kind` sends its alerts with `key`.
+pub fn endpoints(kind: &str, key: &str) -> Vec<String> {
+    match kind {
+        "pagerduty" => vec!["/v2/enqueue (routing_key = the key)".to_owned()],
+        "alertmanager" => vec![
+            format!("/integrations/alertmanager/{key}"),
+            "/v2/enqueue (pagerduty_configs with routing_key = the key)".to_owned(),
+        ],
+        "prometheus" => vec![
+            format!("/integrations/prometheus/{key}/api/v2/alerts"),
+            "/api/v2/alerts (Authorization: Bearer <key>)".to_owned(),
+        ],
+        other => vec![format!("/integrations/{other}/{key}")],
+    }
+}
+
+/// Create an integration and its key.
+#[utoipa::path(post, path = "/api/v1/integrations", tag = "alerts",
+    request_body = IntegrationRequest,
+    responses((status = 201, description = "Created", body = IssuedIntegrationView),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "Unknown service or kind", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    Json(req): Json<IntegrationRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require_admin()?;
+    let now = app.incidents.clock().now();
+    let issued = Integrations::create(
+        app.incidents.store(),
+        app.incidents.playbook(),
+        &req.service,
+        &req.name,
+        &req.kind,
+        req.config,
+        now,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(IssuedIntegrationView {
+            integration: IntegrationView::from(&issued.integration),
+            endpoints: endpoints(&issued.integration.kind, &issued.key),
+            key: issued.key,
+        }),
+    ))
+}
+
+/// All integrations (never their keys).
+#[utoipa::path(get, path = "/api/v1/integrations", tag = "alerts",
+    responses((status = 200, description = "Integrations", body = Vec<IntegrationView>)),
+    security(("bearer" = [])))]
+pub async fn list<S: Store>(
+    State(app): State<AppState<S>>,
+    _caller: Caller,
+) -> Result<axum::Json<Vec<IntegrationView>>, ApiError> {
+    let all = app.incidents.store().list_integrations().await?;
+    Ok(axum::Json(all.iter().map(IntegrationView::from).collect()))
+}
+
+/// Revoke an integration; its key stops working at once.
+#[utoipa::path(delete, path = "/api/v1/integrations/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Integration id")),
+    responses((status = 200, description = "Revoked", body = IntegrationView),
+        (status = 404, description = "No live integration with that id", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<IntegrationView>, ApiError> {
+    caller.require_admin()?;
+    let now = app.incidents.clock().now();
+    let revoked = app.incidents.store().revoke_integration(&id, now).await?;
+    Ok(axum::Json(IntegrationView::from(&revoked)))
+}
