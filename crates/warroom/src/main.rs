@@ -49,6 +49,27 @@ enum Command {
         #[command(subcommand)]
         cmd: IncidentCommand,
     },
+    /// Manage integration keys that monitoring tools send alerts with (admin).
+    Integration {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::IntegrationCommand,
+    },
+    /// List alerts: firing, suppressed or resolved.
+    Alert {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::AlertCommand,
+    },
+    /// Silence alerts by label matchers, list and expire silences.
+    Silence {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::SilenceCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +132,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         .map(|()| ExitCode::SUCCESS),
         Command::Incident { client, cmd } => client::run_incident(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Integration { client, cmd } => client::run_integration(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Alert { client, cmd } => client::run_alert(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Silence { client, cmd } => client::run_silence(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),
     }

@@ -21,8 +21,8 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
-pub mod ingest;
 mod health;
+pub mod ingest;
 pub mod state;
 
 pub use error::ApiError;
@@ -39,6 +39,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .nest("/api/v1", api::routes::<S>())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz::<S>))
+        .merge(ingest::routes::<S>())
         .fallback(|| async { ApiError::not_found("no such page") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -379,7 +379,7 @@ fn note_text(words: Vec<String>) -> anyhow::Result<String> {
 
 /// Writes `text` and a newline to standard output; a closed pipe (`| head`)
 /// is not an error.
-fn print(text: &str) -> anyhow::Result<()> {
+pub(super) fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -390,7 +390,7 @@ fn print(text: &str) -> anyhow::Result<()> {
 }
 
 /// Pretty JSON in the server's key order (serde_json's `preserve_order`).
-fn pretty(value: &Json) -> String {
+pub(super) fn pretty(value: &Json) -> String {
     // Serializing a `Value` cannot fail.
     serde_json::to_string_pretty(value).unwrap_or_default()
 }

@@ -2,13 +2,21 @@
 //!
 //! Arguments are parsed here, requests are made in `http`, and answers are
 //! printed by `render` (tables) or passed through as JSON (`--output json`).
+//! `alerting`, with its own `alerting_render` and `alerting_wire`, does the
+//! same for `warroom integration|alert|silence`.
 
+mod alerting;
+mod alerting_render;
+mod alerting_wire;
 mod args;
 mod commands;
 mod http;
 mod render;
 mod wire;
 
+pub use alerting::{
+    run_alert, run_integration, run_silence, AlertCommand, IntegrationCommand, SilenceCommand,
+};
 pub use args::{DeclareArgs, ListArgs, Output, UpdateArgs};
 
 /// Where the Warroom server is, who we are, and how to print answers.

@@ -12,7 +12,7 @@ use super::wire::{Event, Incident, Phase, Role};
 pub(super) const TABLE_WIDTH: usize = 100;
 /// The title column never shrinks below this, even if other columns are wide.
 const MIN_TITLE_WIDTH: usize = 16;
-const GAP: &str = "  ";
+pub(super) const GAP: &str = "  ";
 /// Old and new values of a changed field are cut to this many columns.
 const FIELD_VALUE_WIDTH: usize = 60;
 
@@ -313,7 +313,7 @@ pub(super) fn minute(at: Timestamp) -> String {
 }
 
 /// `45s`, `12m`, `3h 05m`, `2d 4h`.
-fn elapsed(d: SignedDuration) -> String {
+pub(super) fn elapsed(d: SignedDuration) -> String {
     let secs = d.as_secs().max(0);
     let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
     match (days, hours, mins) {
@@ -362,19 +362,19 @@ fn char_width(c: char) -> usize {
     }
 }
 
-fn text_width(text: &str) -> usize {
+pub(super) fn text_width(text: &str) -> usize {
     text.chars().map(char_width).sum()
 }
 
 /// `text` padded with spaces to `width` columns.
-fn pad(text: &str, width: usize) -> String {
+pub(super) fn pad(text: &str, width: usize) -> String {
     let fill = width.saturating_sub(text_width(text));
     format!("{text}{}", " ".repeat(fill))
 }
 
 /// `text` cut to at most `width` columns, ending in `…` when cut. Never
 /// splits a character; combining marks stay with their base.
-fn truncate(text: &str, width: usize) -> String {
+pub(super) fn truncate(text: &str, width: usize) -> String {
     if text_width(text) <= width {
         return text.to_owned();
     }

@@ -2,6 +2,8 @@
 //! SQLite and PostgreSQL, the CLI client against them, `kill -9` and restart,
 //! and `config check`.
 
+mod alerts;
 mod cli;
 mod config;
+mod monitoring;
 mod server;

@@ -118,7 +118,10 @@ pub async fn list<S: Store>(
         ..Default::default()
     };
     if !(1..=MAX_PAGE).contains(&filter.limit) {
-        return Err(ApiError::bad_request("limit", format!("must be from 1 to {MAX_PAGE}")));
+        return Err(ApiError::bad_request(
+            "limit",
+            format!("must be from 1 to {MAX_PAGE}"),
+        ));
     }
     match q.status.as_deref().unwrap_or("firing") {
         "firing" => {
@@ -139,7 +142,9 @@ pub async fn list<S: Store>(
         }
     }
     let alerts = app.incidents.store().list_alerts(&filter).await?;
-    Ok(axum::Json(alerts.into_iter().map(AlertView::from).collect()))
+    Ok(axum::Json(
+        alerts.into_iter().map(AlertView::from).collect(),
+    ))
 }
 
 /// One alert.
@@ -232,8 +237,12 @@ pub async fn create_silence<S: Store>(
     caller.require_responder()?;
     let now = app.incidents.clock().now();
     let matchers = parse_matchers(&req.matchers).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", format!("matchers: {e}"))
-            .with_field("matchers")
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("matchers: {e}"),
+        )
+        .with_field("matchers")
     })?;
     let starts_at = req.starts_at.unwrap_or(now);
     let ends_at = match (req.ends_at, req.duration.as_deref()) {

@@ -1,0 +1,482 @@
+//! `warroom integration|alert|silence ...`: integration keys, received alerts
+//! and silences, through the Warroom HTTP API.
+
+use anyhow::bail;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::Method;
+use serde_json::{Map, Value as Json};
+
+use super::alerting_render as render;
+use super::alerting_wire::{Alert, Integration, IntegrationRequest, IssuedIntegration};
+use super::alerting_wire::{Silence, SilenceRequest};
+use super::args::{path_value, time};
+use super::commands::{pretty, print};
+use super::http::{decode, Api};
+use super::render::{clean, TABLE_WIDTH};
+use super::{ClientArgs, Output};
+
+/// Kinds of integration the server accepts.
+const KINDS: [&str; 7] = [
+    "alertmanager",
+    "prometheus",
+    "pagerduty",
+    "grafana",
+    "sentry",
+    "uptimerobot",
+    "generic",
+];
+const ALERT_STATUSES: [&str; 4] = ["firing", "suppressed", "resolved", "all"];
+
+const CREATE_INTEGRATION_HELP: &str = "\
+Prints the key (shown only this once) and configuration to paste into the
+sending tool.
+
+Examples:
+  warroom integration create --service api --name prometheus-prod \\
+    --kind alertmanager --severity-map page=SEV-1 --severity-map ticket=SEV-3
+  warroom integration create --service web --name uptime --kind uptimerobot";
+
+const ALERT_LIST_HELP: &str = "\
+Examples:
+  warroom alert list
+  warroom alert list --status suppressed --service api
+  warroom alert list --status all --incident INC-2026-0001 --output json";
+
+const CREATE_SILENCE_HELP: &str = "\
+Matching alerts are still recorded, but page nobody and open no incident.
+Matchers use Alertmanager syntax: = != =~ !~, comma-separated.
+
+Examples:
+  warroom silence create --matchers 'alertname=\"DiskFull\", instance=~\"db-.*\"' \\
+    --duration 2h --comment \"Disk migration\"
+  warroom silence create --matchers 'env=\"staging\"' \\
+    --starts 2026-11-26T22:00:00Z --until 2026-11-27T02:00:00Z \\
+    --comment \"Maintenance window\"";
+
+/// Manage the keys monitoring tools send alerts with (admins only).
+#[derive(Debug, clap::Subcommand)]
+pub enum IntegrationCommand {
+    /// Create an integration and print its key and setup
+    #[command(after_help = CREATE_INTEGRATION_HELP)]
+    Create(Box<CreateIntegrationArgs>),
+    /// List integrations (never their keys)
+    List,
+    /// Revoke an integration; its key stops working at once
+    #[command(after_help = "Example:\n  warroom integration revoke int_0123456789abcdef")]
+    Revoke {
+        /// Integration id, e.g. int_0123456789abcdef
+        #[arg(value_parser = path_value)]
+        id: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateIntegrationArgs {
+    /// Service (id or name from the playbook) its alerts belong to
+    #[arg(long)]
+    pub service: String,
+    /// A unique name: letters, digits, '-', '_', '.' or '@'
+    #[arg(long)]
+    pub name: String,
+    /// What sends the alerts
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(KINDS))]
+    pub kind: String,
+    /// Map the source's severity word to a playbook severity; repeat for several
+    #[arg(long = "severity-map", value_name = "WORD=SEVERITY", value_parser = severity_pair)]
+    pub severity_map: Vec<(String, String)>,
+    /// Further settings as a JSON object, e.g. '{"mapping": {...}}' for generic
+    #[arg(long, value_name = "JSON", value_parser = json_object)]
+    pub config: Option<Map<String, Json>>,
+}
+
+/// Look at the alerts monitoring tools sent.
+#[derive(Debug, clap::Subcommand)]
+pub enum AlertCommand {
+    /// List alerts, newest first
+    #[command(after_help = ALERT_LIST_HELP)]
+    List {
+        /// Which alerts; suppressed ones fire but are silenced [server default: firing]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ALERT_STATUSES))]
+        status: Option<String>,
+        /// Only this service's alerts
+        #[arg(long)]
+        service: Option<String>,
+        /// Only alerts grouped into this incident, e.g. INC-2026-0001
+        #[arg(long, value_name = "ID")]
+        incident: Option<String>,
+        /// At most this many, 1 to 500 [server default: 100]
+        #[arg(long, short = 'n', value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: Option<u32>,
+        /// Only alerts with a smaller id: the next page after that one
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(i64).range(1..))]
+        before: Option<i64>,
+    },
+    /// Show one alert: every field, labels, details and links
+    #[command(after_help = "Example:\n  warroom alert show 42")]
+    Show {
+        /// Alert id, as in `warroom alert list`
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        id: i64,
+    },
+}
+
+/// Mute alerts that match, for a while.
+#[derive(Debug, clap::Subcommand)]
+pub enum SilenceCommand {
+    /// Silence alerts matching the matchers
+    #[command(after_help = CREATE_SILENCE_HELP)]
+    Create(Box<CreateSilenceArgs>),
+    /// List live silences (pending and active), newest first
+    List {
+        /// Include expired silences
+        #[arg(long)]
+        all: bool,
+    },
+    /// End a silence now
+    #[command(after_help = "Example:\n  warroom silence expire sil_0123456789abcdef")]
+    Expire {
+        /// Silence id, e.g. sil_0123456789abcdef
+        #[arg(value_parser = path_value)]
+        id: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("end").required(true).args(["duration", "until"]))]
+pub struct CreateSilenceArgs {
+    /// Which alerts, in Alertmanager syntax, e.g. 'alertname="DiskFull"'
+    #[arg(long)]
+    pub matchers: String,
+    /// How long from the start, e.g. 30m, 2h, 1d
+    #[arg(long, value_parser = duration)]
+    pub duration: Option<String>,
+    /// When it ends (RFC 3339, or a date for midnight UTC)
+    #[arg(long, value_name = "TIME", value_parser = time)]
+    pub until: Option<Timestamp>,
+    /// When it starts [default: now]
+    #[arg(long, value_name = "TIME", value_parser = time)]
+    pub starts: Option<Timestamp>,
+    /// Why; shown with the silence
+    #[arg(long)]
+    pub comment: String,
+}
+
+/// Runs one `warroom integration` subcommand against the server in `args`.
+pub async fn run_integration(args: &ClientArgs, cmd: IntegrationCommand) -> anyhow::Result<()> {
+    let api = Api::new(&args.server, args.token.as_deref())?;
+    let json = args.output == Output::Json;
+    match cmd {
+        IntegrationCommand::Create(a) => {
+            let mut config = a.config.unwrap_or_default();
+            if !a.severity_map.is_empty() {
+                if config.contains_key("severity_map") {
+                    bail!("give the severity map with --severity-map or in --config, not both");
+                }
+                let map: Map<String, Json> = a
+                    .severity_map
+                    .into_iter()
+                    .map(|(word, severity)| (word, Json::String(severity)))
+                    .collect();
+                config.insert("severity_map".to_owned(), Json::Object(map));
+            }
+            let body = IntegrationRequest {
+                service: a.service,
+                name: a.name,
+                kind: a.kind,
+                config,
+            };
+            let sent = api
+                .send(Method::POST, api.url(&["integrations"])?, Some(&body))
+                .await?;
+            if json {
+                return print(&pretty(&decode::<Json>(&sent, "answer")?));
+            }
+            let issued: IssuedIntegration = decode(&sent, "integration")?;
+            print(render::issued_integration(&issued, &args.server).trim_end())
+        }
+        IntegrationCommand::List => {
+            let body = api.get(api.url(&["integrations"])?).await?;
+            if json {
+                return print(&pretty(&decode::<Json>(&body, "answer")?));
+            }
+            let all: Vec<Integration> = decode(&body, "integration list")?;
+            if all.is_empty() {
+                return print("No integrations yet; `warroom integration create` makes one.");
+            }
+            print(render::integration_table(&all, TABLE_WIDTH).trim_end())
+        }
+        IntegrationCommand::Revoke { id } => {
+            let url = api.url(&["integrations", &id])?;
+            let sent = api.send::<()>(Method::DELETE, url, None).await?;
+            if json {
+                return print(&pretty(&decode::<Json>(&sent, "answer")?));
+            }
+            let i: Integration = decode(&sent, "integration")?;
+            print(&format!(
+                "Revoked integration {} ({}); its key no longer works.",
+                clean(&i.id),
+                clean(&i.name)
+            ))
+        }
+    }
+}
+
+/// Runs one `warroom alert` subcommand against the server in `args`.
+pub async fn run_alert(args: &ClientArgs, cmd: AlertCommand) -> anyhow::Result<()> {
+    let api = Api::new(&args.server, args.token.as_deref())?;
+    let json = args.output == Output::Json;
+    match cmd {
+        AlertCommand::List {
+            status,
+            service,
+            incident,
+            limit,
+            before,
+        } => {
+            let mut url = api.url(&["alerts"])?;
+            {
+                let mut query = url.query_pairs_mut();
+                let texts = [
+                    ("status", status.as_ref()),
+                    ("service", service.as_ref()),
+                    ("incident", incident.as_ref()),
+                ];
+                for (key, value) in texts {
+                    if let Some(value) = value {
+                        query.append_pair(key, value);
+                    }
+                }
+                let numbers = [("limit", limit.map(i64::from)), ("before", before)];
+                for (key, value) in numbers {
+                    if let Some(value) = value {
+                        query.append_pair(key, &value.to_string());
+                    }
+                }
+            }
+            let body = api.get(url).await?;
+            if json {
+                return print(&pretty(&decode::<Json>(&body, "answer")?));
+            }
+            let alerts: Vec<Alert> = decode(&body, "alert list")?;
+            let Some(last) = alerts.last() else {
+                return print("No alerts match.");
+            };
+            print(render::alert_table(&alerts, TABLE_WIDTH).trim_end())?;
+            if alerts.len() == limit.map_or(100, |n| n as usize) {
+                eprintln!(
+                    "(there may be more; add --before {} for the next page)",
+                    last.id
+                );
+            }
+            Ok(())
+        }
+        AlertCommand::Show { id } => {
+            let body = api.get(api.url(&["alerts", &id.to_string()])?).await?;
+            if json {
+                return print(&pretty(&decode::<Json>(&body, "answer")?));
+            }
+            let alert: Alert = decode(&body, "alert")?;
+            print(render::alert_details(&alert).trim_end())
+        }
+    }
+}
+
+/// Runs one `warroom silence` subcommand against the server in `args`.
+pub async fn run_silence(args: &ClientArgs, cmd: SilenceCommand) -> anyhow::Result<()> {
+    let api = Api::new(&args.server, args.token.as_deref())?;
+    let json = args.output == Output::Json;
+    match cmd {
+        SilenceCommand::Create(a) => {
+            let body = SilenceRequest {
+                matchers: a.matchers,
+                starts_at: a.starts,
+                ends_at: a.until,
+                duration: a.duration,
+                comment: a.comment,
+            };
+            let url = api.url(&["silences"])?;
+            let sent = api.send(Method::POST, url, Some(&body)).await?;
+            if json {
+                return print(&pretty(&decode::<Json>(&sent, "answer")?));
+            }
+            let silence: Silence = decode(&sent, "silence")?;
+            print(&render::created_silence(&silence))
+        }
+        SilenceCommand::List { all } => {
+            let mut url = api.url(&["silences"])?;
+            if all {
+                url.query_pairs_mut().append_pair("all", "true");
+            }
+            let body = api.get(url).await?;
+            if json {
+                return print(&pretty(&decode::<Json>(&body, "answer")?));
+            }
+            let silences: Vec<Silence> = decode(&body, "silence list")?;
+            if silences.is_empty() {
+                let what = if all {
+                    "No silences."
+                } else {
+                    "No live silences."
+                };
+                return print(what);
+            }
+            print(render::silence_table(&silences, TABLE_WIDTH).trim_end())
+        }
+        SilenceCommand::Expire { id } => {
+            let url = api.url(&["silences", &id])?;
+            let sent = api.send::<()>(Method::DELETE, url, None).await?;
+            if json {
+                return print(&pretty(&decode::<Json>(&sent, "answer")?));
+            }
+            let s: Silence = decode(&sent, "silence")?;
+            print(&format!(
+                "Expired silence {} ({})",
+                clean(&s.id),
+                clean(&s.matchers)
+            ))
+        }
+    }
+}
+
+/// `page=SEV-1` as (source word, playbook severity).
+fn severity_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((word, sev)) if !word.trim().is_empty() && !sev.trim().is_empty() => {
+            Ok((word.trim().to_owned(), sev.trim().to_owned()))
+        }
+        _ => Err("expected WORD=SEVERITY, e.g. page=SEV-1".to_owned()),
+    }
+}
+
+fn json_object(text: &str) -> Result<Map<String, Json>, String> {
+    match serde_json::from_str::<Json>(text) {
+        Ok(Json::Object(map)) => Ok(map),
+        Ok(_) => Err(
+            "must be a JSON object, e.g. '{\"severity_map\": {\"page\": \"SEV-1\"}}'".to_owned(),
+        ),
+        Err(e) => Err(format!("not JSON: {e}")),
+    }
+}
+
+/// A positive duration such as `90m`, `2h` or `1d 12h`, passed on as typed.
+fn duration(text: &str) -> Result<String, String> {
+    match text.trim().parse::<SignedDuration>() {
+        Ok(d) if d.is_positive() => Ok(text.trim().to_owned()),
+        Ok(_) => Err("must be longer than zero".to_owned()),
+        Err(_) => Err("expected a duration such as 30m, 2h or 1d".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    /// The shape `main.rs` gives `warroom integration|alert|silence`.
+    #[derive(Debug, Parser)]
+    enum Cli {
+        Integration {
+            #[command(flatten)]
+            client: ClientArgs,
+            #[command(subcommand)]
+            cmd: IntegrationCommand,
+        },
+        Alert {
+            #[command(flatten)]
+            client: ClientArgs,
+            #[command(subcommand)]
+            cmd: AlertCommand,
+        },
+        Silence {
+            #[command(flatten)]
+            client: ClientArgs,
+            #[command(subcommand)]
+            cmd: SilenceCommand,
+        },
+    }
+
+    fn parse(line: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("warroom").chain(line.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn stays_small_enough_to_embed_in_mains_command_enum() {
+        let client = std::mem::size_of::<ClientArgs>();
+        for size in [
+            std::mem::size_of::<IntegrationCommand>(),
+            std::mem::size_of::<AlertCommand>(),
+            std::mem::size_of::<SilenceCommand>(),
+        ] {
+            assert!(client + size <= 224, "{size}");
+        }
+    }
+
+    #[test]
+    fn integration_create_takes_a_severity_map() {
+        let cli = parse(&[
+            "integration",
+            "create",
+            "--service",
+            "api",
+            "--name",
+            "prom",
+            "--kind",
+            "alertmanager",
+            "--severity-map",
+            "page=SEV-1",
+            "--severity-map",
+            "ticket = SEV-3",
+        ])
+        .unwrap();
+        let Cli::Integration {
+            cmd: IntegrationCommand::Create(a),
+            ..
+        } = cli
+        else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(a.severity_map[1], ("ticket".to_owned(), "SEV-3".to_owned()));
+        let base = ["integration", "create", "--service", "api", "--name", "x"];
+        for bad in [
+            &["--kind", "nagios"][..],
+            &["--kind", "generic", "--severity-map", "page"],
+            &["--kind", "generic", "--config", "[1]"],
+        ] {
+            assert!(parse(&[&base[..], bad].concat()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn silence_create_needs_exactly_one_end() {
+        let base = [
+            "silence",
+            "create",
+            "--matchers",
+            "a=\"b\"",
+            "--comment",
+            "c",
+        ];
+        let with = |more: &[&str]| parse(&[&base[..], more].concat());
+        assert!(with(&["--duration", "2h"]).is_ok());
+        assert!(with(&["--until", "2026-11-27T02:00:00Z", "--starts", "2026-11-26"]).is_ok());
+        assert!(with(&[]).is_err());
+        assert!(with(&["--duration", "2h", "--until", "2026-11-27"]).is_err());
+        assert!(with(&["--duration", "0s"]).is_err());
+        assert!(with(&["--duration", "soon"]).is_err());
+    }
+
+    #[test]
+    fn alert_filters_are_checked() {
+        assert!(parse(&["alert", "list", "--status", "suppressed", "-n", "5"]).is_ok());
+        assert!(parse(&["alert", "list", "--status", "open"]).is_err());
+        assert!(parse(&["alert", "list", "--limit", "501"]).is_err());
+        assert!(parse(&["alert", "show", "0"]).is_err());
+        assert!(parse(&["silence", "expire", ".."]).is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! The inbound alert endpoints: each authenticates an integration key, parses
+//! its format into `AlertSignal`s, and waits for the alert writer to commit
+//! them before answering 2xx.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde_json::json;
+use warroom_domain::alert::AlertSignal;
+use warroom_engine::integrations::Integrations;
+use warroom_engine::{IngestRequest, IngestSource, SignalResult};
+use warroom_store::{IntegrationRecord, Store};
+
+use super::formats::{self, pagerduty, FormatError};
+use crate::error::ApiError;
+use crate::extract::Path;
+use crate::state::AppState;
+
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/v2/enqueue", post(pagerduty_enqueue::<S>))
+        .route("/api/v2/alerts", post(api_v2_bearer::<S>))
+        .route(
+            "/integrations/prometheus/{key}/api/v2/alerts",
+            post(api_v2_path::<S>),
+        )
+        .route("/integrations/{kind}/{key}", post(by_kind::<S>))
+}
+
+/// The integration a key names, or `None` when no live one does.
+async fn integration<S: Store>(
+    app: &AppState<S>,
+    key: &str,
+) -> Result<Option<IntegrationRecord>, ApiError> {
+    Ok(Integrations::authenticate(app.incidents.store(), key.trim()).await?)
+}
+
+fn unknown_key() -> ApiError {
+    ApiError::not_found(
+        "no live integration has this key; create one with `warroom integration create`",
+    )
+}
+
+fn source_of(integration: &IntegrationRecord) -> IngestSource {
+    let severity_overrides: BTreeMap<String, String> = integration
+        .config
+        .get("severity_map")
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default();
+    IngestSource {
+        integration_id: Some(integration.id.clone()),
+        integration_name: integration.name.clone(),
+        service: integration.service.clone(),
+        severity_overrides,
+    }
+}
+
+async fn submit<S: Store>(
+    app: &AppState<S>,
+    integration: &IntegrationRecord,
+    signals: Vec<AlertSignal>,
+) -> Result<Vec<SignalResult>, ApiError> {
+    let request = IngestRequest {
+        source: source_of(integration),
+        signals,
+    };
+    Ok(app.ingestor.submit(request).await?)
+}
+
+fn format_error(err: FormatError) -> ApiError {
+    ApiError::bad_request(err.field.clone(), err.message)
+}
+
+/// What the generic endpoints answer: one entry per alert.
+fn accepted(results: &[SignalResult]) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"status": "success", "alerts": results})),
+    )
+        .into_response()
+}
+
+/// PagerDuty Events API v2, byte for byte what PagerDuty answers.
+async fn pagerduty_enqueue<S: Store>(State(app): State<AppState<S>>, body: Bytes) -> Response {
+    let invalid = |errors: Vec<String>| {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(pagerduty::EnqueueResponse::invalid_event(errors)),
+        )
+            .into_response()
+    };
+    let now = app.incidents.clock().now();
+    let event = match pagerduty::parse(&body, now) {
+        Ok(event) => event,
+        Err(err) => return invalid(vec![err.to_string()]),
+    };
+    let integration = match integration(&app, &event.routing_key).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return invalid(vec!["routing_key: no live integration has this key".into()]),
+        Err(err) => return err.into_response(),
+    };
+    match submit(&app, &integration, vec![event.signal]).await {
+        Ok(results) => {
+            let key = results
+                .first()
+                .map(|r| r.dedup_key.clone())
+                .unwrap_or_default();
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(pagerduty::EnqueueResponse::accepted(key)),
+            )
+                .into_response()
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Alertmanager API v2 with the key as a bearer token (Prometheus
+/// `alertmanagers: authorization: credentials: <key>`).
+async fn api_v2_bearer<S: Store>(
+    State(app): State<AppState<S>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim().to_owned())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "send the integration key as `Authorization: Bearer <key>`, or post to /integrations/prometheus/<key>/api/v2/alerts",
+            )
+        })?;
+    api_v2(app, &key, &body).await
+}
+
+/// Alertmanager API v2 with the key in the path (Prometheus `path_prefix`).
+async fn api_v2_path<S: Store>(
+    State(app): State<AppState<S>>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    api_v2(app, &key, &body).await
+}
+
+async fn api_v2<S: Store>(app: AppState<S>, key: &str, body: &[u8]) -> Result<Response, ApiError> {
+    let integration = integration(&app, key).await?.ok_or_else(unknown_key)?;
+    let now = app.incidents.clock().now();
+    let signals = formats::alertmanager::parse_api_v2(body, now).map_err(format_error)?;
+    submit(&app, &integration, signals).await?;
+    // Alertmanager answers 200 with an empty body; Prometheus expects a 2xx.
+    Ok(StatusCode::OK.into_response())
+}
+
+/// `/integrations/{kind}/{key}`: webhooks whose format the path names.
+async fn by_kind<S: Store>(
+    State(app): State<AppState<S>>,
+    Path((kind, key)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let integration = integration(&app, &key).await?.ok_or_else(unknown_key)?;
+    let now = app.incidents.clock().now();
+    let signals = match kind.as_str() {
+        "alertmanager" => formats::alertmanager::parse_webhook(&body, now),
+        "grafana" => formats::grafana::parse(&body, now),
+        "sentry" => formats::sentry::parse(&body, now).map(|s| vec![s]),
+        "uptimerobot" => {
+            let is_form = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            if is_form {
+                formats::uptimerobot::parse_form(&body, now)
+            } else {
+                formats::uptimerobot::parse_json(&body, now)
+            }
+            .map(|s| vec![s])
+        }
+        "generic" => {
+            let mapping = integration.config.get("mapping").cloned().ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_configured",
+                    "this generic integration has no `mapping` in its config",
+                )
+            })?;
+            let mapping: formats::generic::GenericMapping = serde_json::from_value(mapping)
+                .map_err(|e| {
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        "not_configured",
+                        format!("this integration's mapping is invalid: {e}"),
+                    )
+                })?;
+            formats::generic::parse(&body, &mapping, now)
+        }
+        other => {
+            return Err(ApiError::not_found(format!(
+                "no integration format `{other}`; use alertmanager, grafana, sentry, uptimerobot or generic"
+            )))
+        }
+    }
+    .map_err(format_error)?;
+    let results = submit(&app, &integration, signals).await?;
+    Ok(accepted(&results))
+}
