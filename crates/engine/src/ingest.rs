@@ -85,12 +85,51 @@ impl IngestRules {
 /// Actor prefix of incidents opened by alerts; only those auto-resolve.
 pub const INTEGRATION_ACTOR: &str = "integration:";
 
-/// Applies one request's signals inside `tx`. Does not commit.
+/// Incidents a batch has touched, each loaded once and written once at the
+/// end: a storm of alerts into one incident rewrites its row once per batch,
+/// not once per alert.
+#[derive(Default)]
+pub struct Touched {
+    incidents: BTreeMap<String, (Incident, Vec<warroom_domain::NewEvent>)>,
+}
+
+impl Touched {
+    async fn get<T: WriteTx>(
+        &mut self,
+        tx: &mut T,
+        id: &str,
+    ) -> Result<&mut (Incident, Vec<warroom_domain::NewEvent>), StoreError> {
+        if !self.incidents.contains_key(id) {
+            let incident = tx.lock_incident(id).await?;
+            self.incidents.insert(id.to_owned(), (incident, Vec::new()));
+        }
+        Ok(self.incidents.get_mut(id).expect("just inserted"))
+    }
+
+    fn add_new(&mut self, incident: Incident) {
+        self.incidents
+            .insert(incident.id.clone(), (incident, Vec::new()));
+    }
+
+    /// Writes every changed incident and its events.
+    pub async fn flush<T: WriteTx>(self, tx: &mut T) -> Result<(), StoreError> {
+        for (incident, events) in self.incidents.into_values() {
+            if !events.is_empty() {
+                tx.save_incident(&incident, events).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Applies one request's signals inside `tx`, collecting incident changes
+/// in `touched`. Neither flushes nor commits.
 pub async fn apply<T: WriteTx>(
     tx: &mut T,
     rules: &IngestRules,
     now: Timestamp,
     request: &IngestRequest,
+    touched: &mut Touched,
 ) -> Result<Vec<SignalResult>, StoreError> {
     let severities = SeverityMap::with_overrides(
         SeverityMap::default_for(&rules.playbook),
@@ -134,12 +173,12 @@ pub async fn apply<T: WriteTx>(
                     alert.id = tx.insert_alert(&alert).await?;
                     result.outcome = Outcome::Suppressed;
                 } else {
-                    let incident = incident_for(tx, rules, &alert, signal, &actor, now).await?;
-                    alert.incident_id = Some(incident.id.clone());
+                    let incident_id =
+                        incident_for(tx, touched, rules, &alert, signal, &actor, now).await?;
+                    alert.incident_id = Some(incident_id.clone());
                     alert.id = tx.insert_alert(&alert).await?;
-                    record(
-                        tx,
-                        incident,
+                    let (incident, events) = touched.get(tx, &incident_id).await?;
+                    events.extend(incident.record_alert_event(
                         EventKind::AlertTriggered {
                             alert_id: alert.id,
                             dedup_key: alert.dedup_key.clone(),
@@ -149,8 +188,7 @@ pub async fn apply<T: WriteTx>(
                         },
                         &actor,
                         now,
-                    )
-                    .await?;
+                    ));
                     result.outcome = Outcome::Created;
                 }
                 result.alert_id = Some(alert.id);
@@ -161,15 +199,15 @@ pub async fn apply<T: WriteTx>(
                 alert.last_seen_at = now;
                 tx.update_alert(&alert).await?;
                 if let Some(id) = &alert.incident_id {
-                    let mut incident = tx.lock_incident(id).await?;
-                    let mut events = incident.record_alert_event(
+                    let (incident, events) = touched.get(tx, id).await?;
+                    events.extend(incident.record_alert_event(
                         EventKind::AlertAcknowledged {
                             alert_id: alert.id,
                             dedup_key: alert.dedup_key.clone(),
                         },
                         &actor,
                         now,
-                    );
+                    ));
                     if incident.status == Status::Triggered {
                         events.extend(
                             incident
@@ -177,7 +215,6 @@ pub async fn apply<T: WriteTx>(
                                 .map_err(StoreError::Rejected)?,
                         );
                     }
-                    tx.save_incident(&incident, events).await?;
                 }
                 result.outcome = Outcome::Acknowledged;
                 result.alert_id = Some(alert.id);
@@ -190,7 +227,7 @@ pub async fn apply<T: WriteTx>(
                 alert.last_seen_at = now;
                 tx.update_alert(&alert).await?;
                 if let Some(id) = &alert.incident_id {
-                    resolve_in_incident(tx, rules, id, &alert, &actor, now).await?;
+                    resolve_in_incident(tx, touched, rules, id, &alert, &actor, now).await?;
                 }
                 result.outcome = Outcome::Resolved;
                 result.alert_id = Some(alert.id);
@@ -279,46 +316,50 @@ pub fn silence_from_record(r: SilenceRecord) -> Result<Silence, StoreError> {
     })
 }
 
-/// The open incident the alert's group collects, or a new one. Raises the
-/// incident's severity when the alert is worse.
+/// The id of the open incident the alert's group collects, or of a new one.
+/// Raises the incident's severity when the alert is worse.
 async fn incident_for<T: WriteTx>(
     tx: &mut T,
+    touched: &mut Touched,
     rules: &IngestRules,
     alert: &AlertRecord,
     signal: &AlertSignal,
     actor: &str,
     now: Timestamp,
-) -> Result<Incident, StoreError> {
+) -> Result<String, StoreError> {
     let group_key =
         rules
             .grouping
             .group_key(&alert.service, &alert.labels, signal.group_key.as_deref());
-    let window = rules.grouping.window;
     if let Some(group) = tx.alert_group(&group_key).await? {
-        if now.duration_since(group.last_alert_at) <= window {
-            let mut incident = tx.lock_incident(&group.incident_id).await?;
+        if now.duration_since(group.last_alert_at) <= rules.grouping.window {
+            let (incident, events) = touched.get(tx, &group.incident_id).await?;
             if incident.status.is_open() {
-                tx.put_alert_group(&AlertGroup {
-                    last_alert_at: now,
-                    ..group
-                })
-                .await?;
                 let pb = &rules.playbook;
                 let worse =
                     pb.severity_rank(&alert.severity) < pb.severity_rank(&incident.severity);
                 if worse {
-                    let events = incident
-                        .change_severity(
-                            pb,
-                            &alert.severity,
-                            Some(format!("alert {} is {}", alert.dedup_key, alert.severity)),
-                            actor,
-                            now,
-                        )
-                        .map_err(StoreError::Rejected)?;
-                    tx.save_incident(&incident, events).await?;
+                    events.extend(
+                        incident
+                            .change_severity(
+                                pb,
+                                &alert.severity,
+                                Some(format!("alert {} is {}", alert.dedup_key, alert.severity)),
+                                actor,
+                                now,
+                            )
+                            .map_err(StoreError::Rejected)?,
+                    );
                 }
-                return Ok(incident);
+                let id = incident.id.clone();
+                if group.last_alert_at != now {
+                    tx.put_alert_group(&AlertGroup {
+                        last_alert_at: now,
+                        ..group
+                    })
+                    .await?;
+                }
+                return Ok(id);
             }
         }
     }
@@ -347,7 +388,9 @@ async fn incident_for<T: WriteTx>(
         last_alert_at: now,
     })
     .await?;
-    Ok(incident)
+    let id = incident.id.clone();
+    touched.add_new(incident);
+    Ok(id)
 }
 
 /// Incident titles are at most 200 characters; alert summaries up to 1024.
@@ -364,30 +407,20 @@ fn title_from(summary: &str) -> String {
     title
 }
 
-async fn record<T: WriteTx>(
-    tx: &mut T,
-    mut incident: Incident,
-    kind: EventKind,
-    actor: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let events = incident.record_alert_event(kind, actor, now);
-    tx.save_incident(&incident, events).await?;
-    Ok(())
-}
-
 /// Records the resolution; when it was the last paging alert of an
 /// alert-opened incident, moves the incident on as the rules say.
 async fn resolve_in_incident<T: WriteTx>(
     tx: &mut T,
+    touched: &mut Touched,
     rules: &IngestRules,
     incident_id: &str,
     alert: &AlertRecord,
     actor: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let mut incident = tx.lock_incident(incident_id).await?;
-    let mut events = incident.record_alert_event(
+    let paging = tx.count_paging_alerts(incident_id).await?;
+    let (incident, events) = touched.get(tx, incident_id).await?;
+    events.extend(incident.record_alert_event(
         EventKind::AlertResolved {
             alert_id: alert.id,
             dedup_key: alert.dedup_key.clone(),
@@ -395,9 +428,9 @@ async fn resolve_in_incident<T: WriteTx>(
         },
         actor,
         now,
-    );
+    ));
     let auto = incident.declared_by.starts_with(INTEGRATION_ACTOR);
-    if auto && incident.status.is_open() && tx.count_paging_alerts(incident_id).await? == 0 {
+    if auto && incident.status.is_open() && paging == 0 {
         let to = rules.when_alerts_resolve;
         if incident.status.check_transition(to).is_ok() {
             let message = Some("every alert of this incident has resolved".to_owned());
@@ -408,7 +441,6 @@ async fn resolve_in_incident<T: WriteTx>(
             );
         }
     }
-    tx.save_incident(&incident, events).await?;
     Ok(())
 }
 
@@ -421,7 +453,9 @@ pub async fn ingest_once<S: Store>(
     request: &IngestRequest,
 ) -> Result<Vec<SignalResult>, StoreError> {
     let mut tx = store.begin().await?;
-    let results = apply(&mut tx, rules, now, request).await?;
+    let mut touched = Touched::default();
+    let results = apply(&mut tx, rules, now, request, &mut touched).await?;
+    touched.flush(&mut tx).await?;
     tx.commit().await?;
     Ok(results)
 }
@@ -471,10 +505,12 @@ async fn commit_batch<S: Store>(
 ) {
     let together = async {
         let mut tx = store.begin().await?;
+        let mut touched = Touched::default();
         let mut all = Vec::with_capacity(batch.len());
         for (request, _) in &batch {
-            all.push(apply(&mut tx, rules, now, request).await?);
+            all.push(apply(&mut tx, rules, now, request, &mut touched).await?);
         }
+        touched.flush(&mut tx).await?;
         tx.commit().await?;
         Ok::<_, StoreError>(all)
     }

@@ -159,3 +159,45 @@ async fn malformed_payloads_get_4xx_naming_the_problem() {
     // Nothing malformed was stored.
     assert!(all_alert_keys(&server, &token).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_10000_alerts_opens_one_incident_and_keeps_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("warroom.db").display());
+    let server = Server::start(&url, dir.path());
+    let token = server.first_token.clone().unwrap();
+    let key = integration(&server, &token, "prometheus").await;
+    let client = http();
+    let started = std::time::Instant::now();
+    let requests = (0..100).map(|r| {
+        let client = client.clone();
+        let url = format!("{}/integrations/prometheus/{key}/api/v2/alerts", server.url);
+        async move {
+            let body: Vec<Value> = (0..100)
+                .map(|i| {
+                    json!({
+                        "labels": {"alertname": "InstanceDown", "instance": format!("node-{r}-{i}"), "severity": "critical"},
+                        "annotations": {"summary": format!("node-{r}-{i} is down")},
+                    })
+                })
+                .collect();
+            let response = client.post(url).json(&body).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    });
+    futures::future::join_all(requests).await;
+    let elapsed = started.elapsed();
+    assert!(elapsed.as_secs() < 60, "10,000 alerts took {elapsed:?}");
+    assert_eq!(all_alert_keys(&server, &token).await.len(), 10_000);
+    let incidents: Value = client
+        .get(format!("{}/api/v1/incidents?limit=100", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let count = incidents["incidents"].as_array().unwrap().len();
+    assert!((1..=3).contains(&count), "{count} incidents for one storm");
+}
