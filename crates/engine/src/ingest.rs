@@ -70,6 +70,8 @@ pub struct IngestRules {
     pub grouping: GroupingRule,
     /// Where an alert-opened incident goes when its last alert resolves.
     pub when_alerts_resolve: Status,
+    /// Alertmanager API v2 alerts not re-sent within this resolve.
+    pub resolve_timeout: jiff::SignedDuration,
 }
 
 impl IngestRules {
@@ -78,6 +80,7 @@ impl IngestRules {
             playbook,
             grouping: GroupingRule::default(),
             when_alerts_resolve: Status::Resolved,
+            resolve_timeout: jiff::SignedDuration::from_mins(5),
         }
     }
 }
@@ -220,18 +223,12 @@ pub async fn apply<T: WriteTx>(
                 result.alert_id = Some(alert.id);
                 result.incident_id = alert.incident_id;
             }
-            (AlertAction::Resolve, Some(mut alert)) => {
-                alert.status = AlertStatus::Resolved;
-                alert.resolved_at = Some(now);
-                alert.ends_at = Some(signal.ends_at.unwrap_or(now));
-                alert.last_seen_at = now;
-                tx.update_alert(&alert).await?;
-                if let Some(id) = &alert.incident_id {
-                    resolve_in_incident(tx, touched, rules, id, &alert, &actor, now).await?;
-                }
-                result.outcome = Outcome::Resolved;
+            (AlertAction::Resolve, Some(alert)) => {
+                let ends_at = signal.ends_at.unwrap_or(now);
                 result.alert_id = Some(alert.id);
-                result.incident_id = alert.incident_id;
+                result.incident_id.clone_from(&alert.incident_id);
+                resolve_alert(tx, touched, rules, alert, ends_at, &actor, now).await?;
+                result.outcome = Outcome::Resolved;
             }
             // PagerDuty: acknowledge or resolve of an unknown key is accepted and ignored.
             (AlertAction::Acknowledge | AlertAction::Resolve, None) => {}
@@ -405,6 +402,39 @@ fn title_from(summary: &str) -> String {
         .collect();
     title.push('…');
     title
+}
+
+/// Resolves an alert whose time ran out (see `expiry`).
+pub(crate) async fn resolve_expired<T: WriteTx>(
+    tx: &mut T,
+    touched: &mut Touched,
+    rules: &IngestRules,
+    alert: AlertRecord,
+    ends_at: Timestamp,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    resolve_alert(tx, touched, rules, alert, ends_at, "warroom", now).await
+}
+
+/// Marks a firing alert resolved and tells its incident.
+async fn resolve_alert<T: WriteTx>(
+    tx: &mut T,
+    touched: &mut Touched,
+    rules: &IngestRules,
+    mut alert: AlertRecord,
+    ends_at: Timestamp,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    alert.status = AlertStatus::Resolved;
+    alert.resolved_at = Some(now);
+    alert.ends_at = Some(ends_at);
+    alert.last_seen_at = now;
+    tx.update_alert(&alert).await?;
+    if let Some(id) = &alert.incident_id {
+        resolve_in_incident(tx, touched, rules, id, &alert, actor, now).await?;
+    }
+    Ok(())
 }
 
 /// Records the resolution; when it was the last paging alert of an

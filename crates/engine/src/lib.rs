@@ -3,6 +3,7 @@
 //! issues add them, the background workers that run on durable rows.
 
 pub mod clock;
+pub mod expiry;
 pub mod incidents;
 pub mod ingest;
 pub mod integrations;

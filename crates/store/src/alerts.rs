@@ -143,6 +143,22 @@ pub trait WriteTx: Send {
         now: Timestamp,
     ) -> impl Future<Output = Result<Vec<SilenceRecord>, StoreError>> + Send;
 
+    /// Firing alerts of `origin` that have expired by `now`: their `ends_at`
+    /// has passed, or, without one, they were last seen before `stale_before`.
+    fn expired_alerts(
+        &mut self,
+        origin: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
+
+    /// The earliest `ends_at` of a firing alert of `origin`, if any.
+    fn next_expiry(
+        &mut self,
+        origin: &str,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 

@@ -68,7 +68,8 @@ async fn run_server<S: Store>(
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
-    let ingestor = Ingestor::spawn(store.clone(), rules, Arc::clone(&clock));
+    let ingestor = Ingestor::spawn(store.clone(), Arc::clone(&rules), Arc::clone(&clock));
+    let _expirer = warroom_engine::expiry::spawn(store.clone(), rules, Arc::clone(&clock));
     let state = AppState::new(Incidents::new(store, playbook, clock), ingestor);
     println!(
         "warroom listening on http://{addr} (database {})",

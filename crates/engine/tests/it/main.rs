@@ -35,6 +35,7 @@ on_both_backends!(
     a_group_collects_alerts_within_its_window,
     a_worse_alert_raises_the_incident_severity,
     a_storm_becomes_one_incident_and_keeps_every_alert,
+    api_v2_alerts_expire_when_no_longer_sent,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -348,4 +349,30 @@ async fn a_storm_becomes_one_incident_and_keeps_every_alert<S: Store>(store: S) 
         before = page.last().map(|a| a.id);
     }
     assert_eq!(count, 2000);
+}
+
+async fn api_v2_alerts_expire_when_no_longer_sent<S: Store>(store: S) {
+    use warroom_engine::expiry::expire_once;
+    let rules = rules();
+    let mut with_end = signal(AlertAction::Trigger, Some("a"), "A", "error");
+    with_end.origin = "prometheus".into();
+    with_end.ends_at = Some(t(60));
+    let mut without_end = signal(AlertAction::Trigger, Some("b"), "B", "error");
+    without_end.origin = "prometheus".into();
+    let a = send(&store, t(0), with_end.clone()).await;
+    send(&store, t(0), without_end).await;
+    assert_eq!(expire_once(&store, &rules, t(30)).await.unwrap(), 0);
+    // Re-sent with a later endsAt: still firing past the first one.
+    with_end.ends_at = Some(t(120));
+    send(&store, t(50), with_end).await;
+    assert_eq!(expire_once(&store, &rules, t(90)).await.unwrap(), 0);
+    assert_eq!(expire_once(&store, &rules, t(121)).await.unwrap(), 1);
+    let alert = store.get_alert(a.alert_id.unwrap()).await.unwrap();
+    assert_eq!(alert.status, AlertStatus::Resolved);
+    assert_eq!(alert.ends_at, Some(t(120)));
+    // Without endsAt: resolve_timeout (5 minutes) after it was last seen.
+    assert_eq!(expire_once(&store, &rules, t(300)).await.unwrap(), 0);
+    assert_eq!(expire_once(&store, &rules, t(301)).await.unwrap(), 1);
+    let incident = store.get_incident(&a.incident_id.unwrap()).await.unwrap();
+    assert_eq!(incident.status, Status::Resolved);
 }

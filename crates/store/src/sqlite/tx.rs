@@ -219,6 +219,38 @@ impl WriteTx for SqliteTx {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn expired_alerts(
+        &mut self,
+        origin: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = ? \
+             AND ((ends_at IS NOT NULL AND ends_at <= ?) \
+             OR (ends_at IS NULL AND last_seen_at < ?)) ORDER BY id LIMIT ?"
+        );
+        let rows: Vec<AlertRow> = sqlx::query_as(&sql)
+            .bind(origin)
+            .bind(ms(now))
+            .bind(ms(stale_before))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn next_expiry(&mut self, origin: &str) -> Result<Option<Timestamp>, StoreError> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(ends_at) FROM alerts WHERE status = 'firing' AND origin = ?",
+        )
+        .bind(origin)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        next.map(crate::row::ts).transpose()
+    }
+
     async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())

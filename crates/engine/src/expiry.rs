@@ -1,0 +1,79 @@
+//! Resolves Alertmanager API v2 alerts that stopped arriving, as Alertmanager
+//! does: when their `endsAt` passes, or, without one, after `resolve_timeout`
+//! since they were last seen. Prometheus re-sends firing alerts with a fresh
+//! `endsAt` on every evaluation, so a rule that stops firing expires here even
+//! if its final "resolved" message is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use warroom_store::{Store, StoreError, WriteTx};
+
+use crate::clock::Clock;
+use crate::ingest::{resolve_expired, IngestRules, Touched};
+
+/// The origin the Alertmanager API v2 parser gives its alerts.
+pub const ORIGIN: &str = "prometheus";
+
+/// How many expired alerts one transaction resolves.
+const BATCH: u32 = 500;
+
+/// The longest the expirer sleeps, so it notices alerts that arrived meanwhile.
+const MAX_SLEEP: Duration = Duration::from_secs(5);
+
+/// Resolves the alerts expired at `now`, in one transaction. Returns how many.
+pub async fn expire_once<S: Store>(
+    store: &S,
+    rules: &IngestRules,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut tx = store.begin().await?;
+    let stale_before = now - rules.resolve_timeout;
+    let expired = tx.expired_alerts(ORIGIN, now, stale_before, BATCH).await?;
+    let count = expired.len();
+    let mut touched = Touched::default();
+    for alert in expired {
+        let ends_at = alert.ends_at.unwrap_or(now);
+        resolve_expired(&mut tx, &mut touched, rules, alert, ends_at, now).await?;
+    }
+    touched.flush(&mut tx).await?;
+    tx.commit().await?;
+    Ok(count)
+}
+
+/// Runs `expire_once` whenever the next alert is due, until the task is dropped.
+pub fn spawn<S: Store>(
+    store: S,
+    rules: Arc<IngestRules>,
+    clock: Arc<dyn Clock>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let now = clock.now();
+            let expired = match expire_once(&store, &rules, now).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "alert expiry failed; retrying");
+                    0
+                }
+            };
+            if expired as u32 == BATCH {
+                continue;
+            }
+            let sleep = match next_due(&store).await {
+                Some(due) => {
+                    let wait = due.duration_since(now).max(jiff::SignedDuration::ZERO);
+                    Duration::try_from(wait).unwrap_or(MAX_SLEEP).min(MAX_SLEEP)
+                }
+                None => MAX_SLEEP,
+            };
+            tokio::time::sleep(sleep.max(Duration::from_millis(50))).await;
+        }
+    })
+}
+
+async fn next_due<S: Store>(store: &S) -> Option<Timestamp> {
+    let mut tx = store.begin().await.ok()?;
+    tx.next_expiry(ORIGIN).await.ok().flatten()
+}
