@@ -15,7 +15,7 @@ use rand::RngCore;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
-use warroom_domain::alerting::{GroupingRule, SeverityMap, Silence};
+use warroom_domain::alerting::{first_inhibitor, GroupingRule, InhibitRule, SeverityMap, Silence};
 use warroom_domain::{Declaration, EventKind, Incident, Playbook, Status};
 use warroom_store::{AlertGroup, AlertRecord, SilenceRecord, Store, StoreError, WriteTx};
 
@@ -72,6 +72,8 @@ pub struct IngestRules {
     pub when_alerts_resolve: Status,
     /// Alertmanager API v2 alerts not re-sent within this resolve.
     pub resolve_timeout: jiff::SignedDuration,
+    /// Alertmanager-style inhibition: a firing source mutes matching targets.
+    pub inhibit_rules: Vec<InhibitRule>,
 }
 
 impl IngestRules {
@@ -81,6 +83,7 @@ impl IngestRules {
             grouping: GroupingRule::default(),
             when_alerts_resolve: Status::Resolved,
             resolve_timeout: jiff::SignedDuration::from_mins(5),
+            inhibit_rules: Vec::new(),
         }
     }
 }
@@ -140,6 +143,8 @@ pub async fn apply<T: WriteTx>(
     )
     .map_err(|e| StoreError::Database(format!("integration severity map: {e}")))?;
     let mut silences: Option<Vec<Silence>> = None;
+    // Labels of firing alerts, loaded only when inhibition rules exist.
+    let mut firing: Option<Vec<BTreeMap<String, String>>> = None;
     let actor = format!("{INTEGRATION_ACTOR}{}", request.source.integration_name);
     let mut results = Vec::with_capacity(request.signals.len());
     for signal in &request.signals {
@@ -171,8 +176,23 @@ pub async fn apply<T: WriteTx>(
                 labels
                     .entry("service".to_owned())
                     .or_insert_with(|| service.to_owned());
+                let inhibited_by = if rules.inhibit_rules.is_empty() {
+                    None
+                } else {
+                    let firing = match &mut firing {
+                        Some(f) => f,
+                        None => firing.insert(tx.firing_labels().await?),
+                    };
+                    let rule = first_inhibitor(&rules.inhibit_rules, &labels, firing.iter());
+                    firing.push(labels.clone());
+                    rule
+                };
                 if let Some(silence) = silences.iter().find(|s| s.mutes(&labels, now)) {
-                    alert.suppressed_by = Some(format!("silence:{}", silence.id));
+                    alert.suppressed_by = Some(suppressed_by(&silence.id));
+                    alert.id = tx.insert_alert(&alert).await?;
+                    result.outcome = Outcome::Suppressed;
+                } else if let Some(rule) = inhibited_by {
+                    alert.suppressed_by = Some(format!("inhibited:rule {rule}"));
                     alert.id = tx.insert_alert(&alert).await?;
                     result.outcome = Outcome::Suppressed;
                 } else {
@@ -237,6 +257,19 @@ pub async fn apply<T: WriteTx>(
     }
     Ok(results)
 }
+
+/// Maintenance windows are silences on the `service` label whose ids start
+/// with `mw_`; alerts they mute say so.
+fn suppressed_by(silence_id: &str) -> String {
+    if silence_id.starts_with(MAINTENANCE_PREFIX) {
+        format!("maintenance:{silence_id}")
+    } else {
+        format!("silence:{silence_id}")
+    }
+}
+
+/// Id prefix of silences that are maintenance windows.
+pub const MAINTENANCE_PREFIX: &str = "mw_";
 
 /// A 32-hex-digit key like PagerDuty generates for triggers without one.
 fn generated_key() -> String {

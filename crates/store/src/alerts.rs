@@ -153,6 +153,11 @@ pub trait WriteTx: Send {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
 
+    /// Labels of every firing alert (with `service` added), for inhibition.
+    fn firing_labels(
+        &mut self,
+    ) -> impl Future<Output = Result<Vec<BTreeMap<String, String>>, StoreError>> + Send;
+
     /// The earliest `ends_at` of a firing alert of `origin`, if any.
     fn next_expiry(
         &mut self,

@@ -36,6 +36,7 @@ on_both_backends!(
     a_worse_alert_raises_the_incident_severity,
     a_storm_becomes_one_incident_and_keeps_every_alert,
     api_v2_alerts_expire_when_no_longer_sent,
+    a_firing_source_inhibits_its_targets,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -375,4 +376,35 @@ async fn api_v2_alerts_expire_when_no_longer_sent<S: Store>(store: S) {
     assert_eq!(expire_once(&store, &rules, t(301)).await.unwrap(), 1);
     let incident = store.get_incident(&a.incident_id.unwrap()).await.unwrap();
     assert_eq!(incident.status, Status::Resolved);
+}
+
+async fn a_firing_source_inhibits_its_targets<S: Store>(store: S) {
+    use warroom_domain::alerting::{parse_matchers, InhibitRule};
+    let mut rules = rules();
+    rules.inhibit_rules = vec![InhibitRule {
+        source: parse_matchers(r#"severity="critical""#).unwrap(),
+        target: parse_matchers(r#"severity=~"warning|info""#).unwrap(),
+        equal: vec!["cluster".into()],
+    }];
+    let with = |key: &str, severity: &str, cluster: &str| {
+        let mut s = signal(AlertAction::Trigger, Some(key), key, severity);
+        s.labels.insert("severity".into(), severity.into());
+        s.labels.insert("cluster".into(), cluster.into());
+        request(vec![s])
+    };
+    let source = ingest_once(&store, &rules, t(0), &with("db-down", "critical", "eu"))
+        .await
+        .unwrap();
+    assert_eq!(source[0].outcome, Outcome::Created);
+    let target = ingest_once(&store, &rules, t(1), &with("slow", "warning", "eu"))
+        .await
+        .unwrap();
+    assert_eq!(target[0].outcome, Outcome::Suppressed);
+    let alert = store.get_alert(target[0].alert_id.unwrap()).await.unwrap();
+    assert_eq!(alert.suppressed_by.as_deref(), Some("inhibited:rule 0"));
+    // Another cluster is not inhibited (the `equal` label differs).
+    let other = ingest_once(&store, &rules, t(2), &with("slow-us", "warning", "us"))
+        .await
+        .unwrap();
+    assert_eq!(other[0].outcome, Outcome::Created);
 }

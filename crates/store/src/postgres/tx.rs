@@ -1,5 +1,7 @@
 //! `PgTx`: one write transaction; incidents are locked with `FOR UPDATE`.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use sqlx::{Postgres, Transaction};
 use warroom_domain::{Incident, NewEvent, TimelineEvent};
@@ -241,6 +243,21 @@ impl WriteTx for PgTx {
             .fetch_all(&mut *self.tx)
             .await?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn firing_labels(&mut self) -> Result<Vec<BTreeMap<String, String>>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT service, labels::text FROM alerts WHERE status = 'firing'")
+                .fetch_all(&mut *self.tx)
+                .await?;
+        rows.into_iter()
+            .map(|(service, labels)| {
+                let mut labels: BTreeMap<String, String> = serde_json::from_str(&labels)
+                    .map_err(|e| StoreError::Corrupt(format!("alert labels: {e}")))?;
+                labels.entry("service".to_owned()).or_insert(service);
+                Ok(labels)
+            })
+            .collect()
     }
 
     async fn next_expiry(&mut self, origin: &str) -> Result<Option<Timestamp>, StoreError> {
