@@ -32,6 +32,7 @@ fn playbook() -> Playbook {
             id: "api".into(),
             name: "API".into(),
             description: String::new(),
+            when_alerts_resolve: Default::default(),
         }],
         phases: vec![PhaseDef {
             id: "detection".into(),
@@ -39,6 +40,7 @@ fn playbook() -> Playbook {
             target: None,
             items: vec!["Confirm it".into(), "Note start time".into()],
         }],
+        alerting: Default::default(),
     }
 }
 

@@ -1,11 +1,13 @@
 //! The playbook: the config-as-code file that declares severities, categories,
-//! roles, services, the incident ID format and phase checklists.
+//! roles, services, the incident ID format, phase checklists and how alerts
+//! become incidents.
 //!
 //! These are the validated domain types; `parse` turns YAML into them and
 //! reports errors with file, line, column and field.
 
 use jiff::SignedDuration;
 
+use crate::alerting::{GroupingRule, InhibitRule};
 use crate::id_format::IdFormat;
 
 mod parse;
@@ -23,6 +25,8 @@ pub struct Playbook {
     pub services: Vec<ServiceDef>,
     /// Phase checklists in the order they are worked.
     pub phases: Vec<PhaseDef>,
+    /// How incoming alerts are grouped, capped, resolved and inhibited.
+    pub alerting: AlertingConfig,
 }
 
 /// One level of the severity scheme, e.g. `SEV-1`.
@@ -70,6 +74,73 @@ pub struct ServiceDef {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// What an incident opened by alerts does once all of its alerts resolve.
+    pub when_alerts_resolve: AlertsResolved,
+}
+
+/// What happens to an incident opened by alerts when every alert of it resolves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlertsResolved {
+    /// The incident resolves with its alerts.
+    #[default]
+    Resolve,
+    /// The incident moves to monitoring and a person resolves it.
+    Monitor,
+}
+
+impl AlertsResolved {
+    /// Reads the playbook spelling: `resolve` or `monitor`.
+    pub fn parse(text: &str) -> Option<AlertsResolved> {
+        match text {
+            "resolve" => Some(AlertsResolved::Resolve),
+            "monitor" => Some(AlertsResolved::Monitor),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertsResolved::Resolve => "resolve",
+            AlertsResolved::Monitor => "monitor",
+        }
+    }
+}
+
+/// The playbook's `alerting:` section. Every key is optional; see [`Default`]
+/// for the values of the keys left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertingConfig {
+    /// How alerts of one service are grouped into incidents.
+    pub grouping: GroupingRule,
+    /// Past this many open alerts in one service, new alerts fold into one
+    /// storm alert. From 1 to [`AlertingConfig::MAX_OPEN_ALERTS_LIMIT`].
+    pub max_open_alerts_per_service: u32,
+    /// An alert received through the Alertmanager API v2 resolves when it is
+    /// not sent again within this long. Positive.
+    pub resolve_timeout: SignedDuration,
+    /// Alertmanager-style inhibition, each rule with at least one source and
+    /// one target matcher.
+    pub inhibit_rules: Vec<InhibitRule>,
+}
+
+impl AlertingConfig {
+    pub const DEFAULT_MAX_OPEN_ALERTS_PER_SERVICE: u32 = 10_000;
+    /// The largest `max_open_alerts_per_service` a playbook may set.
+    pub const MAX_OPEN_ALERTS_LIMIT: u32 = 1_000_000;
+    pub const DEFAULT_RESOLVE_TIMEOUT: SignedDuration = SignedDuration::from_mins(5);
+}
+
+/// Group by service within a 5-minute window, at most 10,000 open alerts per
+/// service, a 5-minute resolve timeout and no inhibit rules.
+impl Default for AlertingConfig {
+    fn default() -> AlertingConfig {
+        AlertingConfig {
+            grouping: GroupingRule::default(),
+            max_open_alerts_per_service: AlertingConfig::DEFAULT_MAX_OPEN_ALERTS_PER_SERVICE,
+            resolve_timeout: AlertingConfig::DEFAULT_RESOLVE_TIMEOUT,
+            inhibit_rules: Vec::new(),
+        }
+    }
 }
 
 /// A phase of the incident checklist (Detection, Notification, ...).
@@ -118,5 +189,13 @@ impl Playbook {
 
     pub fn phase(&self, id: &str) -> Option<&PhaseDef> {
         self.phases.iter().find(|p| p.id.eq_ignore_ascii_case(id))
+    }
+
+    /// What an alert-opened incident of this service (found as [`Playbook::service`]
+    /// finds it) does when its alerts resolve; [`AlertsResolved::Resolve`] for a
+    /// service the playbook does not know.
+    pub fn when_alerts_resolve(&self, service_id: &str) -> AlertsResolved {
+        self.service(service_id)
+            .map_or_else(AlertsResolved::default, |s| s.when_alerts_resolve)
     }
 }

@@ -5,6 +5,7 @@
 //! validating as we go. Values that are checked after deserializing are
 //! `Spanned`, so their errors point at the line and column they were written on.
 
+mod alerting;
 mod duration;
 mod locate;
 mod raw;
@@ -18,7 +19,9 @@ use std::sync::OnceLock;
 use jiff::SignedDuration;
 use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
-use super::{Category, NotifyRule, PhaseDef, Playbook, RoleDef, ServiceDef, SeverityLevel};
+use super::{
+    AlertsResolved, Category, NotifyRule, PhaseDef, Playbook, RoleDef, ServiceDef, SeverityLevel,
+};
 use crate::id_format::IdFormat;
 use duration::parse_duration;
 use locate::{join, PathIndex};
@@ -66,6 +69,9 @@ impl Playbook {
     /// roles and phases. A key that is present replaces that section entirely;
     /// written empty (`services: []`, or `services:` with nothing under it) it
     /// means "none", except for `severities`, which needs at least one level.
+    /// `alerting` is a mapping rather than a list: each key left out inside
+    /// it, or all of them when it is written empty, takes its value from
+    /// [`AlertingConfig::default`](super::AlertingConfig::default).
     pub fn parse(file: &str, yaml: &str) -> Result<Playbook, PlaybookError> {
         parse_with(file, yaml, Some(builtin_ref()))
     }
@@ -123,6 +129,11 @@ fn yaml_error(file: &str, yaml: &str, err: &serde_saphyr::Error) -> PlaybookErro
 
 /// The message without location; plainer words for the commonest shape errors.
 fn yaml_message(err: &serde_saphyr::Error) -> String {
+    if let serde_saphyr::Error::InvalidScalar { ty, .. } = err {
+        if ty.starts_with(['i', 'u']) {
+            return "expected a whole number".to_owned();
+        }
+    }
     if let serde_saphyr::Error::Unexpected { expected, .. } = err {
         let plain = match *expected {
             "sequence start" => Some("expected a list (lines starting with `- `)"),
@@ -240,7 +251,23 @@ impl Check<'_> {
                 defaults.map(|d| &d.phases),
                 |_, raw| self.phases(raw),
             )?,
+            alerting: match raw.alerting {
+                Some(section) => self.alerting(section.unwrap_or_default())?,
+                None => defaults
+                    .map(|d| d.alerting.clone())
+                    .ok_or_else(|| self.missing_section("alerting"))?,
+            },
         })
+    }
+
+    fn missing_section(&self, name: &str) -> PlaybookError {
+        PlaybookError {
+            file: self.file.to_owned(),
+            line: None,
+            column: None,
+            field: name.to_owned(),
+            message: "missing section".to_owned(),
+        }
     }
 
     /// Converts a top-level list, or takes it from `defaults` when it is missing.
@@ -254,13 +281,7 @@ impl Check<'_> {
     ) -> Result<Vec<T>, PlaybookError> {
         match raw {
             Some(list) => convert(&list.referenced, &list.value.unwrap_or_default()),
-            None => default.cloned().ok_or_else(|| PlaybookError {
-                file: self.file.to_owned(),
-                line: None,
-                column: None,
-                field: name.to_owned(),
-                message: "missing section".to_owned(),
-            }),
+            None => default.cloned().ok_or_else(|| self.missing_section(name)),
         }
     }
 
@@ -417,6 +438,10 @@ impl Check<'_> {
                     id: self.slug(&s.id, &format!("services[{i}].id"))?,
                     name: self.text(&s.name, &format!("services[{i}].name"))?,
                     description: s.description.clone().unwrap_or_default(),
+                    when_alerts_resolve: self.when_alerts_resolve(
+                        s.when_alerts_resolve.as_ref(),
+                        &format!("services[{i}].when_alerts_resolve"),
+                    )?,
                 })
             })
             .collect::<Result<Vec<_>, PlaybookError>>()?;
@@ -441,6 +466,24 @@ impl Check<'_> {
             }
         }
         Ok(services)
+    }
+
+    fn when_alerts_resolve(
+        &self,
+        value: Option<&Spanned<String>>,
+        field: &str,
+    ) -> Result<AlertsResolved, PlaybookError> {
+        let Some(value) = value else {
+            return Ok(AlertsResolved::default());
+        };
+        let text = value.value.trim();
+        AlertsResolved::parse(text).ok_or_else(|| {
+            self.error(
+                &value.referenced,
+                field,
+                format!("{text:?} is not `resolve` or `monitor`"),
+            )
+        })
     }
 
     fn phases(&self, raw: &[RawPhase]) -> Result<Vec<PhaseDef>, PlaybookError> {

@@ -2,8 +2,9 @@
 //! and silences, through the Warroom HTTP API.
 
 use anyhow::bail;
-use jiff::{SignedDuration, Timestamp};
+use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as Json};
 
 use super::alerting_render as render;
@@ -26,6 +27,8 @@ const KINDS: [&str; 7] = [
     "generic",
 ];
 const ALERT_STATUSES: [&str; 4] = ["firing", "suppressed", "resolved", "all"];
+/// How many alerts the server lists when no `limit` is given.
+const SERVER_ALERT_PAGE: usize = 100;
 
 const CREATE_INTEGRATION_HELP: &str = "\
 Prints the key (shown only this once) and configuration to paste into the
@@ -149,7 +152,7 @@ pub struct CreateSilenceArgs {
     pub matchers: String,
     /// How long from the start, e.g. 30m, 2h, 1d
     #[arg(long, value_parser = duration)]
-    pub duration: Option<String>,
+    pub duration: Option<SignedDuration>,
     /// When it ends (RFC 3339, or a date for midnight UTC)
     #[arg(long, value_name = "TIME", value_parser = time)]
     pub until: Option<Timestamp>,
@@ -162,66 +165,48 @@ pub struct CreateSilenceArgs {
 }
 
 /// Runs one `warroom integration` subcommand against the server in `args`.
+/// Errors are single lines meant for `error: {err:#}`.
 pub async fn run_integration(args: &ClientArgs, cmd: IntegrationCommand) -> anyhow::Result<()> {
     let api = Api::new(&args.server, args.token.as_deref())?;
     let json = args.output == Output::Json;
     match cmd {
         IntegrationCommand::Create(a) => {
-            let mut config = a.config.unwrap_or_default();
-            if !a.severity_map.is_empty() {
-                if config.contains_key("severity_map") {
-                    bail!("give the severity map with --severity-map or in --config, not both");
-                }
-                let map: Map<String, Json> = a
-                    .severity_map
-                    .into_iter()
-                    .map(|(word, severity)| (word, Json::String(severity)))
-                    .collect();
-                config.insert("severity_map".to_owned(), Json::Object(map));
-            }
+            let config = integration_config(a.config, a.severity_map)?;
             let body = IntegrationRequest {
                 service: a.service,
                 name: a.name,
                 kind: a.kind,
                 config,
             };
-            let sent = api
-                .send(Method::POST, api.url(&["integrations"])?, Some(&body))
-                .await?;
-            if json {
-                return print(&pretty(&decode::<Json>(&sent, "answer")?));
-            }
-            let issued: IssuedIntegration = decode(&sent, "integration")?;
-            print(render::issued_integration(&issued, &args.server).trim_end())
+            let url = api.url(&["integrations"])?;
+            let sent = api.send(Method::POST, url, Some(&body)).await?;
+            answer(json, &sent, "integration", |i: IssuedIntegration| {
+                render::issued_integration(&i, &args.server)
+            })
         }
         IntegrationCommand::List => {
             let body = api.get(api.url(&["integrations"])?).await?;
-            if json {
-                return print(&pretty(&decode::<Json>(&body, "answer")?));
-            }
-            let all: Vec<Integration> = decode(&body, "integration list")?;
-            if all.is_empty() {
-                return print("No integrations yet; `warroom integration create` makes one.");
-            }
-            print(render::integration_table(&all, TABLE_WIDTH).trim_end())
+            answer(json, &body, "integration list", |all: Vec<Integration>| {
+                if all.is_empty() {
+                    "No integrations yet; `warroom integration create` makes one.".to_owned()
+                } else {
+                    render::integration_table(&all, TABLE_WIDTH)
+                }
+            })
         }
         IntegrationCommand::Revoke { id } => {
             let url = api.url(&["integrations", &id])?;
             let sent = api.send::<()>(Method::DELETE, url, None).await?;
-            if json {
-                return print(&pretty(&decode::<Json>(&sent, "answer")?));
-            }
-            let i: Integration = decode(&sent, "integration")?;
-            print(&format!(
-                "Revoked integration {} ({}); its key no longer works.",
-                clean(&i.id),
-                clean(&i.name)
-            ))
+            answer(json, &sent, "integration", |i: Integration| {
+                let (id, name) = (clean(&i.id), clean(&i.name));
+                format!("Revoked integration {id} ({name}); its key no longer works.")
+            })
         }
     }
 }
 
 /// Runs one `warroom alert` subcommand against the server in `args`.
+/// Errors are single lines meant for `error: {err:#}`.
 pub async fn run_alert(args: &ClientArgs, cmd: AlertCommand) -> anyhow::Result<()> {
     let api = Api::new(&args.server, args.token.as_deref())?;
     let json = args.output == Output::Json;
@@ -237,13 +222,13 @@ pub async fn run_alert(args: &ClientArgs, cmd: AlertCommand) -> anyhow::Result<(
             {
                 let mut query = url.query_pairs_mut();
                 let texts = [
-                    ("status", status.as_ref()),
-                    ("service", service.as_ref()),
-                    ("incident", incident.as_ref()),
+                    ("status", status),
+                    ("service", service),
+                    ("incident", incident),
                 ];
                 for (key, value) in texts {
                     if let Some(value) = value {
-                        query.append_pair(key, value);
+                        query.append_pair(key, &value);
                     }
                 }
                 let numbers = [("limit", limit.map(i64::from)), ("before", before)];
@@ -254,34 +239,31 @@ pub async fn run_alert(args: &ClientArgs, cmd: AlertCommand) -> anyhow::Result<(
                 }
             }
             let body = api.get(url).await?;
-            if json {
-                return print(&pretty(&decode::<Json>(&body, "answer")?));
-            }
-            let alerts: Vec<Alert> = decode(&body, "alert list")?;
-            let Some(last) = alerts.last() else {
-                return print("No alerts match.");
-            };
-            print(render::alert_table(&alerts, TABLE_WIDTH).trim_end())?;
-            if alerts.len() == limit.map_or(100, |n| n as usize) {
-                eprintln!(
-                    "(there may be more; add --before {} for the next page)",
-                    last.id
-                );
+            let mut next = None;
+            answer(json, &body, "alert list", |alerts: Vec<Alert>| {
+                if alerts.len() == limit.map_or(SERVER_ALERT_PAGE, |n| n as usize) {
+                    next = alerts.last().map(|a| a.id);
+                }
+                if alerts.is_empty() {
+                    "No alerts match.".to_owned()
+                } else {
+                    render::alert_table(&alerts, TABLE_WIDTH)
+                }
+            })?;
+            if let Some(id) = next {
+                eprintln!("(there may be more; add --before {id} for the next page)");
             }
             Ok(())
         }
         AlertCommand::Show { id } => {
             let body = api.get(api.url(&["alerts", &id.to_string()])?).await?;
-            if json {
-                return print(&pretty(&decode::<Json>(&body, "answer")?));
-            }
-            let alert: Alert = decode(&body, "alert")?;
-            print(render::alert_details(&alert).trim_end())
+            answer(json, &body, "alert", |a: Alert| render::alert_details(&a))
         }
     }
 }
 
 /// Runs one `warroom silence` subcommand against the server in `args`.
+/// Errors are single lines meant for `error: {err:#}`.
 pub async fn run_silence(args: &ClientArgs, cmd: SilenceCommand) -> anyhow::Result<()> {
     let api = Api::new(&args.server, args.token.as_deref())?;
     let json = args.output == Output::Json;
@@ -291,16 +273,15 @@ pub async fn run_silence(args: &ClientArgs, cmd: SilenceCommand) -> anyhow::Resu
                 matchers: a.matchers,
                 starts_at: a.starts,
                 ends_at: a.until,
-                duration: a.duration,
+                // Whole seconds, which every server version parses.
+                duration: a.duration.map(|d| format!("{}s", d.as_secs())),
                 comment: a.comment,
             };
             let url = api.url(&["silences"])?;
             let sent = api.send(Method::POST, url, Some(&body)).await?;
-            if json {
-                return print(&pretty(&decode::<Json>(&sent, "answer")?));
-            }
-            let silence: Silence = decode(&sent, "silence")?;
-            print(&render::created_silence(&silence))
+            answer(json, &sent, "silence", |s: Silence| {
+                render::created_silence(&s)
+            })
         }
         SilenceCommand::List { all } => {
             let mut url = api.url(&["silences"])?;
@@ -308,34 +289,59 @@ pub async fn run_silence(args: &ClientArgs, cmd: SilenceCommand) -> anyhow::Resu
                 url.query_pairs_mut().append_pair("all", "true");
             }
             let body = api.get(url).await?;
-            if json {
-                return print(&pretty(&decode::<Json>(&body, "answer")?));
-            }
-            let silences: Vec<Silence> = decode(&body, "silence list")?;
-            if silences.is_empty() {
-                let what = if all {
-                    "No silences."
-                } else {
-                    "No live silences."
-                };
-                return print(what);
-            }
-            print(render::silence_table(&silences, TABLE_WIDTH).trim_end())
+            answer(
+                json,
+                &body,
+                "silence list",
+                |silences: Vec<Silence>| match (silences.is_empty(), all) {
+                    (true, true) => "No silences.".to_owned(),
+                    (true, false) => "No live silences.".to_owned(),
+                    (false, _) => render::silence_table(&silences, TABLE_WIDTH),
+                },
+            )
         }
         SilenceCommand::Expire { id } => {
             let url = api.url(&["silences", &id])?;
             let sent = api.send::<()>(Method::DELETE, url, None).await?;
-            if json {
-                return print(&pretty(&decode::<Json>(&sent, "answer")?));
-            }
-            let s: Silence = decode(&sent, "silence")?;
-            print(&format!(
-                "Expired silence {} ({})",
-                clean(&s.id),
-                clean(&s.matchers)
-            ))
+            answer(json, &sent, "silence", |s: Silence| {
+                format!("Expired silence {} ({})", clean(&s.id), clean(&s.matchers))
+            })
         }
     }
+}
+
+/// Prints the server's answer: as it came, pretty-printed, with `json`;
+/// else decoded as `T` and shown by `view`.
+fn answer<T: DeserializeOwned>(
+    json: bool,
+    body: &str,
+    what: &str,
+    view: impl FnOnce(T) -> String,
+) -> anyhow::Result<()> {
+    if json {
+        return print(&pretty(&decode::<Json>(body, "answer")?));
+    }
+    print(view(decode(body, what)?).trim_end())
+}
+
+/// `--config` with the `--severity-map` pairs added as `severity_map`.
+fn integration_config(
+    config: Option<Map<String, Json>>,
+    severity_map: Vec<(String, String)>,
+) -> anyhow::Result<Map<String, Json>> {
+    let mut config = config.unwrap_or_default();
+    if severity_map.is_empty() {
+        return Ok(config);
+    }
+    if config.contains_key("severity_map") {
+        bail!("give the severity map with --severity-map or in --config, not both");
+    }
+    let map = severity_map
+        .into_iter()
+        .map(|(word, severity)| (word, Json::String(severity)))
+        .collect();
+    config.insert("severity_map".to_owned(), Json::Object(map));
+    Ok(config)
 }
 
 /// `page=SEV-1` as (source word, playbook severity).
@@ -358,125 +364,16 @@ fn json_object(text: &str) -> Result<Map<String, Json>, String> {
     }
 }
 
-/// A positive duration such as `90m`, `2h` or `1d 12h`, passed on as typed.
-fn duration(text: &str) -> Result<String, String> {
-    match text.trim().parse::<SignedDuration>() {
-        Ok(d) if d.is_positive() => Ok(text.trim().to_owned()),
+/// A positive duration such as `90m`, `2h` or `1d 12h`; a day is 24 hours.
+fn duration(text: &str) -> Result<SignedDuration, String> {
+    let hint = "expected a duration such as 30m, 2h or 1d";
+    let span: Span = text.trim().parse().map_err(|_| hint.to_owned())?;
+    match span.to_duration(SpanRelativeTo::days_are_24_hours()) {
+        Ok(d) if d.is_positive() => Ok(d),
         Ok(_) => Err("must be longer than zero".to_owned()),
-        Err(_) => Err("expected a duration such as 30m, 2h or 1d".to_owned()),
+        Err(_) => Err(format!("{hint}; months and years vary in length")),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use clap::{CommandFactory, Parser};
-
-    use super::*;
-
-    /// The shape `main.rs` gives `warroom integration|alert|silence`.
-    #[derive(Debug, Parser)]
-    enum Cli {
-        Integration {
-            #[command(flatten)]
-            client: ClientArgs,
-            #[command(subcommand)]
-            cmd: IntegrationCommand,
-        },
-        Alert {
-            #[command(flatten)]
-            client: ClientArgs,
-            #[command(subcommand)]
-            cmd: AlertCommand,
-        },
-        Silence {
-            #[command(flatten)]
-            client: ClientArgs,
-            #[command(subcommand)]
-            cmd: SilenceCommand,
-        },
-    }
-
-    fn parse(line: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("warroom").chain(line.iter().copied()))
-    }
-
-    #[test]
-    fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn stays_small_enough_to_embed_in_mains_command_enum() {
-        let client = std::mem::size_of::<ClientArgs>();
-        for size in [
-            std::mem::size_of::<IntegrationCommand>(),
-            std::mem::size_of::<AlertCommand>(),
-            std::mem::size_of::<SilenceCommand>(),
-        ] {
-            assert!(client + size <= 224, "{size}");
-        }
-    }
-
-    #[test]
-    fn integration_create_takes_a_severity_map() {
-        let cli = parse(&[
-            "integration",
-            "create",
-            "--service",
-            "api",
-            "--name",
-            "prom",
-            "--kind",
-            "alertmanager",
-            "--severity-map",
-            "page=SEV-1",
-            "--severity-map",
-            "ticket = SEV-3",
-        ])
-        .unwrap();
-        let Cli::Integration {
-            cmd: IntegrationCommand::Create(a),
-            ..
-        } = cli
-        else {
-            panic!("{cli:?}")
-        };
-        assert_eq!(a.severity_map[1], ("ticket".to_owned(), "SEV-3".to_owned()));
-        let base = ["integration", "create", "--service", "api", "--name", "x"];
-        for bad in [
-            &["--kind", "nagios"][..],
-            &["--kind", "generic", "--severity-map", "page"],
-            &["--kind", "generic", "--config", "[1]"],
-        ] {
-            assert!(parse(&[&base[..], bad].concat()).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn silence_create_needs_exactly_one_end() {
-        let base = [
-            "silence",
-            "create",
-            "--matchers",
-            "a=\"b\"",
-            "--comment",
-            "c",
-        ];
-        let with = |more: &[&str]| parse(&[&base[..], more].concat());
-        assert!(with(&["--duration", "2h"]).is_ok());
-        assert!(with(&["--until", "2026-11-27T02:00:00Z", "--starts", "2026-11-26"]).is_ok());
-        assert!(with(&[]).is_err());
-        assert!(with(&["--duration", "2h", "--until", "2026-11-27"]).is_err());
-        assert!(with(&["--duration", "0s"]).is_err());
-        assert!(with(&["--duration", "soon"]).is_err());
-    }
-
-    #[test]
-    fn alert_filters_are_checked() {
-        assert!(parse(&["alert", "list", "--status", "suppressed", "-n", "5"]).is_ok());
-        assert!(parse(&["alert", "list", "--status", "open"]).is_err());
-        assert!(parse(&["alert", "list", "--limit", "501"]).is_err());
-        assert!(parse(&["alert", "show", "0"]).is_err());
-        assert!(parse(&["silence", "expire", ".."]).is_err());
-    }
-}
+mod tests;

@@ -98,7 +98,7 @@ pub(super) fn integration_setup(server: &Url, kind: &str, name: &str, key: &str)
             let port = server.port_or_known_default().unwrap_or(80);
             format!(
                 "Prometheus (prometheus.yml): send alerts straight to Warroom, which takes\n\
-                 Alertmanager's place; Prometheus posts them to {prefix}api/v2/alerts.\n\n\
+                 Alertmanager's place. Prometheus posts them to\n  {prefix}api/v2/alerts\n\n\
                  alerting:\n  alertmanagers:\n    - scheme: {}\n      path_prefix: {prefix_path}\n      \
                  static_configs:\n        - targets: ['{host}:{port}']\n",
                 server.scheme()

@@ -199,7 +199,7 @@ pub struct SilenceView {
     pub comment: String,
 }
 
-fn silence_view(silence: &Silence, now: Timestamp) -> SilenceView {
+pub(super) fn silence_view(silence: &Silence, now: Timestamp) -> SilenceView {
     SilenceView {
         id: silence.id.clone(),
         matchers: warroom_domain::alerting::display_matchers(&silence.matchers),
@@ -211,7 +211,7 @@ fn silence_view(silence: &Silence, now: Timestamp) -> SilenceView {
     }
 }
 
-fn to_record(s: &Silence, now: Timestamp) -> SilenceRecord {
+pub(super) fn to_record(s: &Silence, now: Timestamp) -> SilenceRecord {
     SilenceRecord {
         id: s.id.clone(),
         matchers: serde_json::to_value(&s.matchers).unwrap_or_default(),
@@ -244,8 +244,39 @@ pub async fn create_silence<S: Store>(
         )
         .with_field("matchers")
     })?;
-    let starts_at = req.starts_at.unwrap_or(now);
-    let ends_at = match (req.ends_at, req.duration.as_deref()) {
+    let (starts_at, ends_at) = window(now, req.starts_at, req.ends_at, req.duration.as_deref())?;
+    let silence = Silence::new(
+        new_id("sil_"),
+        matchers,
+        starts_at,
+        ends_at,
+        caller.name.clone(),
+        req.comment,
+    )
+    .map_err(warroom_domain::DomainError::from)?;
+    app.incidents
+        .store()
+        .insert_silence(&to_record(&silence, now))
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(silence_view(&silence, now))))
+}
+
+/// A random id with a prefix that says what it is.
+pub(super) fn new_id(prefix: &str) -> String {
+    let mut id = [0u8; 8];
+    rand::rng().fill_bytes(&mut id);
+    format!("{prefix}{}", hex::encode(id))
+}
+
+/// The window a request asks for: `starts_at` (default now) to `ends_at`, or for `duration`.
+pub(super) fn window(
+    now: Timestamp,
+    starts_at: Option<Timestamp>,
+    ends_at: Option<Timestamp>,
+    duration: Option<&str>,
+) -> Result<(Timestamp, Timestamp), ApiError> {
+    let starts_at = starts_at.unwrap_or(now);
+    let ends_at = match (ends_at, duration) {
         (Some(end), None) => end,
         (None, Some(d)) => {
             let d: SignedDuration = d.trim().parse().map_err(|e| {
@@ -265,22 +296,7 @@ pub async fn create_silence<S: Store>(
             ))
         }
     };
-    let mut id = [0u8; 8];
-    rand::rng().fill_bytes(&mut id);
-    let silence = Silence::new(
-        format!("sil_{}", hex::encode(id)),
-        matchers,
-        starts_at,
-        ends_at,
-        caller.name.clone(),
-        req.comment,
-    )
-    .map_err(warroom_domain::DomainError::from)?;
-    app.incidents
-        .store()
-        .insert_silence(&to_record(&silence, now))
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(silence_view(&silence, now))))
+    Ok((starts_at, ends_at))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

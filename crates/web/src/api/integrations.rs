@@ -91,6 +91,24 @@ pub fn endpoints(kind: &str, key: &str) -> Vec<String> {
     }
 }
 
+/// A generic integration is useless without a valid field mapping: refuse it up front.
+fn check_generic_mapping(config: &serde_json::Value) -> Result<(), ApiError> {
+    let invalid = |message: String| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("config.mapping: {message}"),
+        )
+        .with_field("config.mapping")
+    };
+    let mapping = config
+        .get("mapping")
+        .ok_or_else(|| invalid("a generic integration needs a field mapping, e.g. {\"dedup_key\": \"/id\", \"summary\": \"/title\"}".into()))?;
+    let mapping: crate::ingest::formats::generic::GenericMapping =
+        serde_json::from_value(mapping.clone()).map_err(|e| invalid(e.to_string()))?;
+    mapping.validate().map_err(|e| invalid(e.to_string()))
+}
+
 /// Create an integration and its key.
 #[utoipa::path(post, path = "/api/v1/integrations", tag = "alerts",
     request_body = IntegrationRequest,
@@ -104,6 +122,9 @@ pub async fn create<S: Store>(
     Json(req): Json<IntegrationRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_admin()?;
+    if req.kind == "generic" {
+        check_generic_mapping(&req.config)?;
+    }
     let now = app.incidents.clock().now();
     let issued = Integrations::create(
         app.incidents.store(),

@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod catalog;
 pub mod incidents;
 pub mod integrations;
+pub mod maintenance;
 pub mod tokens;
 pub mod types;
 
@@ -34,7 +35,7 @@ pub mod types;
         catalog::phases, tokens::create, tokens::list, tokens::revoke,
         integrations::create, integrations::list, integrations::revoke,
         alerts::list, alerts::get, alerts::create_silence, alerts::list_silences,
-        alerts::expire_silence,
+        alerts::expire_silence, maintenance::create, maintenance::list,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
@@ -121,6 +122,14 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route(
             "/silences/{id}",
+            axum::routing::delete(alerts::expire_silence::<S>),
+        )
+        .route(
+            "/maintenance",
+            post(maintenance::create::<S>).get(maintenance::list::<S>),
+        )
+        .route(
+            "/maintenance/{id}",
             axum::routing::delete(alerts::expire_silence::<S>),
         )
         .route("/openapi.json", get(openapi_json))

@@ -1,6 +1,7 @@
 //! HTTP API tests: the router served in-process (no port), on SQLite and on
 //! PostgreSQL, through one `Api` helper.
 
+mod alerting;
 mod helpers;
 mod incidents;
 mod security;

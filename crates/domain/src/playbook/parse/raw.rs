@@ -2,6 +2,9 @@
 //! file, every one denying unknown keys. `parse` converts them into the domain
 //! types; values it validates afterwards are `Spanned` to keep their location.
 
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
@@ -24,6 +27,9 @@ pub(super) struct RawPlaybook {
     pub(super) services: Section<RawService>,
     #[serde(default, deserialize_with = "present")]
     pub(super) phases: Section<RawPhase>,
+    /// `None` when absent, `Some(None)` when written with nothing under it.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) alerting: Option<Option<RawAlerting>>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +74,8 @@ pub(super) struct RawService {
     pub(super) name: Spanned<String>,
     #[serde(default)]
     pub(super) description: Option<String>,
+    #[serde(default)]
+    pub(super) when_alerts_resolve: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +87,82 @@ pub(super) struct RawPhase {
     pub(super) target: Option<String>,
     #[serde(default)]
     pub(super) items: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlerting {
+    #[serde(default)]
+    pub(super) group_by: Option<Spanned<RawGroupBy>>,
+    #[serde(default)]
+    pub(super) group_window: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) max_open_alerts_per_service: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) resolve_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) inhibit_rules: Option<Vec<RawInhibitRule>>,
+}
+
+/// `group_by:` is a word (`service`, `group_key`) or a list of label names.
+pub(super) enum RawGroupBy {
+    Word(String),
+    Labels(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawGroupBy {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(GroupByVisitor)
+    }
+}
+
+struct GroupByVisitor;
+
+impl<'de> Visitor<'de> for GroupByVisitor {
+    type Value = RawGroupBy;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("`service`, `group_key` or a list of label names")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawGroupBy, E> {
+        Ok(RawGroupBy::Word(v.to_owned()))
+    }
+
+    // Other scalars are words too, so that `parse` refuses them with its own
+    // message and location.
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawGroupBy, E> {
+        Ok(RawGroupBy::Word(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawGroupBy, E> {
+        Ok(RawGroupBy::Word(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawGroupBy, E> {
+        Ok(RawGroupBy::Word(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawGroupBy, E> {
+        Ok(RawGroupBy::Word(v.to_string()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawGroupBy, A::Error> {
+        let mut labels = Vec::new();
+        while let Some(label) = seq.next_element()? {
+            labels.push(label);
+        }
+        Ok(RawGroupBy::Labels(labels))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInhibitRule {
+    pub(super) source: Spanned<String>,
+    pub(super) target: Spanned<String>,
+    #[serde(default)]
+    pub(super) equal: Option<Vec<Spanned<String>>>,
 }
 
 /// Used with `#[serde(default)]`: only called when the key is present, so a

@@ -5,6 +5,8 @@ use jiff::SignedDuration;
 use super::*;
 use crate::id_format::SeqScope;
 
+mod alerting;
+
 fn mins(n: i64) -> Option<SignedDuration> {
     Some(SignedDuration::from_mins(n))
 }

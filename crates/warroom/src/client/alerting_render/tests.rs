@@ -43,7 +43,8 @@ fn prometheus_gets_an_alertmanagers_entry() {
         setup("http://127.0.0.1:8080", "prometheus"),
         "\
 Prometheus (prometheus.yml): send alerts straight to Warroom, which takes
-Alertmanager's place; Prometheus posts them to http://127.0.0.1:8080/integrations/prometheus/0123456789abcdef0123456789abcdef/api/v2/alerts.
+Alertmanager's place. Prometheus posts them to
+  http://127.0.0.1:8080/integrations/prometheus/0123456789abcdef0123456789abcdef/api/v2/alerts
 
 alerting:
   alertmanagers:
@@ -195,8 +196,8 @@ fn alert_table_marks_suppressed_alerts_and_cuts_summaries() {
     assert_eq!(
         alert_table(&[alert(), muted], 100),
         "\
-ID  SERVICE  SEV    STATUS                                 COUNT  INCIDENT       LAST SEEN         SUMMARY
-42  api      SEV-2  firing                                 3      INC-2026-0001  2026-11-25 14:20  Disk 95% full o…
+ID  SERVICE  SEV    STATUS                                     COUNT  INCIDENT       LAST SEEN         SUMMARY
+42  api      SEV-2  firing                                     3      INC-2026-0001  2026-11-25 14:20  Disk 95% full o…
 7   api      SEV-2  suppressed (silence:sil_0123456789abcdef)  12     -              2026-11-25 14:20  A very long sum…
 "
     );
@@ -257,7 +258,7 @@ Created silence sil_0123456789abcdef (active): alertname=\"DiskFull\"
     assert_eq!(
         silence_table(&[silence("expired", "Disk migration\\u001b[31m")], 80),
         "\
-ID                    STATE    STARTS            ENDS              BY     MATCHERS               COMMENT
+ID                    STATE    STARTS            ENDS              BY     MATCHERS              COMMENT
 sil_0123456789abcdef  expired  2026-11-25 14:00  2026-11-25 16:30  alice  alertname=\"DiskFull\"  Disk migration …
 "
     );

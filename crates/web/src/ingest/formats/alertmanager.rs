@@ -47,7 +47,11 @@ pub fn fingerprint(labels: &BTreeMap<String, String>) -> String {
 /// so that every parser has the same shape.
 pub fn parse_webhook(bytes: &[u8], _now: Timestamp) -> Result<Vec<AlertSignal>, FormatError> {
     let message: WebhookMessage = from_json(bytes)?;
-    check_version(message.version.as_deref(), "4", "the Grafana format")?;
+    check_version(
+        message.version.as_deref(),
+        "4",
+        "Grafana sends version 1; use the Grafana format",
+    )?;
     let group_key = non_empty(message.group_key);
     message
         .alerts
@@ -75,8 +79,12 @@ pub fn parse_webhook(bytes: &[u8], _now: Timestamp) -> Result<Vec<AlertSignal>, 
 /// signal per alert, validated as Alertmanager validates them.
 ///
 /// As in Alertmanager, labels with empty values are dropped (before the
-/// fingerprint is taken), a missing `startsAt` becomes `endsAt` or `now`, and
-/// an alert whose `endsAt` is set and not after `now` is resolved.
+/// fingerprint is taken), at least one label must remain, label names may be
+/// any non-empty UTF-8 (Alertmanager's default since 0.27; Prometheus 3 sends
+/// such names), a missing `startsAt` becomes `endsAt` or `now`, `endsAt` may
+/// not precede `startsAt`, and an alert whose `endsAt` is set and not after
+/// `now` is resolved (a firing alert's `endsAt` is only a timeout, so its
+/// signal has no `ends_at`).
 pub fn parse_api_v2(bytes: &[u8], now: Timestamp) -> Result<Vec<AlertSignal>, FormatError> {
     let alerts: Vec<PostableAlert> = from_json(bytes)?;
     alerts
@@ -172,18 +180,19 @@ struct PostableAlert {
     generator_url: Option<String>,
 }
 
-/// Refuses a payload `version` other than `expected` (a missing one is accepted).
+/// Refuses a payload `version` other than `expected` (a missing one is
+/// accepted), with a `hint` about who sends other versions.
 pub(crate) fn check_version(
     version: Option<&str>,
     expected: &str,
-    other: &str,
+    hint: &str,
 ) -> Result<(), FormatError> {
     match version {
         None => Ok(()),
         Some(v) if v == expected => Ok(()),
         Some(v) => Err(FormatError::new(
             "version",
-            format!("unsupported payload version `{v}`; expected `{expected}` (send {other} to its own endpoint)"),
+            format!("unsupported payload version `{v}`; expected `{expected}` ({hint})"),
         )),
     }
 }

@@ -23,7 +23,11 @@ use super::{check_len, check_links, from_json, join, string_map, FormatError};
 /// takes it.
 pub fn parse(bytes: &[u8], _now: Timestamp) -> Result<Vec<AlertSignal>, FormatError> {
     let message: Message = from_json(bytes)?;
-    check_version(message.version.as_deref(), "1", "Alertmanager's format")?;
+    check_version(
+        message.version.as_deref(),
+        "1",
+        "Alertmanager sends version 4; use the Alertmanager format",
+    )?;
     let group_key = non_empty(message.group_key);
     message
         .alerts
