@@ -16,6 +16,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
 use warroom_domain::alerting::{first_inhibitor, GroupingRule, InhibitRule, SeverityMap, Silence};
+use warroom_domain::playbook::AlertsResolved;
 use warroom_domain::{Declaration, EventKind, Incident, Playbook, Status};
 use warroom_store::{AlertGroup, AlertRecord, SilenceRecord, Store, StoreError, WriteTx};
 
@@ -53,6 +54,8 @@ pub enum Outcome {
     Resolved,
     /// Acknowledge or resolve of an alert that is not firing: accepted, ignored.
     Ignored,
+    /// The service has too many firing alerts: counted in its storm alert instead.
+    Folded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,8 +71,8 @@ pub struct SignalResult {
 pub struct IngestRules {
     pub playbook: Arc<Playbook>,
     pub grouping: GroupingRule,
-    /// Where an alert-opened incident goes when its last alert resolves.
-    pub when_alerts_resolve: Status,
+    /// Past this many firing alerts in a service, new ones fold into one storm alert.
+    pub max_open_alerts_per_service: u32,
     /// Alertmanager API v2 alerts not re-sent within this resolve.
     pub resolve_timeout: jiff::SignedDuration,
     /// Alertmanager-style inhibition: a firing source mutes matching targets.
@@ -77,13 +80,15 @@ pub struct IngestRules {
 }
 
 impl IngestRules {
+    /// The rules the playbook's `alerting:` section declares.
     pub fn new(playbook: Arc<Playbook>) -> IngestRules {
+        let alerting = playbook.alerting.clone();
         IngestRules {
             playbook,
-            grouping: GroupingRule::default(),
-            when_alerts_resolve: Status::Resolved,
-            resolve_timeout: jiff::SignedDuration::from_mins(5),
-            inhibit_rules: Vec::new(),
+            grouping: alerting.grouping,
+            max_open_alerts_per_service: alerting.max_open_alerts_per_service,
+            resolve_timeout: alerting.resolve_timeout,
+            inhibit_rules: alerting.inhibit_rules,
         }
     }
 }
@@ -143,6 +148,8 @@ pub async fn apply<T: WriteTx>(
     )
     .map_err(|e| StoreError::Database(format!("integration severity map: {e}")))?;
     let mut silences: Option<Vec<Silence>> = None;
+    // Firing alerts per service, counted once per request, for the storm cap.
+    let mut firing_counts: BTreeMap<String, i64> = BTreeMap::new();
     // Labels of firing alerts, loaded only when inhibition rules exist.
     let mut firing: Option<Vec<BTreeMap<String, String>>> = None;
     let actor = format!("{INTEGRATION_ACTOR}{}", request.source.integration_name);
@@ -166,6 +173,24 @@ pub async fn apply<T: WriteTx>(
                 result.incident_id = alert.incident_id;
             }
             (AlertAction::Trigger, None) => {
+                let count = match firing_counts.get_mut(service) {
+                    Some(count) => count,
+                    None => firing_counts
+                        .entry(service.to_owned())
+                        .or_insert(tx.count_firing(service).await?),
+                };
+                if *count >= i64::from(rules.max_open_alerts_per_service) && dedup_key != STORM_KEY
+                {
+                    let storm =
+                        fold_into_storm(tx, touched, rules, &request.source, signal, &actor, now)
+                            .await?;
+                    result.outcome = Outcome::Folded;
+                    result.alert_id = Some(storm.id);
+                    result.incident_id = storm.incident_id;
+                    results.push(result);
+                    continue;
+                }
+                *count += 1;
                 let severity = severities.map(signal.severity.as_deref());
                 let mut alert = new_alert(&request.source, signal, dedup_key, severity, now);
                 let silences = match &mut silences {
@@ -266,6 +291,75 @@ fn suppressed_by(silence_id: &str) -> String {
     } else {
         format!("silence:{silence_id}")
     }
+}
+
+/// The dedup key of a service's storm alert, which counts the alerts that
+/// arrived past `max_open_alerts_per_service` rather than drop them silently.
+pub const STORM_KEY: &str = "warroom-alert-storm";
+
+/// Counts an alert past the cap in the service's storm alert, opening it
+/// (and paging, like any new alert) the first time.
+async fn fold_into_storm<T: WriteTx>(
+    tx: &mut T,
+    touched: &mut Touched,
+    rules: &IngestRules,
+    source: &IngestSource,
+    signal: &AlertSignal,
+    actor: &str,
+    now: Timestamp,
+) -> Result<AlertRecord, StoreError> {
+    let cap = rules.max_open_alerts_per_service;
+    let folded = serde_json::json!({
+        "dedup_key": signal.dedup_key,
+        "summary": signal.summary,
+        "labels": signal.labels,
+    });
+    if let Some(mut storm) = tx.open_alert(&source.service, STORM_KEY).await? {
+        storm.event_count += 1;
+        storm.last_seen_at = now;
+        storm.summary = format!(
+            "Alert storm: {} alerts arrived past the cap of {cap} open alerts",
+            storm.event_count
+        );
+        storm.details.insert("last_folded".into(), folded);
+        tx.update_alert(&storm).await?;
+        return Ok(storm);
+    }
+    let mut details = serde_json::Map::new();
+    details.insert("last_folded".into(), folded);
+    let storm_signal = AlertSignal {
+        action: AlertAction::Trigger,
+        dedup_key: Some(STORM_KEY.to_owned()),
+        summary: format!("Alert storm: 1 alert arrived past the cap of {cap} open alerts"),
+        severity: signal.severity.clone(),
+        source: "warroom".to_owned(),
+        labels: BTreeMap::from([("alertname".to_owned(), "AlertStorm".to_owned())]),
+        details,
+        links: Vec::new(),
+        starts_at: Some(now),
+        ends_at: None,
+        generator_url: None,
+        group_key: signal.group_key.clone(),
+        origin: "warroom".to_owned(),
+    };
+    let severity = SeverityMap::default_for(&rules.playbook).map(storm_signal.severity.as_deref());
+    let mut storm = new_alert(source, &storm_signal, STORM_KEY.to_owned(), severity, now);
+    let incident_id = incident_for(tx, touched, rules, &storm, &storm_signal, actor, now).await?;
+    storm.incident_id = Some(incident_id.clone());
+    storm.id = tx.insert_alert(&storm).await?;
+    let (incident, events) = touched.get(tx, &incident_id).await?;
+    events.extend(incident.record_alert_event(
+        EventKind::AlertTriggered {
+            alert_id: storm.id,
+            dedup_key: storm.dedup_key.clone(),
+            summary: storm.summary.clone(),
+            severity: storm.severity.clone(),
+            origin: storm.origin.clone(),
+        },
+        actor,
+        now,
+    ));
+    Ok(storm)
 }
 
 /// Id prefix of silences that are maintenance windows.
@@ -494,7 +588,10 @@ async fn resolve_in_incident<T: WriteTx>(
     ));
     let auto = incident.declared_by.starts_with(INTEGRATION_ACTOR);
     if auto && incident.status.is_open() && paging == 0 {
-        let to = rules.when_alerts_resolve;
+        let to = match rules.playbook.when_alerts_resolve(&alert.service) {
+            AlertsResolved::Resolve => Status::Resolved,
+            AlertsResolved::Monitor => Status::Monitoring,
+        };
         if incident.status.check_transition(to).is_ok() {
             let message = Some("every alert of this incident has resolved".to_owned());
             events.extend(

@@ -153,6 +153,12 @@ pub trait WriteTx: Send {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
 
+    /// How many alerts of the service are firing.
+    fn count_firing(
+        &mut self,
+        service: &str,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
     /// Labels of every firing alert (with `service` added), for inhibition.
     fn firing_labels(
         &mut self,

@@ -37,6 +37,7 @@ on_both_backends!(
     a_storm_becomes_one_incident_and_keeps_every_alert,
     api_v2_alerts_expire_when_no_longer_sent,
     a_firing_source_inhibits_its_targets,
+    alerts_past_the_cap_fold_into_a_storm_alert,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -407,4 +408,57 @@ async fn a_firing_source_inhibits_its_targets<S: Store>(store: S) {
         .await
         .unwrap();
     assert_eq!(other[0].outcome, Outcome::Created);
+}
+
+async fn alerts_past_the_cap_fold_into_a_storm_alert<S: Store>(store: S) {
+    let mut rules = rules();
+    rules.max_open_alerts_per_service = 3;
+    let signals = (0..5)
+        .map(|i| {
+            signal(
+                AlertAction::Trigger,
+                Some(&format!("k{i}")),
+                &format!("A{i}"),
+                "error",
+            )
+        })
+        .collect();
+    let results = ingest_once(&store, &rules, t(0), &request(signals))
+        .await
+        .unwrap();
+    let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Created,
+            Outcome::Created,
+            Outcome::Created,
+            Outcome::Folded,
+            Outcome::Folded
+        ]
+    );
+    let storm = store.get_alert(results[4].alert_id.unwrap()).await.unwrap();
+    assert_eq!(storm.dedup_key, warroom_engine::ingest::STORM_KEY);
+    assert_eq!(storm.event_count, 2);
+    assert!(
+        storm.summary.contains("2 alerts arrived past the cap of 3"),
+        "{}",
+        storm.summary
+    );
+    assert_eq!(storm.details["last_folded"]["dedup_key"], "k4");
+    // Repeats of alerts already open still deduplicate, whatever the cap.
+    let again = ingest_once(
+        &store,
+        &rules,
+        t(1),
+        &request(vec![signal(
+            AlertAction::Trigger,
+            Some("k0"),
+            "A0",
+            "error",
+        )]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again[0].outcome, Outcome::Deduplicated);
 }

@@ -245,6 +245,15 @@ impl WriteTx for PgTx {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn count_firing(&mut self, service: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM alerts WHERE service = $1 AND status = 'firing'",
+        )
+        .bind(service)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
     async fn firing_labels(&mut self) -> Result<Vec<BTreeMap<String, String>>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT service, labels::text FROM alerts WHERE status = 'firing'")
