@@ -7,6 +7,7 @@ use anyhow::Context;
 use warroom_domain::{AccessRole, Playbook};
 use warroom_engine::{Clock, Incidents, IngestRules, Ingestor, SystemClock, Tokens};
 use warroom_store::{PgStore, SqliteStore, Store};
+use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::AppState;
 
 use crate::settings::{load_playbook, Backend, DatabaseArgs, ServeArgs};
@@ -70,7 +71,9 @@ async fn run_server<S: Store>(
     let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
     let ingestor = Ingestor::spawn(store.clone(), Arc::clone(&rules), Arc::clone(&clock));
     let _expirer = warroom_engine::expiry::spawn(store.clone(), rules, Arc::clone(&clock));
-    let state = AppState::new(Incidents::new(store, playbook, clock), ingestor);
+    let state = AppState::new(Incidents::new(store, playbook, clock), ingestor).with_ingest_limit(
+        IngestLimiter::new(args.ingest_rate_limit, args.ingest_burst),
+    );
     println!(
         "warroom listening on http://{addr} (database {})",
         redact(&args.db.database_url)

@@ -29,6 +29,13 @@ pub struct ServeArgs {
     /// (the same as examples/playbook.yaml).
     #[arg(long, env = "WARROOM_PLAYBOOK")]
     pub playbook: Option<PathBuf>,
+    /// Alert requests per second each integration may send before getting
+    /// 429 with Retry-After; 0 turns the limit off.
+    #[arg(long, env = "WARROOM_INGEST_RATE_LIMIT", default_value_t = warroom_web::state::DEFAULT_RATE)]
+    pub ingest_rate_limit: u32,
+    /// Requests an integration may send at once above its rate.
+    #[arg(long, env = "WARROOM_INGEST_BURST", default_value_t = warroom_web::state::DEFAULT_BURST)]
+    pub ingest_burst: u32,
 }
 
 /// Which backend a URL selects.

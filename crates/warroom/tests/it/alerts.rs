@@ -85,10 +85,15 @@ async fn kill_9_during_alert_load_loses_nothing_acknowledged() {
         })
         .collect();
     // Let the load run until a few hundred events are acknowledged, then kill -9 mid-flight.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         if acknowledged.lock().unwrap().len() >= 2000 {
             break;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the load never reached 2000 acknowledged events"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     server.kill9();

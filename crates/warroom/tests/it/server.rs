@@ -24,6 +24,8 @@ impl Server {
             .env("WARROOM_DATABASE_URL", database_url)
             .env_remove("WARROOM_PLAYBOOK")
             .env("WARROOM_LOG", "warn")
+            // Load tests here are about durability; throttling is tested in warroom-web.
+            .env("WARROOM_INGEST_RATE_LIMIT", "0")
             .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

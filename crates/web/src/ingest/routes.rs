@@ -17,6 +17,7 @@ use warroom_engine::{IngestRequest, IngestSource, SignalResult};
 use warroom_store::{IntegrationRecord, Store};
 
 use super::formats::{self, pagerduty, FormatError};
+use super::limit::retry_after_secs;
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::state::AppState;
@@ -58,6 +59,31 @@ fn source_of(integration: &IntegrationRecord) -> IngestSource {
         service: integration.service.clone(),
         severity_overrides,
     }
+}
+
+/// A 429 with `Retry-After` when the integration is over its rate.
+fn throttled<S: Store>(
+    app: &AppState<S>,
+    integration: &IntegrationRecord,
+    pagerduty_body: bool,
+) -> Option<Response> {
+    app.ingest_limit.check(&integration.id).err().map(|wait| {
+        let secs = retry_after_secs(wait).to_string();
+        let body = if pagerduty_body {
+            axum::Json(
+                serde_json::to_value(pagerduty::EnqueueResponse::throttled()).unwrap_or_default(),
+            )
+        } else {
+            axum::Json(json!({"error": {"code": "rate_limited", "field": null,
+                "message": format!("this integration sends too fast; retry in {secs} s")}}))
+        };
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, secs)],
+            body,
+        )
+            .into_response()
+    })
 }
 
 async fn submit<S: Store>(
@@ -104,6 +130,9 @@ async fn pagerduty_enqueue<S: Store>(State(app): State<AppState<S>>, body: Bytes
         Ok(None) => return invalid(vec!["routing_key: no live integration has this key".into()]),
         Err(err) => return err.into_response(),
     };
+    if let Some(response) = throttled(&app, &integration, true) {
+        return response;
+    }
     match submit(&app, &integration, vec![event.signal]).await {
         Ok(results) => {
             let key = results
@@ -152,6 +181,9 @@ async fn api_v2_path<S: Store>(
 
 async fn api_v2<S: Store>(app: AppState<S>, key: &str, body: &[u8]) -> Result<Response, ApiError> {
     let integration = integration(&app, key).await?.ok_or_else(unknown_key)?;
+    if let Some(response) = throttled(&app, &integration, false) {
+        return Ok(response);
+    }
     let now = app.incidents.clock().now();
     let signals = formats::alertmanager::parse_api_v2(body, now).map_err(format_error)?;
     submit(&app, &integration, signals).await?;
@@ -167,6 +199,9 @@ async fn by_kind<S: Store>(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let integration = integration(&app, &key).await?.ok_or_else(unknown_key)?;
+    if let Some(response) = throttled(&app, &integration, false) {
+        return Ok(response);
+    }
     let now = app.incidents.clock().now();
     let signals = match kind.as_str() {
         "alertmanager" => formats::alertmanager::parse_webhook(&body, now),

@@ -12,6 +12,51 @@ on_both_backends!(
     only_admins_manage_integrations,
 );
 
+mod rate_limit {
+    #[tokio::test]
+    async fn sqlite() {
+        let db = warroom_store::testing::sqlite().await;
+        let limit = warroom_web::ingest::limit::IngestLimiter::new(1, 2);
+        super::a_fast_sender_gets_429_with_retry_after(
+            crate::helpers::Api::with_limit(db.store.clone(), limit).await,
+        )
+        .await;
+    }
+}
+
+async fn a_fast_sender_gets_429_with_retry_after(api: Api) {
+    let key = integration(&api, "pagerduty").await;
+    for _ in 0..2 {
+        let r = api
+            .send(
+                Method::POST,
+                "/v2/enqueue",
+                None,
+                Some(&event(&key, "trigger", None)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+    }
+    let r = api
+        .send(
+            Method::POST,
+            "/v2/enqueue",
+            None,
+            Some(&event(&key, "trigger", None)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.body["status"], "throttle event");
+    assert!(
+        r.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+}
+
 async fn integration(api: &Api, kind: &str) -> String {
     let admin = api.admin.clone();
     let r = api

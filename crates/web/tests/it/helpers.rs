@@ -12,6 +12,7 @@ use tower::ServiceExt;
 use warroom_domain::{AccessRole, Playbook};
 use warroom_engine::{Incidents, IngestRules, Ingestor, ManualClock, Tokens};
 use warroom_store::Store;
+use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::{router, AppState};
 
 pub struct Api {
@@ -40,6 +41,10 @@ impl Reply {
 
 impl Api {
     pub async fn new<S: Store>(store: S) -> Api {
+        Api::with_limit(store, IngestLimiter::unlimited()).await
+    }
+
+    pub async fn with_limit<S: Store>(store: S, limit: IngestLimiter) -> Api {
         let clock = ManualClock::new("2026-11-25T14:00:00Z".parse::<Timestamp>().unwrap());
         let now = clock.now_for_tests();
         let token = |name: &'static str, role| {
@@ -59,7 +64,7 @@ impl Api {
         let ingestor = Ingestor::spawn(store.clone(), rules, Arc::new(clock.clone()));
         let incidents = Incidents::new(store, playbook, Arc::new(clock.clone()));
         Api {
-            app: router(AppState::new(incidents, ingestor)),
+            app: router(AppState::new(incidents, ingestor).with_ingest_limit(limit)),
             clock,
             admin,
             responder,
