@@ -72,9 +72,7 @@ impl Integrations {
         if !config.is_object() {
             return Err(DomainError::invalid("config", "must be a JSON object").into());
         }
-        let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
-        let key = hex::encode(bytes);
+        let key = new_key();
         let mut id_bytes = [0u8; 8];
         rand::rng().fill_bytes(&mut id_bytes);
         let integration = IntegrationRecord {
@@ -93,6 +91,15 @@ impl Integrations {
         Ok(IssuedIntegration { key, integration })
     }
 
+    /// Gives a live integration a new key; the old one stops working at once.
+    pub async fn rotate<S: Store>(store: &S, id: &str) -> Result<IssuedIntegration, StoreError> {
+        let key = new_key();
+        let integration = store
+            .rotate_integration_key(id, &Tokens::hash(&key), &key[..6])
+            .await?;
+        Ok(IssuedIntegration { key, integration })
+    }
+
     /// The live integration a presented key belongs to.
     pub async fn authenticate<S: Store>(
         store: &S,
@@ -103,4 +110,10 @@ impl Integrations {
         }
         store.find_integration(&Tokens::hash(key)).await
     }
+}
+
+fn new_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }

@@ -240,6 +240,14 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = Result<Vec<IntegrationRecord>, StoreError>> + Send;
 
+    /// Replaces a live integration's key; the old key stops working at once.
+    fn rotate_integration_key(
+        &self,
+        id: &str,
+        key_hash: &str,
+        key_hint: &str,
+    ) -> impl Future<Output = Result<IntegrationRecord, StoreError>> + Send;
+
     /// Revokes by id; its key stops working at once.
     fn revoke_integration(
         &self,

@@ -404,6 +404,26 @@ impl Store for PgStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn rotate_integration_key(
+        &self,
+        id: &str,
+        key_hash: &str,
+        key_hint: &str,
+    ) -> Result<IntegrationRecord, StoreError> {
+        let sql = format!(
+            "UPDATE integrations SET key_hash = $1, key_hint = $2 \
+             WHERE id = $3 AND revoked_at IS NULL RETURNING {INTEGRATION_COLUMNS}"
+        );
+        let row: Option<IntegrationRow> = sqlx::query_as(&sql)
+            .bind(key_hash)
+            .bind(key_hint)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or_else(|| StoreError::NotFound(format!("live integration {id}")))?
+            .try_into()
+    }
+
     async fn revoke_integration(
         &self,
         id: &str,

@@ -64,6 +64,13 @@ pub enum IntegrationCommand {
     Create(Box<CreateIntegrationArgs>),
     /// List integrations (never their keys)
     List,
+    /// Give an integration a new key (printed once); the old key stops working at once
+    #[command(after_help = "Example:\n  warroom integration rotate int_0123456789abcdef")]
+    Rotate {
+        /// Integration id, e.g. int_0123456789abcdef
+        #[arg(value_parser = path_value)]
+        id: String,
+    },
     /// Revoke an integration; its key stops working at once
     #[command(after_help = "Example:\n  warroom integration revoke int_0123456789abcdef")]
     Revoke {
@@ -192,6 +199,13 @@ pub async fn run_integration(args: &ClientArgs, cmd: IntegrationCommand) -> anyh
                 } else {
                     render::integration_table(&all, TABLE_WIDTH)
                 }
+            })
+        }
+        IntegrationCommand::Rotate { id } => {
+            let url = api.url(&["integrations", &id, "rotate"])?;
+            let sent = api.send::<()>(Method::POST, url, None).await?;
+            answer(json, &sent, "integration", |i: IssuedIntegration| {
+                render::issued_integration(&i, &args.server)
             })
         }
         IntegrationCommand::Revoke { id } => {

@@ -146,6 +146,26 @@ pub async fn create<S: Store>(
     ))
 }
 
+/// Give an integration a new key (shown once); the old key stops working at once.
+#[utoipa::path(post, path = "/api/v1/integrations/{id}/rotate", tag = "alerts",
+    params(("id" = String, Path, description = "Integration id")),
+    responses((status = 200, description = "Rotated", body = IssuedIntegrationView),
+        (status = 404, description = "No live integration with that id", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn rotate<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<IssuedIntegrationView>, ApiError> {
+    caller.require_admin()?;
+    let issued = Integrations::rotate(app.incidents.store(), &id).await?;
+    Ok(axum::Json(IssuedIntegrationView {
+        integration: IntegrationView::from(&issued.integration),
+        endpoints: endpoints(&issued.integration.kind, &issued.key),
+        key: issued.key,
+    }))
+}
+
 /// All integrations (never their keys).
 #[utoipa::path(get, path = "/api/v1/integrations", tag = "alerts",
     responses((status = 200, description = "Integrations", body = Vec<IntegrationView>)),

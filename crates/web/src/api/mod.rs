@@ -33,7 +33,7 @@ pub mod types;
         incidents::unassign_role, incidents::checklist, incidents::note,
         catalog::severities, catalog::categories, catalog::roles, catalog::services,
         catalog::phases, tokens::create, tokens::list, tokens::revoke,
-        integrations::create, integrations::list, integrations::revoke,
+        integrations::create, integrations::list, integrations::revoke, integrations::rotate,
         alerts::list, alerts::get, alerts::create_silence, alerts::list_silences,
         alerts::expire_silence, maintenance::create, maintenance::list,
     ),
@@ -114,6 +114,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/integrations/{id}",
             axum::routing::delete(integrations::revoke::<S>),
         )
+        .route("/integrations/{id}/rotate", post(integrations::rotate::<S>))
         .route("/alerts", get(alerts::list::<S>))
         .route("/alerts/{id}", get(alerts::get::<S>))
         .route(

@@ -333,9 +333,33 @@ async fn only_admins_manage_integrations(api: Api) {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(r.field(), field);
     }
-    let key = integration(&api, "grafana").await;
+    let old_key = integration(&api, "grafana").await;
     let list = api.get("/api/v1/integrations").await;
     let id = list.body[0]["id"].as_str().unwrap().to_owned();
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/api/v1/integrations/{id}/rotate"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let key = r.body["key"].as_str().unwrap().to_owned();
+    assert_ne!(key, old_key);
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/integrations/grafana/{old_key}"),
+            None,
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "a rotated-out key stops working"
+    );
     assert!(
         !list.body.to_string().contains(&key),
         "keys are never listed"
