@@ -32,6 +32,27 @@ pub struct IngestSource {
     pub service: String,
     /// Source severity word to playbook severity, on top of the defaults.
     pub severity_overrides: BTreeMap<String, String>,
+    /// For a catch-all integration: the first route whose matchers match an
+    /// alert's labels decides its service; unmatched alerts keep `service`.
+    pub routes: Vec<Route>,
+}
+
+/// Label matchers that send an alert to a service.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub matchers: Vec<warroom_domain::alerting::Matcher>,
+    /// A playbook service id.
+    pub service: String,
+}
+
+impl IngestSource {
+    /// The service an alert with these labels belongs to.
+    pub fn service_for(&self, labels: &BTreeMap<String, String>) -> &str {
+        self.routes
+            .iter()
+            .find(|r| warroom_domain::alerting::matches_all(&r.matchers, labels))
+            .map_or(self.service.as_str(), |r| r.service.as_str())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -155,7 +176,7 @@ pub async fn apply<T: WriteTx>(
     let actor = format!("{INTEGRATION_ACTOR}{}", request.source.integration_name);
     let mut results = Vec::with_capacity(request.signals.len());
     for signal in &request.signals {
-        let service = request.source.service.as_str();
+        let service = request.source.service_for(&signal.labels);
         let dedup_key = signal.dedup_key.clone().unwrap_or_else(generated_key);
         let mut result = SignalResult {
             dedup_key: dedup_key.clone(),
@@ -182,7 +203,7 @@ pub async fn apply<T: WriteTx>(
                 if *count >= i64::from(rules.max_open_alerts_per_service) && dedup_key != STORM_KEY
                 {
                     let storm =
-                        fold_into_storm(tx, touched, rules, &request.source, signal, &actor, now)
+                        fold_into_storm(tx, touched, rules, &request.source, service, signal, now)
                             .await?;
                     result.outcome = Outcome::Folded;
                     result.alert_id = Some(storm.id);
@@ -192,7 +213,8 @@ pub async fn apply<T: WriteTx>(
                 }
                 *count += 1;
                 let severity = severities.map(signal.severity.as_deref());
-                let mut alert = new_alert(&request.source, signal, dedup_key, severity, now);
+                let mut alert =
+                    new_alert(&request.source, service, signal, dedup_key, severity, now);
                 let silences = match &mut silences {
                     Some(s) => s,
                     None => silences.insert(load_silences(tx, now).await?),
@@ -304,17 +326,18 @@ async fn fold_into_storm<T: WriteTx>(
     touched: &mut Touched,
     rules: &IngestRules,
     source: &IngestSource,
+    service: &str,
     signal: &AlertSignal,
-    actor: &str,
     now: Timestamp,
 ) -> Result<AlertRecord, StoreError> {
+    let actor = &format!("{INTEGRATION_ACTOR}{}", source.integration_name);
     let cap = rules.max_open_alerts_per_service;
     let folded = serde_json::json!({
         "dedup_key": signal.dedup_key,
         "summary": signal.summary,
         "labels": signal.labels,
     });
-    if let Some(mut storm) = tx.open_alert(&source.service, STORM_KEY).await? {
+    if let Some(mut storm) = tx.open_alert(service, STORM_KEY).await? {
         storm.event_count += 1;
         storm.last_seen_at = now;
         storm.summary = format!(
@@ -343,7 +366,14 @@ async fn fold_into_storm<T: WriteTx>(
         origin: "warroom".to_owned(),
     };
     let severity = SeverityMap::default_for(&rules.playbook).map(storm_signal.severity.as_deref());
-    let mut storm = new_alert(source, &storm_signal, STORM_KEY.to_owned(), severity, now);
+    let mut storm = new_alert(
+        source,
+        service,
+        &storm_signal,
+        STORM_KEY.to_owned(),
+        severity,
+        now,
+    );
     let incident_id = incident_for(tx, touched, rules, &storm, &storm_signal, actor, now).await?;
     storm.incident_id = Some(incident_id.clone());
     storm.id = tx.insert_alert(&storm).await?;
@@ -374,6 +404,7 @@ fn generated_key() -> String {
 
 fn new_alert(
     source: &IngestSource,
+    service: &str,
     signal: &AlertSignal,
     dedup_key: String,
     severity: String,
@@ -381,7 +412,7 @@ fn new_alert(
 ) -> AlertRecord {
     AlertRecord {
         id: 0,
-        service: source.service.clone(),
+        service: service.to_owned(),
         dedup_key,
         status: AlertStatus::Firing,
         summary: signal.summary.clone(),

@@ -38,6 +38,7 @@ on_both_backends!(
     api_v2_alerts_expire_when_no_longer_sent,
     a_firing_source_inhibits_its_targets,
     alerts_past_the_cap_fold_into_a_storm_alert,
+    a_catch_all_key_routes_by_labels,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -73,6 +74,7 @@ fn request(signals: Vec<AlertSignal>) -> IngestRequest {
             integration_name: "test".to_owned(),
             service: "api".to_owned(),
             severity_overrides: BTreeMap::new(),
+            routes: Vec::new(),
         },
         signals,
     }
@@ -461,4 +463,26 @@ async fn alerts_past_the_cap_fold_into_a_storm_alert<S: Store>(store: S) {
     .await
     .unwrap();
     assert_eq!(again[0].outcome, Outcome::Deduplicated);
+}
+
+async fn a_catch_all_key_routes_by_labels<S: Store>(store: S) {
+    use warroom_domain::alerting::parse_matchers;
+    use warroom_engine::ingest::Route;
+    let mut db = signal(AlertAction::Trigger, Some("db"), "Replica lag", "error");
+    db.labels.insert("team".into(), "dba".into());
+    let other = signal(AlertAction::Trigger, Some("other"), "Something", "error");
+    let mut req = request(vec![db, other]);
+    req.source.routes = vec![Route {
+        matchers: parse_matchers(r#"team="dba""#).unwrap(),
+        service: "database".into(),
+    }];
+    let results = ingest_once(&store, &rules(), t(0), &req).await.unwrap();
+    let db = store.get_alert(results[0].alert_id.unwrap()).await.unwrap();
+    let other = store.get_alert(results[1].alert_id.unwrap()).await.unwrap();
+    assert_eq!(db.service, "database");
+    assert_eq!(other.service, "api");
+    assert_ne!(
+        results[0].incident_id, results[1].incident_id,
+        "different services, different incidents"
+    );
 }

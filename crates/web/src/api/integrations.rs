@@ -109,6 +109,31 @@ fn check_generic_mapping(config: &serde_json::Value) -> Result<(), ApiError> {
     mapping.validate().map_err(|e| invalid(e.to_string()))
 }
 
+/// Routes of a catch-all integration must parse and name playbook services.
+fn check_routes(
+    playbook: &warroom_domain::Playbook,
+    config: &serde_json::Value,
+) -> Result<(), ApiError> {
+    let invalid = |message: String| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("config.{message}"),
+        )
+        .with_field("config.routes")
+    };
+    let routes = crate::ingest::routes_of(config).map_err(invalid)?;
+    for route in &routes {
+        if playbook.services.iter().all(|s| s.id != route.service) {
+            return Err(invalid(format!(
+                "routes: unknown service `{}` (use a service id from the playbook)",
+                route.service
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Create an integration and its key.
 #[utoipa::path(post, path = "/api/v1/integrations", tag = "alerts",
     request_body = IntegrationRequest,
@@ -125,6 +150,7 @@ pub async fn create<S: Store>(
     if req.kind == "generic" {
         check_generic_mapping(&req.config)?;
     }
+    check_routes(app.incidents.playbook(), &req.config)?;
     let now = app.incidents.clock().now();
     let issued = Integrations::create(
         app.incidents.store(),

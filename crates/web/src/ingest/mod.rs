@@ -5,3 +5,4 @@ pub mod limit;
 mod routes;
 
 pub use routes::routes;
+pub(crate) use routes::routes_of;

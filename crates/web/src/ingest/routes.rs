@@ -12,6 +12,7 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::json;
 use warroom_domain::alert::AlertSignal;
+use warroom_engine::ingest::Route;
 use warroom_engine::integrations::Integrations;
 use warroom_engine::{IngestRequest, IngestSource, SignalResult};
 use warroom_store::{IntegrationRecord, Store};
@@ -58,6 +59,8 @@ fn source_of(integration: &IntegrationRecord) -> IngestSource {
         integration_name: integration.name.clone(),
         service: integration.service.clone(),
         severity_overrides,
+        // Checked when the integration was created.
+        routes: routes_of(&integration.config).unwrap_or_default(),
     }
 }
 
@@ -84,6 +87,34 @@ fn throttled<S: Store>(
         )
             .into_response()
     })
+}
+
+/// The `routes` of an integration's config: `[{"matchers": "team=\"db\"", "service": "database"}]`.
+pub(crate) fn routes_of(config: &serde_json::Value) -> Result<Vec<Route>, String> {
+    let Some(routes) = config.get("routes") else {
+        return Ok(Vec::new());
+    };
+    let routes = routes.as_array().ok_or("routes must be a list")?;
+    routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let matchers = r
+                .get("matchers")
+                .and_then(|m| m.as_str())
+                .ok_or(format!("routes[{i}].matchers must be a string of matchers"))?;
+            let matchers = warroom_domain::alerting::parse_matchers(matchers)
+                .map_err(|e| format!("routes[{i}].matchers: {e}"))?;
+            let service = r
+                .get("service")
+                .and_then(|s| s.as_str())
+                .ok_or(format!("routes[{i}].service must be a service id"))?;
+            Ok(Route {
+                matchers,
+                service: service.to_owned(),
+            })
+        })
+        .collect()
 }
 
 async fn submit<S: Store>(
