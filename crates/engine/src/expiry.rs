@@ -3,6 +3,9 @@
 //! since they were last seen. Prometheus re-sends firing alerts with a fresh
 //! `endsAt` on every evaluation, so a rule that stops firing expires here even
 //! if its final "resolved" message is lost.
+//!
+//! The same task re-checks suppressed alerts (`ingest::unsuppress_once`): a
+//! silence that ends or an inhibiting alert that resolves lets them page.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +61,9 @@ pub fn spawn<S: Store>(
                     0
                 }
             };
+            if let Err(e) = crate::ingest::unsuppress_once(&store, &rules, now).await {
+                tracing::warn!(error = %e, "re-checking suppressed alerts failed; retrying");
+            }
             if expired as u32 == BATCH {
                 continue;
             }

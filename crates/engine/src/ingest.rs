@@ -243,22 +243,10 @@ pub async fn apply<T: WriteTx>(
                     alert.id = tx.insert_alert(&alert).await?;
                     result.outcome = Outcome::Suppressed;
                 } else {
-                    let incident_id =
-                        incident_for(tx, touched, rules, &alert, signal, &actor, now).await?;
-                    alert.incident_id = Some(incident_id.clone());
+                    let incident_id = incident_for(tx, touched, rules, &alert, &actor, now).await?;
+                    alert.incident_id = Some(incident_id);
                     alert.id = tx.insert_alert(&alert).await?;
-                    let (incident, events) = touched.get(tx, &incident_id).await?;
-                    events.extend(incident.record_alert_event(
-                        EventKind::AlertTriggered {
-                            alert_id: alert.id,
-                            dedup_key: alert.dedup_key.clone(),
-                            summary: alert.summary.clone(),
-                            severity: alert.severity.clone(),
-                            origin: alert.origin.clone(),
-                        },
-                        &actor,
-                        now,
-                    ));
+                    record_triggered(tx, touched, &alert, &actor, now).await?;
                     result.outcome = Outcome::Created;
                 }
                 result.alert_id = Some(alert.id);
@@ -374,21 +362,10 @@ async fn fold_into_storm<T: WriteTx>(
         severity,
         now,
     );
-    let incident_id = incident_for(tx, touched, rules, &storm, &storm_signal, actor, now).await?;
-    storm.incident_id = Some(incident_id.clone());
+    let incident_id = incident_for(tx, touched, rules, &storm, actor, now).await?;
+    storm.incident_id = Some(incident_id);
     storm.id = tx.insert_alert(&storm).await?;
-    let (incident, events) = touched.get(tx, &incident_id).await?;
-    events.extend(incident.record_alert_event(
-        EventKind::AlertTriggered {
-            alert_id: storm.id,
-            dedup_key: storm.dedup_key.clone(),
-            summary: storm.summary.clone(),
-            severity: storm.severity.clone(),
-            origin: storm.origin.clone(),
-        },
-        actor,
-        now,
-    ));
+    record_triggered(tx, touched, &storm, actor, now).await?;
     Ok(storm)
 }
 
@@ -425,7 +402,7 @@ fn new_alert(
         details: signal.details.clone(),
         links: signal.links.clone(),
         generator_url: signal.generator_url.clone(),
-        group_key: String::new(),
+        group_key: signal.group_key.clone().unwrap_or_default(),
         incident_id: None,
         suppressed_by: None,
         event_count: 1,
@@ -478,14 +455,13 @@ async fn incident_for<T: WriteTx>(
     touched: &mut Touched,
     rules: &IngestRules,
     alert: &AlertRecord,
-    signal: &AlertSignal,
     actor: &str,
     now: Timestamp,
 ) -> Result<String, StoreError> {
-    let group_key =
-        rules
-            .grouping
-            .group_key(&alert.service, &alert.labels, signal.group_key.as_deref());
+    let sender_group = Some(alert.group_key.as_str()).filter(|k| !k.is_empty());
+    let group_key = rules
+        .grouping
+        .group_key(&alert.service, &alert.labels, sender_group);
     if let Some(group) = tx.alert_group(&group_key).await? {
         if now.duration_since(group.last_alert_at) <= rules.grouping.window {
             let (incident, events) = touched.get(tx, &group.incident_id).await?;
@@ -546,6 +522,85 @@ async fn incident_for<T: WriteTx>(
     let id = incident.id.clone();
     touched.add_new(incident);
     Ok(id)
+}
+
+/// Puts a newly paging alert on its incident's timeline.
+async fn record_triggered<T: WriteTx>(
+    tx: &mut T,
+    touched: &mut Touched,
+    alert: &AlertRecord,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(incident_id) = &alert.incident_id else {
+        return Ok(());
+    };
+    let (incident, events) = touched.get(tx, incident_id).await?;
+    events.extend(incident.record_alert_event(
+        EventKind::AlertTriggered {
+            alert_id: alert.id,
+            dedup_key: alert.dedup_key.clone(),
+            summary: alert.summary.clone(),
+            severity: alert.severity.clone(),
+            origin: alert.origin.clone(),
+        },
+        actor,
+        now,
+    ));
+    Ok(())
+}
+
+/// Re-checks firing, suppressed alerts: one whose silence or maintenance
+/// window has ended, or whose inhibiting alert has resolved, pages now, as
+/// Alertmanager notifies once nothing mutes an alert any more.
+pub async fn unsuppress_once<S: Store>(
+    store: &S,
+    rules: &IngestRules,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut tx = store.begin().await?;
+    let suppressed = tx.suppressed_firing(500).await?;
+    if suppressed.is_empty() {
+        return Ok(0);
+    }
+    let silences = load_silences(&mut tx, now).await?;
+    let firing = if rules.inhibit_rules.is_empty() {
+        Vec::new()
+    } else {
+        tx.firing_labels().await?
+    };
+    let mut touched = Touched::default();
+    let mut released = 0;
+    for mut alert in suppressed {
+        let mut labels = alert.labels.clone();
+        labels
+            .entry("service".to_owned())
+            .or_insert_with(|| alert.service.clone());
+        // The alert itself is among `firing`; inhibition never lets an alert inhibit itself.
+        let still = if let Some(silence) = silences.iter().find(|s| s.mutes(&labels, now)) {
+            Some(suppressed_by(&silence.id))
+        } else {
+            first_inhibitor(&rules.inhibit_rules, &labels, firing.iter())
+                .map(|rule| format!("inhibited:rule {rule}"))
+        };
+        if still.is_some() {
+            if still != alert.suppressed_by {
+                alert.suppressed_by = still;
+                tx.update_alert(&alert).await?;
+            }
+            continue;
+        }
+        alert.suppressed_by = None;
+        let incident_id =
+            incident_for(&mut tx, &mut touched, rules, &alert, "warroom", now).await?;
+        alert.incident_id = Some(incident_id);
+        tx.update_alert(&alert).await?;
+        record_triggered(&mut tx, &mut touched, &alert, "warroom", now).await?;
+        released += 1;
+    }
+    touched.flush(&mut tx).await?;
+    tx.commit().await?;
+    Ok(released)
 }
 
 /// Incident titles are at most 200 characters; alert summaries up to 1024.

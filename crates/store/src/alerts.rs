@@ -153,6 +153,12 @@ pub trait WriteTx: Send {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
 
+    /// Firing alerts that something suppresses, oldest first.
+    fn suppressed_firing(
+        &mut self,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
+
     /// How many alerts of the service are firing.
     fn count_firing(
         &mut self,

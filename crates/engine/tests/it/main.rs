@@ -39,6 +39,7 @@ on_both_backends!(
     a_firing_source_inhibits_its_targets,
     alerts_past_the_cap_fold_into_a_storm_alert,
     a_catch_all_key_routes_by_labels,
+    muted_alerts_page_when_nothing_mutes_them_any_more,
 );
 
 fn t(secs: i64) -> Timestamp {
@@ -485,4 +486,105 @@ async fn a_catch_all_key_routes_by_labels<S: Store>(store: S) {
         results[0].incident_id, results[1].incident_id,
         "different services, different incidents"
     );
+}
+
+async fn muted_alerts_page_when_nothing_mutes_them_any_more<S: Store>(store: S) {
+    use warroom_domain::alerting::{parse_matchers, InhibitRule};
+    use warroom_engine::ingest::unsuppress_once;
+    let matchers = parse_matchers(r#"alertname="Disk full""#).unwrap();
+    store
+        .insert_silence(&SilenceRecord {
+            id: "sil_1".into(),
+            matchers: serde_json::to_value(&matchers).unwrap(),
+            starts_at: t(0),
+            ends_at: t(100),
+            created_by: "alice".into(),
+            comment: "migration".into(),
+            created_at: t(0),
+        })
+        .await
+        .unwrap();
+    let mut rules = rules();
+    rules.inhibit_rules = vec![InhibitRule {
+        source: parse_matchers(r#"alertname="Node down""#).unwrap(),
+        target: parse_matchers(r#"alertname="Slow""#).unwrap(),
+        equal: vec![],
+    }];
+    let muted = ingest_once(
+        &store,
+        &rules,
+        t(10),
+        &request(vec![signal(
+            AlertAction::Trigger,
+            Some("disk"),
+            "Disk full",
+            "error",
+        )]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(muted[0].outcome, Outcome::Suppressed);
+    let source = ingest_once(
+        &store,
+        &rules,
+        t(10),
+        &request(vec![signal(
+            AlertAction::Trigger,
+            Some("node"),
+            "Node down",
+            "critical",
+        )]),
+    )
+    .await
+    .unwrap();
+    let target = ingest_once(
+        &store,
+        &rules,
+        t(11),
+        &request(vec![signal(
+            AlertAction::Trigger,
+            Some("slow"),
+            "Slow",
+            "warning",
+        )]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(target[0].outcome, Outcome::Suppressed);
+
+    assert_eq!(unsuppress_once(&store, &rules, t(50)).await.unwrap(), 0);
+    // The inhibiting alert resolves: its target pages.
+    ingest_once(
+        &store,
+        &rules,
+        t(60),
+        &request(vec![signal(
+            AlertAction::Resolve,
+            Some("node"),
+            "",
+            "critical",
+        )]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unsuppress_once(&store, &rules, t(61)).await.unwrap(), 1);
+    let slow = store.get_alert(target[0].alert_id.unwrap()).await.unwrap();
+    assert_eq!(slow.suppressed_by, None);
+    assert!(slow.incident_id.is_some());
+    assert_ne!(
+        slow.incident_id, source[0].incident_id,
+        "the source's incident resolved with it"
+    );
+    // The silence ends: the disk alert pages.
+    assert_eq!(unsuppress_once(&store, &rules, t(99)).await.unwrap(), 0);
+    assert_eq!(unsuppress_once(&store, &rules, t(100)).await.unwrap(), 1);
+    let disk = store.get_alert(muted[0].alert_id.unwrap()).await.unwrap();
+    assert!(disk.incident_id.is_some());
+    let timeline = store
+        .timeline(disk.incident_id.as_ref().unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert!(timeline
+        .iter()
+        .any(|e| e.kind.name() == "alert_triggered" && e.actor == "warroom"));
 }

@@ -243,6 +243,18 @@ impl WriteTx for SqliteTx {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn suppressed_firing(&mut self, limit: u32) -> Result<Vec<AlertRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' \
+             AND suppressed_by IS NOT NULL ORDER BY id LIMIT ?"
+        );
+        let rows: Vec<AlertRow> = sqlx::query_as(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn count_firing(&mut self, service: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM alerts WHERE service = ? AND status = 'firing'",
