@@ -11,14 +11,12 @@
 -- done() prints one line `BENCH_RESULT {json}` with wrk's totals and latency
 -- percentiles (microseconds) for scripts/bench to parse.
 
-local threads = {}
 local thread_count = 0
 
 -- Main state: give each thread its id.
 function setup(thread)
    thread_count = thread_count + 1
    thread:set("tid", thread_count)
-   table.insert(threads, thread)
 end
 
 -- Per-thread state below.
@@ -73,11 +71,9 @@ function done(summary, latency, requests)
    print(string.format(
       'BENCH_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,'
          .. '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},'
-         .. '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f},'
-         .. '"alerts_per_request":%d,"mode":"%s"}',
+         .. '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f}}',
       summary.requests, summary.duration, summary.bytes,
       e.connect, e.read, e.write, e.status, e.timeout,
       latency:percentile(50), latency:percentile(90), latency:percentile(99),
-      latency.max, latency.mean,
-      per_request, mode))
+      latency.max, latency.mean))
 end

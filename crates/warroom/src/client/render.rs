@@ -275,6 +275,17 @@ fn describe(event: &Event) -> Vec<String> {
             return vec![line];
         }
         "note" => (kind, get(d, "text")),
+        "alert_triggered" => (
+            format!(
+                "{kind} {} {} from {}",
+                s(d, "dedup_key"),
+                s(d, "severity"),
+                s(d, "origin")
+            ),
+            get(d, "summary"),
+        ),
+        "alert_acknowledged" => (format!("{kind} {}", s(d, "dedup_key")), None),
+        "alert_resolved" => (format!("{kind} {}", s(d, "dedup_key")), get(d, "summary")),
         _ => (kind, get(d, "text").or_else(|| get(d, "message"))),
     };
     let Some(text) = text else { return vec![head] };
