@@ -18,7 +18,7 @@ use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
 use warroom_domain::alerting::{first_inhibitor, GroupingRule, InhibitRule, SeverityMap, Silence};
 use warroom_domain::playbook::AlertsResolved;
 use warroom_domain::{Declaration, EventKind, Incident, Playbook, Status};
-use warroom_store::{AlertGroup, AlertRecord, SilenceRecord, Store, StoreError, WriteTx};
+use warroom_store::{AlertGroup, AlertRecord, Repeat, SilenceRecord, Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 
@@ -184,15 +184,30 @@ pub async fn apply<T: WriteTx>(
             alert_id: None,
             incident_id: None,
         };
-        let open = tx.open_alert(service, &dedup_key).await?;
-        match (signal.action, open) {
-            (AlertAction::Trigger, Some(mut alert)) => {
-                refresh(&mut alert, signal, now);
-                tx.update_alert(&alert).await?;
+        if signal.action == AlertAction::Trigger {
+            // The hot path: Prometheus re-sends every firing alert on each evaluation.
+            let repeat = Repeat {
+                service,
+                dedup_key: &dedup_key,
+                now,
+                summary: &signal.summary,
+                details: &signal.details,
+                links: &signal.links,
+                ends_at: signal.ends_at,
+            };
+            if let Some((id, incident_id)) = tx.bump_open_alert(&repeat).await? {
                 result.outcome = Outcome::Deduplicated;
-                result.alert_id = Some(alert.id);
-                result.incident_id = alert.incident_id;
+                result.alert_id = Some(id);
+                result.incident_id = incident_id;
+                results.push(result);
+                continue;
             }
+        }
+        let open = match signal.action {
+            AlertAction::Trigger => None,
+            _ => tx.open_alert(service, &dedup_key).await?,
+        };
+        match (signal.action, open) {
             (AlertAction::Trigger, None) => {
                 let count = match firing_counts.get_mut(service) {
                     Some(count) => count,
@@ -287,6 +302,7 @@ pub async fn apply<T: WriteTx>(
             }
             // PagerDuty: acknowledge or resolve of an unknown key is accepted and ignored.
             (AlertAction::Acknowledge | AlertAction::Resolve, None) => {}
+            (AlertAction::Trigger, Some(_)) => unreachable!("triggers never load the open alert"),
         }
         results.push(result);
     }
@@ -412,18 +428,6 @@ fn new_alert(
         last_seen_at: now,
         acknowledged_at: None,
         resolved_at: None,
-    }
-}
-
-/// A repeat keeps the latest text and expiry, and counts.
-fn refresh(alert: &mut AlertRecord, signal: &AlertSignal, now: Timestamp) {
-    alert.event_count += 1;
-    alert.last_seen_at = now;
-    alert.summary.clone_from(&signal.summary);
-    alert.details.clone_from(&signal.details);
-    alert.links.clone_from(&signal.links);
-    if signal.ends_at.is_some() {
-        alert.ends_at = signal.ends_at;
     }
 }
 

@@ -44,6 +44,18 @@ pub struct AlertRecord {
     pub resolved_at: Option<Timestamp>,
 }
 
+/// A repeat of a firing alert, as `WriteTx::bump_open_alert` records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Repeat<'a> {
+    pub service: &'a str,
+    pub dedup_key: &'a str,
+    pub now: Timestamp,
+    pub summary: &'a str,
+    pub details: &'a serde_json::Map<String, serde_json::Value>,
+    pub links: &'a [warroom_domain::alert::AlertLink],
+    pub ends_at: Option<Timestamp>,
+}
+
 /// Which group of alerts an incident collects, and when it last grew.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertGroup {
@@ -109,6 +121,14 @@ pub trait WriteTx: Send {
         service: &str,
         dedup_key: &str,
     ) -> impl Future<Output = Result<Option<AlertRecord>, StoreError>> + Send;
+
+    /// Counts a repeat of a firing alert in one statement, keeping the latest
+    /// summary, details, links and `ends_at` (if given). Returns its id and
+    /// incident, or `None` when no alert with this key is firing.
+    fn bump_open_alert(
+        &mut self,
+        repeat: &Repeat<'_>,
+    ) -> impl Future<Output = Result<Option<(i64, Option<String>)>, StoreError>> + Send;
 
     /// Inserts and returns the new id.
     fn insert_alert(

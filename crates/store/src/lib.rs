@@ -17,7 +17,9 @@ pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use alerts::{AlertFilter, AlertGroup, AlertRecord, IntegrationRecord, SilenceRecord, WriteTx};
+pub use alerts::{
+    AlertFilter, AlertGroup, AlertRecord, IntegrationRecord, Repeat, SilenceRecord, WriteTx,
+};
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

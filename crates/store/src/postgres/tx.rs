@@ -11,7 +11,7 @@ use crate::row::{
     event_data, ms, AlertRow, AlertValues, IncidentRow, IncidentValues, SilenceRow,
     ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
 };
-use crate::{AlertGroup, AlertRecord, SilenceRecord, StoreError, WriteTx};
+use crate::{AlertGroup, AlertRecord, Repeat, SilenceRecord, StoreError, WriteTx};
 
 /// JSONB columns come back as text so both backends share `AlertRow`.
 pub(super) const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary, severity, \
@@ -142,6 +142,28 @@ impl WriteTx for PgTx {
             .fetch_optional(&mut *self.tx)
             .await?;
         row.map(TryInto::try_into).transpose()
+    }
+
+    async fn bump_open_alert(
+        &mut self,
+        r: &Repeat<'_>,
+    ) -> Result<Option<(i64, Option<String>)>, StoreError> {
+        let row: Option<(i64, Option<String>)> = sqlx::query_as(
+            "UPDATE alerts SET event_count = event_count + 1, last_seen_at = $1, summary = $2, \
+             details = $3::jsonb, links = $4::jsonb, ends_at = COALESCE($5, ends_at) \
+             WHERE service = $6 AND dedup_key = $7 AND status = 'firing' \
+             RETURNING id, incident_id",
+        )
+        .bind(ms(r.now))
+        .bind(r.summary)
+        .bind(serde_json::Value::Object(r.details.clone()).to_string())
+        .bind(serde_json::json!(r.links).to_string())
+        .bind(r.ends_at.map(ms))
+        .bind(r.service)
+        .bind(r.dedup_key)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row)
     }
 
     async fn insert_alert(&mut self, alert: &AlertRecord) -> Result<i64, StoreError> {
