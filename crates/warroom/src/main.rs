@@ -63,6 +63,13 @@ enum Command {
         #[command(subcommand)]
         cmd: client::AlertCommand,
     },
+    /// Schedule maintenance windows that mute a service's alerts.
+    Maintenance {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::MaintenanceCommand,
+    },
     /// Silence alerts by label matchers, list and expire silences.
     Silence {
         #[command(flatten)]
@@ -138,6 +145,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Alert { client, cmd } => client::run_alert(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Maintenance { client, cmd } => client::run_maintenance(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Silence { client, cmd } => client::run_silence(&client, cmd)

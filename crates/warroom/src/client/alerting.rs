@@ -326,7 +326,7 @@ pub async fn run_silence(args: &ClientArgs, cmd: SilenceCommand) -> anyhow::Resu
 
 /// Prints the server's answer: as it came, pretty-printed, with `json`;
 /// else decoded as `T` and shown by `view`.
-fn answer<T: DeserializeOwned>(
+pub(super) fn answer<T: DeserializeOwned>(
     json: bool,
     body: &str,
     what: &str,
@@ -379,7 +379,7 @@ fn json_object(text: &str) -> Result<Map<String, Json>, String> {
 }
 
 /// A positive duration such as `90m`, `2h` or `1d 12h`; a day is 24 hours.
-fn duration(text: &str) -> Result<SignedDuration, String> {
+pub(super) fn duration(text: &str) -> Result<SignedDuration, String> {
     let hint = "expected a duration such as 30m, 2h or 1d";
     let span: Span = text.trim().parse().map_err(|_| hint.to_owned())?;
     match span.to_duration(SpanRelativeTo::days_are_24_hours()) {

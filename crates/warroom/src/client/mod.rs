@@ -11,6 +11,7 @@ mod alerting_wire;
 mod args;
 mod commands;
 mod http;
+mod maintenance;
 mod render;
 mod wire;
 
@@ -18,6 +19,7 @@ pub use alerting::{
     run_alert, run_integration, run_silence, AlertCommand, IntegrationCommand, SilenceCommand,
 };
 pub use args::{DeclareArgs, ListArgs, Output, UpdateArgs};
+pub use maintenance::{run_maintenance, MaintenanceCommand};
 
 /// Where the Warroom server is, who we are, and how to print answers.
 #[derive(Debug, clap::Args)]
