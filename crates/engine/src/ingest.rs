@@ -123,6 +123,8 @@ pub const INTEGRATION_ACTOR: &str = "integration:";
 #[derive(Default)]
 pub struct Touched {
     incidents: BTreeMap<String, (Incident, Vec<warroom_domain::NewEvent>)>,
+    /// Alert groups read or changed in this batch; `true` when changed.
+    groups: BTreeMap<String, (AlertGroup, bool)>,
 }
 
 impl Touched {
@@ -138,6 +140,25 @@ impl Touched {
         Ok(self.incidents.get_mut(id).expect("just inserted"))
     }
 
+    async fn group<T: WriteTx>(
+        &mut self,
+        tx: &mut T,
+        key: &str,
+    ) -> Result<Option<AlertGroup>, StoreError> {
+        if let Some((group, _)) = self.groups.get(key) {
+            return Ok(Some(group.clone()));
+        }
+        let group = tx.alert_group(key).await?;
+        if let Some(g) = &group {
+            self.groups.insert(key.to_owned(), (g.clone(), false));
+        }
+        Ok(group)
+    }
+
+    fn set_group(&mut self, group: AlertGroup) {
+        self.groups.insert(group.group_key.clone(), (group, true));
+    }
+
     fn add_new(&mut self, incident: Incident) {
         self.incidents
             .insert(incident.id.clone(), (incident, Vec::new()));
@@ -145,6 +166,11 @@ impl Touched {
 
     /// Writes every changed incident and its events.
     pub async fn flush<T: WriteTx>(self, tx: &mut T) -> Result<(), StoreError> {
+        for (group, changed) in self.groups.into_values() {
+            if changed {
+                tx.put_alert_group(&group).await?;
+            }
+        }
         for (incident, events) in self.incidents.into_values() {
             if !events.is_empty() {
                 tx.save_incident(&incident, events).await?;
@@ -466,7 +492,7 @@ async fn incident_for<T: WriteTx>(
     let group_key = rules
         .grouping
         .group_key(&alert.service, &alert.labels, sender_group);
-    if let Some(group) = tx.alert_group(&group_key).await? {
+    if let Some(group) = touched.group(tx, &group_key).await? {
         if now.duration_since(group.last_alert_at) <= rules.grouping.window {
             let (incident, events) = touched.get(tx, &group.incident_id).await?;
             if incident.status.is_open() {
@@ -488,11 +514,10 @@ async fn incident_for<T: WriteTx>(
                 }
                 let id = incident.id.clone();
                 if group.last_alert_at != now {
-                    tx.put_alert_group(&AlertGroup {
+                    touched.set_group(AlertGroup {
                         last_alert_at: now,
                         ..group
-                    })
-                    .await?;
+                    });
                 }
                 return Ok(id);
             }
@@ -516,13 +541,12 @@ async fn incident_for<T: WriteTx>(
             Incident::open(&playbook, declaration, id, seq, actor, now)
         })
         .await?;
-    tx.put_alert_group(&AlertGroup {
+    touched.set_group(AlertGroup {
         group_key,
         service: alert.service.clone(),
         incident_id: incident.id.clone(),
         last_alert_at: now,
-    })
-    .await?;
+    });
     let id = incident.id.clone();
     touched.add_new(incident);
     Ok(id)

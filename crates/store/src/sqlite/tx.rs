@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
 use super::{INCIDENT_COLUMNS, WRITE_VALUES};
@@ -42,28 +42,33 @@ impl SqliteTx {
             .bind(incident_id)
             .fetch_one(&mut *self.tx)
             .await?;
-        let mut stored = Vec::with_capacity(events.len());
-        for e in events {
-            last += 1;
-            sqlx::query(
-                "INSERT INTO timeline_events (incident_id, seq, at, actor, kind, data) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(incident_id)
-            .bind(last)
-            .bind(ms(e.at))
-            .bind(&e.actor)
-            .bind(e.kind.name())
-            .bind(event_data(&e.kind))
-            .execute(&mut *self.tx)
-            .await?;
-            stored.push(TimelineEvent {
-                incident_id: incident_id.to_owned(),
-                seq: last,
-                at: e.at,
-                actor: e.actor,
-                kind: e.kind,
+        let stored: Vec<TimelineEvent> = events
+            .into_iter()
+            .map(|e| {
+                last += 1;
+                TimelineEvent {
+                    incident_id: incident_id.to_owned(),
+                    seq: last,
+                    at: e.at,
+                    actor: e.actor,
+                    kind: e.kind,
+                }
+            })
+            .collect();
+        // Multi-row inserts: an alert storm appends thousands of events at once.
+        for chunk in stored.chunks(500) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO timeline_events (incident_id, seq, at, actor, kind, data) ",
+            );
+            insert.push_values(chunk, |mut row, e| {
+                row.push_bind(&e.incident_id)
+                    .push_bind(e.seq)
+                    .push_bind(ms(e.at))
+                    .push_bind(&e.actor)
+                    .push_bind(e.kind.name())
+                    .push_bind(event_data(&e.kind));
             });
+            insert.build().execute(&mut *self.tx).await?;
         }
         sqlx::query("UPDATE incidents SET last_event_seq = ? WHERE id = ?")
             .bind(last)
