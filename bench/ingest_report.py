@@ -4,7 +4,7 @@ result lines into Markdown tables.
 
   ingest_report.py record --case a --system warroom --alerts-per-request 1 \
       --wrk-log FILE --rss-samples FILE --hwm-kb N [--open-check N] >> results.jsonl
-  ingest_report.py report results.jsonl
+  ingest_report.py report results.jsonl [--note TEXT]...
 
 Only the standard library; no network.
 """
@@ -23,13 +23,18 @@ SYSTEMS = ("warroom", "alertmanager")
 
 
 def parse_wrk(path):
-    """wrk's totals from the BENCH_RESULT line of bench/alerts.lua, plus the
-    lines wrk prints about errors (kept verbatim)."""
+    """wrk's totals from the BENCH_RESULT line of bench/alerts.lua, the first
+    body of each failing status (BENCH_SAMPLE lines), and the lines wrk
+    prints about errors (kept verbatim)."""
     text = open(path, encoding="utf-8", errors="replace").read()
     match = re.search(r"^BENCH_RESULT (\{.*\})$", text, re.M)
     if not match:
         raise SystemExit(f"{path}: no BENCH_RESULT line; did wrk run? last lines:\n{text[-800:]}")
     result = json.loads(match.group(1))
+    result["samples"] = {
+        m.group(1): json.loads(m.group(2))
+        for m in re.finditer(r"^BENCH_SAMPLE (\d+) (\".*\")$", text, re.M)
+    }
     result["wrk_error_lines"] = [
         line.strip()
         for line in text.splitlines()
@@ -56,11 +61,15 @@ def record(args):
     wrk = parse_wrk(args.wrk_log)
     samples = read_samples(args.rss_samples)
     requests = wrk["requests"]
-    failed = wrk["errors"]["status"]
+    statuses = {int(k): v for k, v in wrk.get("statuses", {}).items()}
+    if statuses:
+        accepted = sum(n for status, n in statuses.items() if 200 <= status < 300)
+    else:
+        accepted = requests - wrk["errors"]["status"]
     seconds = wrk["duration_us"] / 1e6
-    accepted_alerts = (requests - failed) * args.alerts_per_request
+    accepted_alerts = accepted * args.alerts_per_request
     if args.mode == "same":
-        open_alerts = args.alerts_per_request if requests > failed else 0
+        open_alerts = args.alerts_per_request if accepted else 0
     else:
         open_alerts = accepted_alerts
     rss_start = samples[0][1] if samples else None
@@ -75,9 +84,14 @@ def record(args):
         "mode": args.mode,
         "alerts_per_request": args.alerts_per_request,
         "requests": requests,
+        "accepted_requests": accepted,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "failure_samples": wrk["samples"],
+        "accepted_alerts_per_second": [n * args.alerts_per_request for n in wrk.get("ok_per_second", [])],
         "seconds": round(seconds, 3),
         "requests_per_s": requests / seconds if seconds else 0.0,
-        "alerts_per_s": requests * args.alerts_per_request / seconds if seconds else 0.0,
+        "alerts_per_s": accepted_alerts / seconds if seconds else 0.0,
+        "offered_alerts_per_s": requests * args.alerts_per_request / seconds if seconds else 0.0,
         "p50_ms": wrk["latency_us"]["p50"] / 1000,
         "p90_ms": wrk["latency_us"]["p90"] / 1000,
         "p99_ms": wrk["latency_us"]["p99"] / 1000,
@@ -114,33 +128,61 @@ def fmt_rate(x):
     return f"{x:,.0f}"
 
 
-def per_alert(r):
-    if r["rss_start_kb"] is None or r["rss_end_kb"] is None or r["open_alerts"] <= 0:
-        return None
-    return (r["rss_end_kb"] - r["rss_start_kb"]) * 1024 / r["open_alerts"]
+def per_alert(r, count):
+    if r["rss_start_kb"] is None or r["rss_end_kb"] is None or not count or r["mode"] == "same":
+        return "n/a"
+    return f"{(r['rss_end_kb'] - r['rss_start_kb']) * 1024 / count:,.0f} B"
+
+
+def windows(r, count=4):
+    """Accepted alerts/s in up to COUNT equal windows of the run's whole
+    seconds (the first and last second are partial and left out)."""
+    series = r.get("accepted_alerts_per_second", [])[1:-1]
+    count = min(count, len(series))
+    if count == 0:
+        return []
+    size = len(series) / count
+    out = []
+    for i in range(count):
+        part = series[round(i * size):round((i + 1) * size)]
+        out.append(sum(part) / len(part))
+    return out
+
+
+def answers(r):
+    return ", ".join(f"{n:,} x {status}" for status, n in r["statuses"].items()) or "none"
 
 
 def report(args):
     rows = [json.loads(l) for l in open(args.results, encoding="utf-8") if l.strip()]
     by = {(r["case"], r["system"]): r for r in rows}
     out = []
+    for note in args.note:
+        out.append(f"{note}\n")
+    out.append(
+        "alerts/s counts alerts in 2xx answers only (accepted); requests/s counts every "
+        "answer. Latency is wrk's, over every answer, so it includes any non-2xx answers.\n"
+    )
     for case, title in CASES.items():
         if not any((case, s) in by for s in SYSTEMS):
             continue
         out.append(f"### {title}\n")
-        out.append("| system | alerts/s | requests/s | p50 | p99 | peak RSS (VmHWM) | non-2xx | socket errors |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---|")
+        out.append("| system | alerts/s accepted | requests/s (all answers) | p50 | p99 | peak RSS (VmHWM) | answers | socket errors |")
+        out.append("|---|---:|---:|---:|---:|---:|---|---|")
         for s in SYSTEMS:
             r = by.get((case, s))
             if not r:
                 out.append(f"| {s} | failed | | | | | | |")
                 continue
             e = r["errors"]
-            sock = f"connect {e['connect']}, read {e['read']}, write {e['write']}, timeout {e['timeout']}"
+            sock = sum(e[k] for k in ("connect", "read", "write", "timeout"))
+            sock_txt = "0" if sock == 0 else (
+                f"connect {e['connect']}, read {e['read']}, write {e['write']}, timeout {e['timeout']}"
+            )
             out.append(
                 f"| {s} | {fmt_rate(r['alerts_per_s'])} | {fmt_rate(r['requests_per_s'])} | "
                 f"{fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | {mib(r['hwm_kb'])} | "
-                f"{e['status']} | {sock} |"
+                f"{answers(r)} | {sock_txt} |"
             )
         w, a = by.get((case, "warroom")), by.get((case, "alertmanager"))
         if w and a:
@@ -150,38 +192,55 @@ def report(args):
                 f"{ratio(w['p99_ms'], a['p99_ms'])} | {ratio(w['hwm_kb'], a['hwm_kb'])} | | |"
             )
         out.append("")
-    # Memory against open alerts.
     out.append("### Memory against open alerts\n")
     out.append(
-        "Open alerts = accepted requests x alerts per request, from wrk's totals "
-        "(for (c), the 100 re-sent alerts). Checked against the server after the run "
-        "(Warroom: firing rows in its SQLite file after shutdown; Alertmanager: the sum of "
-        "its `alertmanager_alerts` gauge). RSS is VmRSS sampled every second while wrk ran: "
-        "at the start, half way and at the end.\n"
+        "Sent = alerts in 2xx answers, from wrk's totals (for (c), the 100 re-sent alerts). "
+        "Held = what the server holds after the run (Warroom: firing rows in its SQLite file "
+        "after shutdown; Alertmanager: the sum of its `alertmanager_alerts` gauge); requests "
+        "still in flight when wrk stops make it a little larger than sent. RSS is VmRSS "
+        "sampled every second while wrk ran: before the first request, half way, at the end. "
+        "Growth per alert = (RSS end - RSS start) / alerts.\n"
     )
-    out.append("| case | system | open alerts | checked | RSS start | RSS half way | RSS end | growth per open alert | DB on disk |")
-    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("| case | system | sent | held | RSS start | RSS half way | RSS end | growth per sent alert | growth per held alert | DB files on disk |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for case in CASES:
         for s in SYSTEMS:
             r = by.get((case, s))
             if not r:
                 continue
-            pa = per_alert(r)
-            pa_txt = "n/a" if pa is None or r["mode"] == "same" else f"{pa:,.0f} B"
-            check = "n/a" if r["open_check"] is None else f"{r['open_check']:,}"
+            held = r["open_check"]
+            held_txt = "n/a" if held is None else f"{held:,}"
             disk = "" if r.get("disk_kb") is None else mib(r["disk_kb"])
             out.append(
-                f"| {case} | {s} | {r['open_alerts']:,} | {check} | {mib(r['rss_start_kb'])} | "
-                f"{mib(r['rss_mid_kb'])} | {mib(r['rss_end_kb'])} | {pa_txt} | {disk} |"
+                f"| {case} | {s} | {r['open_alerts']:,} | {held_txt} | {mib(r['rss_start_kb'])} | "
+                f"{mib(r['rss_mid_kb'])} | {mib(r['rss_end_kb'])} | {per_alert(r, r['open_alerts'])} | "
+                f"{per_alert(r, held)} | {disk} |"
             )
     out.append("")
-    lines = [
-        f"- {r['case']} {r['system']}: {l}"
-        for r in rows
-        for l in r["wrk_error_lines"]
-    ]
-    out.append("### wrk error lines\n")
-    out.extend(lines or ["- none: every response was 2xx/3xx and wrk saw no socket errors"])
+    out.append("### Accepted alerts/s over the run\n")
+    out.append(
+        "2xx answers counted per second by bench/alerts.lua, x alerts per request, "
+        "averaged over four equal parts of the run (first and last, partial, second "
+        "left out). A falling rate means ingest slows as the server holds more alerts.\n"
+    )
+    out.append("| case | system | 1st quarter | 2nd quarter | 3rd quarter | 4th quarter | last / first |")
+    out.append("|---|---|---:|---:|---:|---:|---:|")
+    for case in CASES:
+        for s in SYSTEMS:
+            r = by.get((case, s))
+            if not r:
+                continue
+            w = windows(r)
+            cells = [fmt_rate(x) for x in w] + [""] * (4 - len(w))
+            trend = ratio(w[-1], w[0]) if len(w) >= 2 else "n/a"
+            out.append(f"| {case} | {s} | " + " | ".join(cells) + f" | {trend} |")
+    out.append("")
+    out.append("### Errors\n")
+    lines = [f"- ({r['case']}) {r['system']}: wrk: {l}" for r in rows for l in r["wrk_error_lines"]]
+    for r in rows:
+        for status, body in r.get("failure_samples", {}).items():
+            lines.append(f"- ({r['case']}) {r['system']}: first {status} answer: `{body.strip()}`")
+    out.extend(lines or ["- none: every answer was 2xx and wrk saw no socket errors"])
     out.append("")
     print("\n".join(out))
 
@@ -203,6 +262,7 @@ def main():
     r.set_defaults(func=record)
     s = sub.add_parser("report")
     s.add_argument("results")
+    s.add_argument("--note", action="append", default=[], help="a paragraph to print first")
     s.set_defaults(func=report)
     args = p.parse_args()
     args.func(args)

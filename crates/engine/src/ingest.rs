@@ -125,6 +125,8 @@ pub struct Touched {
     incidents: BTreeMap<String, (Incident, Vec<warroom_domain::NewEvent>)>,
     /// Alert groups read or changed in this batch; `true` when changed.
     groups: BTreeMap<String, (AlertGroup, bool)>,
+    /// Firing alerts per service: (stored count, if read yet; change in this batch).
+    firing: BTreeMap<String, (Option<i64>, i64)>,
 }
 
 impl Touched {
@@ -155,6 +157,22 @@ impl Touched {
         Ok(group)
     }
 
+    /// Firing alerts of the service now, as this batch has changed them.
+    async fn firing<T: WriteTx>(&mut self, tx: &mut T, service: &str) -> Result<i64, StoreError> {
+        if let Some((Some(count), delta)) = self.firing.get(service) {
+            return Ok(count + delta);
+        }
+        let count = tx.count_firing(service).await?;
+        let entry = self.firing.entry(service.to_owned()).or_insert((None, 0));
+        entry.0 = Some(count);
+        Ok(count + entry.1)
+    }
+
+    /// Counts an alert starting (+1) or stopping (-1) to fire; written at flush.
+    fn add_firing(&mut self, service: &str, delta: i64) {
+        self.firing.entry(service.to_owned()).or_insert((None, 0)).1 += delta;
+    }
+
     fn set_group(&mut self, group: AlertGroup) {
         self.groups.insert(group.group_key.clone(), (group, true));
     }
@@ -166,6 +184,11 @@ impl Touched {
 
     /// Writes every changed incident and its events.
     pub async fn flush<T: WriteTx>(self, tx: &mut T) -> Result<(), StoreError> {
+        for (service, (_, delta)) in self.firing {
+            if delta != 0 {
+                tx.add_firing(&service, delta).await?;
+            }
+        }
         for (group, changed) in self.groups.into_values() {
             if changed {
                 tx.put_alert_group(&group).await?;
@@ -195,8 +218,6 @@ pub async fn apply<T: WriteTx>(
     )
     .map_err(|e| StoreError::Database(format!("integration severity map: {e}")))?;
     let mut silences: Option<Vec<Silence>> = None;
-    // Firing alerts per service, counted once per request, for the storm cap.
-    let mut firing_counts: BTreeMap<String, i64> = BTreeMap::new();
     // Labels of firing alerts, loaded only when inhibition rules exist.
     let mut firing: Option<Vec<BTreeMap<String, String>>> = None;
     let actor = format!("{INTEGRATION_ACTOR}{}", request.source.integration_name);
@@ -235,14 +256,8 @@ pub async fn apply<T: WriteTx>(
         };
         match (signal.action, open) {
             (AlertAction::Trigger, None) => {
-                let count = match firing_counts.get_mut(service) {
-                    Some(count) => count,
-                    None => firing_counts
-                        .entry(service.to_owned())
-                        .or_insert(tx.count_firing(service).await?),
-                };
-                if *count >= i64::from(rules.max_open_alerts_per_service) && dedup_key != STORM_KEY
-                {
+                let count = touched.firing(tx, service).await?;
+                if count >= i64::from(rules.max_open_alerts_per_service) && dedup_key != STORM_KEY {
                     let storm =
                         fold_into_storm(tx, touched, rules, &request.source, service, signal, now)
                             .await?;
@@ -252,7 +267,7 @@ pub async fn apply<T: WriteTx>(
                     results.push(result);
                     continue;
                 }
-                *count += 1;
+                touched.add_firing(service, 1);
                 let severity = severities.map(signal.severity.as_deref());
                 let mut alert =
                     new_alert(&request.source, service, signal, dedup_key, severity, now);
@@ -407,6 +422,7 @@ async fn fold_into_storm<T: WriteTx>(
     let incident_id = incident_for(tx, touched, rules, &storm, actor, now).await?;
     storm.incident_id = Some(incident_id);
     storm.id = tx.insert_alert(&storm).await?;
+    touched.add_firing(service, 1);
     record_triggered(tx, touched, &storm, actor, now).await?;
     Ok(storm)
 }
@@ -672,6 +688,7 @@ async fn resolve_alert<T: WriteTx>(
     alert.ends_at = Some(ends_at);
     alert.last_seen_at = now;
     tx.update_alert(&alert).await?;
+    touched.add_firing(&alert.service, -1);
     if let Some(id) = &alert.incident_id {
         resolve_in_incident(tx, touched, rules, id, &alert, actor, now).await?;
     }

@@ -179,11 +179,18 @@ pub trait WriteTx: Send {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
 
-    /// How many alerts of the service are firing.
+    /// How many alerts of the service are firing (from `alert_counts`).
     fn count_firing(
         &mut self,
         service: &str,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Adds `delta` to the service's firing count.
+    fn add_firing(
+        &mut self,
+        service: &str,
+        delta: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Labels of every firing alert (with `service` added), for inhibition.
     fn firing_labels(

@@ -283,12 +283,24 @@ impl WriteTx for SqliteTx {
     }
 
     async fn count_firing(&mut self, service: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM alerts WHERE service = ? AND status = 'firing'",
+        let count: Option<i64> =
+            sqlx::query_scalar("SELECT firing FROM alert_counts WHERE service = ?")
+                .bind(service)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(count.unwrap_or(0))
+    }
+
+    async fn add_firing(&mut self, service: &str, delta: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO alert_counts (service, firing) VALUES (?, ?) \
+             ON CONFLICT (service) DO UPDATE SET firing = alert_counts.firing + excluded.firing",
         )
         .bind(service)
-        .fetch_one(&mut *self.tx)
-        .await?)
+        .bind(delta)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     async fn firing_labels(&mut self) -> Result<Vec<BTreeMap<String, String>>, StoreError> {
