@@ -260,8 +260,10 @@ impl WriteTx for PgTx {
     ) -> Result<Vec<AlertRecord>, StoreError> {
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = $1 \
-             AND ((ends_at IS NOT NULL AND ends_at <= $2) \
-             OR (ends_at IS NULL AND last_seen_at < $3)) ORDER BY id LIMIT $4"
+             AND ends_at IS NOT NULL AND ends_at <= $2 \
+             UNION ALL \
+             SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = $1 \
+             AND ends_at IS NULL AND last_seen_at < $3 LIMIT $4"
         );
         let rows: Vec<AlertRow> = sqlx::query_as(&sql)
             .bind(origin)
@@ -323,7 +325,8 @@ impl WriteTx for PgTx {
 
     async fn next_expiry(&mut self, origin: &str) -> Result<Option<Timestamp>, StoreError> {
         let next: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(ends_at) FROM alerts WHERE status = 'firing' AND origin = $1",
+            "SELECT MIN(ends_at) FROM alerts WHERE status = 'firing' AND origin = $1 \
+             AND ends_at IS NOT NULL",
         )
         .bind(origin)
         .fetch_one(&mut *self.tx)

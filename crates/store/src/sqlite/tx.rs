@@ -257,12 +257,15 @@ impl WriteTx for SqliteTx {
     ) -> Result<Vec<AlertRecord>, StoreError> {
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = ? \
-             AND ((ends_at IS NOT NULL AND ends_at <= ?) \
-             OR (ends_at IS NULL AND last_seen_at < ?)) ORDER BY id LIMIT ?"
+             AND ends_at IS NOT NULL AND ends_at <= ? \
+             UNION ALL \
+             SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = ? \
+             AND ends_at IS NULL AND last_seen_at < ? LIMIT ?"
         );
         let rows: Vec<AlertRow> = sqlx::query_as(&sql)
             .bind(origin)
             .bind(ms(now))
+            .bind(origin)
             .bind(ms(stale_before))
             .bind(i64::from(limit))
             .fetch_all(&mut *self.tx)
@@ -272,8 +275,10 @@ impl WriteTx for SqliteTx {
 
     async fn suppressed_firing(&mut self, limit: u32) -> Result<Vec<AlertRecord>, StoreError> {
         let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' \
-             AND suppressed_by IS NOT NULL ORDER BY id LIMIT ?"
+            // Without statistics SQLite prefers the status index, which scans
+            // every firing alert; the partial index holds only suppressed ones.
+            "SELECT {ALERT_COLUMNS} FROM alerts INDEXED BY alerts_suppressed \
+             WHERE status = 'firing' AND suppressed_by IS NOT NULL ORDER BY id LIMIT ?"
         );
         let rows: Vec<AlertRow> = sqlx::query_as(&sql)
             .bind(i64::from(limit))
@@ -320,7 +325,8 @@ impl WriteTx for SqliteTx {
 
     async fn next_expiry(&mut self, origin: &str) -> Result<Option<Timestamp>, StoreError> {
         let next: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(ends_at) FROM alerts WHERE status = 'firing' AND origin = ?",
+            "SELECT MIN(ends_at) FROM alerts WHERE status = 'firing' AND origin = ? \
+             AND ends_at IS NOT NULL",
         )
         .bind(origin)
         .fetch_one(&mut *self.tx)
