@@ -343,7 +343,13 @@ pub async fn apply<T: WriteTx>(
             }
             // PagerDuty: acknowledge or resolve of an unknown key is accepted and ignored.
             (AlertAction::Acknowledge | AlertAction::Resolve, None) => {}
-            (AlertAction::Trigger, Some(_)) => unreachable!("triggers never load the open alert"),
+            // Triggers took the bump path above and never load the open alert;
+            // were one here, it would be a repeat.
+            (AlertAction::Trigger, Some(alert)) => {
+                result.outcome = Outcome::Deduplicated;
+                result.alert_id = Some(alert.id);
+                result.incident_id = alert.incident_id;
+            }
         }
         results.push(result);
     }
