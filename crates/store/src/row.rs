@@ -201,6 +201,24 @@ impl TryFrom<EventRow> for TimelineEvent {
     }
 }
 
+/// Gives new events of an incident the sequence numbers after `last`.
+pub(crate) fn number_events(
+    incident_id: &str,
+    last: i64,
+    events: Vec<warroom_domain::NewEvent>,
+) -> Vec<TimelineEvent> {
+    (last + 1..)
+        .zip(events)
+        .map(|(seq, e)| TimelineEvent {
+            incident_id: incident_id.to_owned(),
+            seq,
+            at: e.at,
+            actor: e.actor,
+            kind: e.kind,
+        })
+        .collect()
+}
+
 pub(crate) fn event_data(kind: &EventKind) -> String {
     serde_json::to_string(kind).expect("timeline events serialize")
 }

@@ -8,7 +8,7 @@ use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
 use super::{ALERT_VALUES, INCIDENT_COLUMNS, WRITE_VALUES};
 use crate::row::{
-    event_data, ms, AlertRow, AlertValues, IncidentRow, IncidentValues, SilenceRow,
+    event_data, ms, number_events, AlertRow, AlertValues, IncidentRow, IncidentValues, SilenceRow,
     ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
 };
 use crate::{AlertGroup, AlertRecord, Repeat, SilenceRecord, StoreError, WriteTx};
@@ -42,24 +42,11 @@ impl PgTx {
         incident_id: &str,
         events: Vec<NewEvent>,
     ) -> Result<Vec<TimelineEvent>, StoreError> {
-        let mut last: i64 =
-            sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = $1")
-                .bind(incident_id)
-                .fetch_one(&mut *self.tx)
-                .await?;
-        let stored: Vec<TimelineEvent> = events
-            .into_iter()
-            .map(|e| {
-                last += 1;
-                TimelineEvent {
-                    incident_id: incident_id.to_owned(),
-                    seq: last,
-                    at: e.at,
-                    actor: e.actor,
-                    kind: e.kind,
-                }
-            })
-            .collect();
+        let last: i64 = sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = $1")
+            .bind(incident_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let stored = number_events(incident_id, last, events);
         // Multi-row inserts: an alert storm appends thousands of events at once.
         for chunk in stored.chunks(500) {
             let mut insert = QueryBuilder::<Postgres>::new(
@@ -77,7 +64,7 @@ impl PgTx {
             insert.build().execute(&mut *self.tx).await?;
         }
         sqlx::query("UPDATE incidents SET last_event_seq = $1 WHERE id = $2")
-            .bind(last)
+            .bind(stored.last().map_or(last, |e| e.seq))
             .bind(incident_id)
             .execute(&mut *self.tx)
             .await?;

@@ -8,7 +8,7 @@ use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
 use super::{INCIDENT_COLUMNS, WRITE_VALUES};
 use crate::row::{
-    event_data, ms, AlertRow, AlertValues, IncidentRow, IncidentValues, SilenceRow,
+    event_data, ms, number_events, AlertRow, AlertValues, IncidentRow, IncidentValues, SilenceRow,
     ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
 };
 use crate::{AlertGroup, AlertRecord, Repeat, SilenceRecord, StoreError, WriteTx};
@@ -38,23 +38,11 @@ impl SqliteTx {
         incident_id: &str,
         events: Vec<NewEvent>,
     ) -> Result<Vec<TimelineEvent>, StoreError> {
-        let mut last: i64 = sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = ?")
+        let last: i64 = sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = ?")
             .bind(incident_id)
             .fetch_one(&mut *self.tx)
             .await?;
-        let stored: Vec<TimelineEvent> = events
-            .into_iter()
-            .map(|e| {
-                last += 1;
-                TimelineEvent {
-                    incident_id: incident_id.to_owned(),
-                    seq: last,
-                    at: e.at,
-                    actor: e.actor,
-                    kind: e.kind,
-                }
-            })
-            .collect();
+        let stored = number_events(incident_id, last, events);
         // Multi-row inserts: an alert storm appends thousands of events at once.
         for chunk in stored.chunks(500) {
             let mut insert = QueryBuilder::<Sqlite>::new(
@@ -71,7 +59,7 @@ impl SqliteTx {
             insert.build().execute(&mut *self.tx).await?;
         }
         sqlx::query("UPDATE incidents SET last_event_seq = ? WHERE id = ?")
-            .bind(last)
+            .bind(stored.last().map_or(last, |e| e.seq))
             .bind(incident_id)
             .execute(&mut *self.tx)
             .await?;
