@@ -236,6 +236,7 @@ mod tests {
                 update_every: None,
                 escalate_every: None,
                 notify: vec![],
+                urgency: Default::default(),
             })
             .collect();
         playbook

@@ -16,6 +16,7 @@ fn playbook() -> Playbook {
         update_every: None,
         escalate_every: None,
         notify: vec![],
+        urgency: Default::default(),
     };
     Playbook {
         incident_id_format: IdFormat::default_format(),

@@ -9,6 +9,7 @@ use jiff::SignedDuration;
 
 use crate::alerting::{GroupingRule, InhibitRule};
 use crate::id_format::IdFormat;
+use crate::oncall::Urgency;
 
 mod parse;
 
@@ -47,6 +48,8 @@ pub struct SeverityLevel {
     pub escalate_every: Option<SignedDuration>,
     /// Who must be told, and within how long of declaration.
     pub notify: Vec<NotifyRule>,
+    /// Which of the paged users' notification rules apply (`high` when left out).
+    pub urgency: Urgency,
 }
 
 /// "Notify management within 15 minutes."
@@ -166,6 +169,13 @@ impl Playbook {
         self.severities
             .iter()
             .position(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    /// How urgently incidents of this severity page; [`Urgency::High`] for a
+    /// severity the playbook does not know, so an unknown level never pages softly.
+    pub fn urgency_for(&self, severity: &str) -> Urgency {
+        self.severity(severity)
+            .map_or_else(Urgency::default, |s| s.urgency)
     }
 
     pub fn category(&self, name: &str) -> Option<&Category> {

@@ -23,6 +23,7 @@ use super::{
     AlertsResolved, Category, NotifyRule, PhaseDef, Playbook, RoleDef, ServiceDef, SeverityLevel,
 };
 use crate::id_format::IdFormat;
+use crate::oncall::Urgency;
 use duration::parse_duration;
 use locate::{join, PathIndex};
 use raw::{RawNamed, RawPhase, RawPlaybook, RawService, RawSeverity, Section};
@@ -404,11 +405,32 @@ impl Check<'_> {
                             })
                         })
                         .collect::<Result<_, PlaybookError>>()?,
+                    urgency: self.urgency(s.urgency.as_ref(), &field("urgency"))?,
                 })
             })
             .collect::<Result<Vec<_>, PlaybookError>>()?;
         self.unique("severities", "name", raw.iter().map(|s| &s.name))?;
         Ok(levels)
+    }
+
+    /// `high` or `low`; `high` when left out.
+    fn urgency(
+        &self,
+        value: Option<&Spanned<String>>,
+        field: &str,
+    ) -> Result<Urgency, PlaybookError> {
+        let Some(value) = value else {
+            return Ok(Urgency::default());
+        };
+        match value.value.trim() {
+            "high" => Ok(Urgency::High),
+            "low" => Ok(Urgency::Low),
+            other => Err(self.error(
+                &value.referenced,
+                field,
+                format!("{other:?} is not `high` or `low`"),
+            )),
+        }
     }
 
     /// (name, description) of categories or roles; names non-empty and unique.

@@ -49,6 +49,8 @@ pub(super) struct RawSeverity {
     pub(super) escalate_every: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) notify: Option<Vec<RawNotify>>,
+    #[serde(default)]
+    pub(super) urgency: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
