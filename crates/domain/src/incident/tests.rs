@@ -34,6 +34,7 @@ fn playbook() -> Playbook {
             name: "API".into(),
             description: String::new(),
             when_alerts_resolve: Default::default(),
+            escalation_policy: None,
         }],
         phases: vec![PhaseDef {
             id: "detection".into(),
@@ -42,6 +43,7 @@ fn playbook() -> Playbook {
             items: vec!["Confirm it".into(), "Note start time".into()],
         }],
         alerting: Default::default(),
+        oncall: Default::default(),
     }
 }
 

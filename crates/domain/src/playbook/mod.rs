@@ -1,6 +1,6 @@
 //! The playbook: the config-as-code file that declares severities, categories,
-//! roles, services, the incident ID format, phase checklists and how alerts
-//! become incidents.
+//! roles, services, the incident ID format, phase checklists, how alerts
+//! become incidents and who is paged for them.
 //!
 //! These are the validated domain types; `parse` turns YAML into them and
 //! reports errors with file, line, column and field.
@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 
 use crate::alerting::{GroupingRule, InhibitRule};
 use crate::id_format::IdFormat;
-use crate::oncall::Urgency;
+use crate::oncall::{EscalationPolicy, Schedule, Team, Urgency, User, Vendor};
 
 mod parse;
 
@@ -28,6 +28,8 @@ pub struct Playbook {
     pub phases: Vec<PhaseDef>,
     /// How incoming alerts are grouped, capped, resolved and inhibited.
     pub alerting: AlertingConfig,
+    /// Who can be paged, when and in what order.
+    pub oncall: OncallConfig,
 }
 
 /// One level of the severity scheme, e.g. `SEV-1`.
@@ -79,6 +81,9 @@ pub struct ServiceDef {
     pub description: String,
     /// What an incident opened by alerts does once all of its alerts resolve.
     pub when_alerts_resolve: AlertsResolved,
+    /// Name of the escalation policy that pages for this service; `None`
+    /// uses [`OncallConfig::default_escalation_policy`].
+    pub escalation_policy: Option<String>,
 }
 
 /// What happens to an incident opened by alerts when every alert of it resolves.
@@ -146,6 +151,49 @@ impl Default for AlertingConfig {
     }
 }
 
+/// The playbook's `oncall:` section: the directory of people, their
+/// schedules and the escalation policies that page them. Empty by default.
+///
+/// As parsed, every name is a valid handle, unique within its kind; every
+/// team member, layer user and policy target names a defined user, team or
+/// schedule; users and policies pass their `validate()`; and every contact
+/// method is verified (the playbook's author vouches for it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OncallConfig {
+    pub users: Vec<User>,
+    pub teams: Vec<Team>,
+    pub vendors: Vec<Vendor>,
+    pub schedules: Vec<Schedule>,
+    pub escalation_policies: Vec<EscalationPolicy>,
+    /// The policy of services that do not name one; `None`: such services page nobody.
+    pub default_escalation_policy: Option<String>,
+    /// An acknowledgement lapses after this long and paging starts again;
+    /// `None`: it lasts until the incident resolves.
+    pub acknowledge_timeout: Option<SignedDuration>,
+    /// How long the acknowledge link in a page keeps working.
+    pub ack_link_ttl: SignedDuration,
+}
+
+impl OncallConfig {
+    pub const DEFAULT_ACK_LINK_TTL: SignedDuration = SignedDuration::from_hours(24);
+}
+
+/// Nobody to page, no acknowledge timeout, acknowledge links valid for 24 hours.
+impl Default for OncallConfig {
+    fn default() -> OncallConfig {
+        OncallConfig {
+            users: Vec::new(),
+            teams: Vec::new(),
+            vendors: Vec::new(),
+            schedules: Vec::new(),
+            escalation_policies: Vec::new(),
+            default_escalation_policy: None,
+            acknowledge_timeout: None,
+            ack_link_ttl: OncallConfig::DEFAULT_ACK_LINK_TTL,
+        }
+    }
+}
+
 /// A phase of the incident checklist (Detection, Notification, ...).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhaseDef {
@@ -207,5 +255,51 @@ impl Playbook {
     pub fn when_alerts_resolve(&self, service_id: &str) -> AlertsResolved {
         self.service(service_id)
             .map_or_else(AlertsResolved::default, |s| s.when_alerts_resolve)
+    }
+
+    /// The escalation policy that pages for this service (found as
+    /// [`Playbook::service`] finds it): its own, else the default one, else
+    /// `None`. A service the playbook does not know gets the default.
+    pub fn escalation_policy_for(&self, service_id: &str) -> Option<&EscalationPolicy> {
+        let name = self
+            .service(service_id)
+            .and_then(|s| s.escalation_policy.as_deref())
+            .or(self.oncall.default_escalation_policy.as_deref())?;
+        self.escalation_policy(name)
+    }
+
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.oncall
+            .users
+            .iter()
+            .find(|u| u.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn team(&self, name: &str) -> Option<&Team> {
+        self.oncall
+            .teams
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn vendor(&self, name: &str) -> Option<&Vendor> {
+        self.oncall
+            .vendors
+            .iter()
+            .find(|v| v.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn schedule(&self, name: &str) -> Option<&Schedule> {
+        self.oncall
+            .schedules
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn escalation_policy(&self, name: &str) -> Option<&EscalationPolicy> {
+        self.oncall
+            .escalation_policies
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 }

@@ -8,10 +8,12 @@
 mod alerting;
 mod duration;
 mod locate;
+mod oncall;
 mod raw;
 #[cfg(test)]
 mod tests;
 
+use std::cell::OnceCell;
 use std::collections::hash_map::{Entry, HashMap};
 use std::fmt;
 use std::sync::OnceLock;
@@ -20,7 +22,8 @@ use jiff::SignedDuration;
 use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
 use super::{
-    AlertsResolved, Category, NotifyRule, PhaseDef, Playbook, RoleDef, ServiceDef, SeverityLevel,
+    AlertsResolved, Category, NotifyRule, OncallConfig, PhaseDef, Playbook, RoleDef, ServiceDef,
+    SeverityLevel,
 };
 use crate::id_format::IdFormat;
 use crate::oncall::Urgency;
@@ -70,9 +73,10 @@ impl Playbook {
     /// roles and phases. A key that is present replaces that section entirely;
     /// written empty (`services: []`, or `services:` with nothing under it) it
     /// means "none", except for `severities`, which needs at least one level.
-    /// `alerting` is a mapping rather than a list: each key left out inside
-    /// it, or all of them when it is written empty, takes its value from
-    /// [`AlertingConfig::default`](super::AlertingConfig::default).
+    /// `alerting` and `oncall` are mappings rather than lists: each key left
+    /// out inside one, or all of them when it is written empty, takes its
+    /// value from [`AlertingConfig::default`](super::AlertingConfig::default)
+    /// or [`OncallConfig::default`](super::OncallConfig::default) (nobody).
     pub fn parse(file: &str, yaml: &str) -> Result<Playbook, PlaybookError> {
         parse_with(file, yaml, Some(builtin_ref()))
     }
@@ -102,7 +106,12 @@ fn parse_with(
     let options = serde_saphyr::options! { with_snippet: false };
     let raw: RawPlaybook = serde_saphyr::from_str_with_options(yaml, options)
         .map_err(|e| yaml_error(file, yaml, &e))?;
-    Check { file }.playbook(raw, defaults)
+    Check {
+        file,
+        yaml,
+        index: OnceCell::new(),
+    }
+    .playbook(raw, defaults)
 }
 
 /// Turns a serde-saphyr error into ours, recovering the field path from its location.
@@ -115,10 +124,18 @@ fn yaml_error(file: &str, yaml: &str, err: &serde_saphyr::Error) -> PlaybookErro
     }
     let message = yaml_message(inner);
     let location = err.location().filter(|at| at.line() > 0);
-    let field = location
-        .and_then(|at| field_at(yaml, inner, at))
-        .unwrap_or_default();
-    let (line, column) = line_column(location);
+    let (mut line, mut column) = line_column(location);
+    let index = location.and_then(|_| PathIndex::build(yaml));
+    let field = match (&index, location) {
+        (Some(index), Some(at)) => {
+            let (field, written_at) = field_at(index, inner, at);
+            if let Some(at) = written_at {
+                (line, column) = position_line_column(at);
+            }
+            field.unwrap_or_default()
+        }
+        _ => String::new(),
+    };
     PlaybookError {
         file: file.to_owned(),
         line,
@@ -153,14 +170,29 @@ fn yaml_message(err: &serde_saphyr::Error) -> String {
         .collect()
 }
 
-fn field_at(yaml: &str, err: &serde_saphyr::Error, at: Location) -> Option<String> {
-    let index = PathIndex::build(yaml)?;
-    match err {
-        // Reported at the unknown key itself.
-        serde_saphyr::Error::SerdeUnknownField { .. } => index
-            .key_at(at)
-            .or_else(|| index.value_at(at))
-            .map(str::to_owned),
+/// The path of the field at fault, and where it is written when that is not
+/// where the error says.
+fn field_at(
+    index: &PathIndex,
+    err: &serde_saphyr::Error,
+    at: Location,
+) -> (Option<String>, Option<(u64, u64)>) {
+    let field = match err {
+        // Reported at the unknown key itself, except inside an internally
+        // tagged enum (`{type: team, ...}`), whose mapping serde reads whole
+        // before it looks at the keys: then at the start of the mapping.
+        serde_saphyr::Error::SerdeUnknownField { field, .. } => {
+            let mapping = index.mapping_of_key_at(at).or_else(|| index.value_at(at));
+            if let Some(path) = mapping.map(|m| join(m, field)) {
+                if let Some(written_at) = index.key_position(&path) {
+                    return (Some(path), Some(written_at));
+                }
+            }
+            index
+                .key_at(at)
+                .or_else(|| index.value_at(at))
+                .map(str::to_owned)
+        }
         // Reported at the start of the mapping that lacks it, which in a flow
         // mapping (`{a: 1}`) is its first key.
         serde_saphyr::Error::SerdeMissingField { field, .. } => index
@@ -171,7 +203,15 @@ fn field_at(yaml: &str, err: &serde_saphyr::Error, at: Location) -> Option<Strin
             .value_at(at)
             .or_else(|| index.key_at(at))
             .map(str::to_owned),
-    }
+    };
+    (field, None)
+}
+
+fn position_line_column((line, column): (u64, u64)) -> (Option<usize>, Option<usize>) {
+    (
+        usize::try_from(line).ok().filter(|l| *l > 0),
+        usize::try_from(column).ok().filter(|c| *c > 0),
+    )
 }
 
 fn line_column(location: Option<Location>) -> (Option<usize>, Option<usize>) {
@@ -184,12 +224,33 @@ fn line_column(location: Option<Location>) -> (Option<usize>, Option<usize>) {
     }
 }
 
-/// Converts raw structs into domain types; knows the file name for errors.
+/// Converts raw structs into domain types; knows the file (name and text) for errors.
 struct Check<'a> {
     file: &'a str,
+    yaml: &'a str,
+    /// Built on the first error that has a field path but no location.
+    index: OnceCell<Option<PathIndex>>,
 }
 
 impl Check<'_> {
+    /// An error at the place `field` (a full path such as
+    /// `oncall.users[0].email`) is written, or at its closest ancestor.
+    fn error_at_path(&self, field: &str, message: String) -> PlaybookError {
+        let at = self
+            .index
+            .get_or_init(|| PathIndex::build(self.yaml))
+            .as_ref()
+            .and_then(|index| index.value_position(field));
+        let (line, column) = at.map_or((None, None), position_line_column);
+        PlaybookError {
+            file: self.file.to_owned(),
+            line,
+            column,
+            field: field.to_owned(),
+            message,
+        }
+    }
+
     fn error(&self, at: &Location, field: &str, message: String) -> PlaybookError {
         let (line, column) = line_column(Some(*at));
         PlaybookError {
@@ -213,7 +274,7 @@ impl Check<'_> {
                 defaults.map_or_else(IdFormat::default_format, |d| d.incident_id_format.clone())
             }
         };
-        Ok(Playbook {
+        let mut playbook = Playbook {
             incident_id_format,
             severities: self.section(
                 raw.severities,
@@ -258,7 +319,17 @@ impl Check<'_> {
                     .map(|d| d.alerting.clone())
                     .ok_or_else(|| self.missing_section("alerting"))?,
             },
-        })
+            oncall: OncallConfig::default(),
+        };
+        playbook.oncall = match raw.oncall {
+            Some(section) => self.oncall(section.unwrap_or_default())?,
+            None => defaults
+                .map(|d| d.oncall.clone())
+                .ok_or_else(|| self.missing_section("oncall"))?,
+        };
+        // Services come before `oncall:` in the file but name its policies.
+        self.service_policies(&playbook.services, &playbook.oncall)?;
+        Ok(playbook)
     }
 
     fn missing_section(&self, name: &str) -> PlaybookError {
@@ -464,6 +535,10 @@ impl Check<'_> {
                         s.when_alerts_resolve.as_ref(),
                         &format!("services[{i}].when_alerts_resolve"),
                     )?,
+                    escalation_policy: s
+                        .escalation_policy
+                        .as_ref()
+                        .map(|p| p.value.trim().to_owned()),
                 })
             })
             .collect::<Result<Vec<_>, PlaybookError>>()?;

@@ -1,9 +1,12 @@
 //! Turns a line and column reported by serde-saphyr back into a field path
-//! such as `severities[1].update_every`.
+//! such as `severities[1].update_every`, and a field path into the line and
+//! column it was written at.
 //!
-//! serde-saphyr's errors carry a location but no path, so when deserializing
-//! fails we read the document a second time into a bare tree of nodes that
-//! remembers where every key and value starts, and look the location up.
+//! serde-saphyr's errors carry a location but no path, and the errors of
+//! values deserialized straight into domain types (`oncall:`) carry a path
+//! but no location, so when either happens we read the document a second
+//! time into a bare tree of nodes that remembers where every key and value
+//! starts, and look the location or the path up.
 
 use std::fmt;
 
@@ -74,6 +77,38 @@ impl PathIndex {
     /// mapping starts where its first key does, so several values can).
     pub(super) fn value_at(&self, location: Location) -> Option<&str> {
         find(&self.values, position(&location))
+    }
+
+    /// Where the key with this path is written, as (line, column).
+    pub(super) fn key_position(&self, path: &str) -> Option<(u64, u64)> {
+        self.keys
+            .iter()
+            .find(|(key, _, _)| key == path)
+            .map(|(_, _, at)| *at)
+    }
+
+    /// Where the value with this path is written, as (line, column); for a
+    /// path that is not in the document (a key left out), where its closest
+    /// ancestor is, so an error still points near its cause.
+    pub(super) fn value_position(&self, path: &str) -> Option<(u64, u64)> {
+        let mut path = path;
+        loop {
+            if let Some((_, at)) = self.values.iter().find(|(value, _)| value == path) {
+                return Some(*at);
+            }
+            if path.is_empty() {
+                return None;
+            }
+            path = parent(path);
+        }
+    }
+}
+
+/// `a.b[1]` -> `a.b` -> `a` -> ``.
+fn parent(path: &str) -> &str {
+    match path.rfind(['.', '[']) {
+        Some(i) => &path[..i],
+        None => "",
     }
 }
 
@@ -270,6 +305,24 @@ mod tests {
             at(&index, 5, 17),
             (None, Some("severities[0].notify[0].within"))
         );
+    }
+
+    #[test]
+    fn finds_positions_by_path() {
+        let yaml = "oncall:\n  teams:\n    - name: dba\n      members: [alice, bob]\n";
+        let index = PathIndex::build(yaml).unwrap();
+        assert_eq!(
+            index.value_position("oncall.teams[0].members[1]"),
+            Some((4, 24))
+        );
+        assert_eq!(index.key_position("oncall.teams[0].members"), Some((4, 7)));
+        // Not written: its closest ancestor.
+        assert_eq!(
+            index.value_position("oncall.teams[0].description"),
+            Some((3, 7))
+        );
+        assert_eq!(index.value_position("oncall.users[0].email"), Some((2, 3)));
+        assert_eq!(index.key_position("oncall.users"), None);
     }
 
     #[test]

@@ -8,6 +8,8 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
+use crate::oncall::{EscalationPolicy, Schedule, Team, User, Vendor};
+
 /// A top-level list: `None` when the key is absent, `Some(None)` when it is
 /// written with nothing after it.
 pub(super) type Section<T> = Option<Spanned<Option<Vec<T>>>>;
@@ -30,6 +32,9 @@ pub(super) struct RawPlaybook {
     /// `None` when absent, `Some(None)` when written with nothing under it.
     #[serde(default, deserialize_with = "present")]
     pub(super) alerting: Option<Option<RawAlerting>>,
+    /// `None` when absent, `Some(None)` when written with nothing under it.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) oncall: Option<Option<RawOncall>>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +83,8 @@ pub(super) struct RawService {
     pub(super) description: Option<String>,
     #[serde(default)]
     pub(super) when_alerts_resolve: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) escalation_policy: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +172,29 @@ pub(super) struct RawInhibitRule {
     pub(super) target: Spanned<String>,
     #[serde(default)]
     pub(super) equal: Option<Vec<Spanned<String>>>,
+}
+
+/// The `oncall:` section. Its entries are the domain types themselves, so
+/// they have the same shape as in the API; `parse` validates them.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOncall {
+    #[serde(default)]
+    pub(super) users: Option<Vec<User>>,
+    #[serde(default)]
+    pub(super) teams: Option<Vec<Team>>,
+    #[serde(default)]
+    pub(super) vendors: Option<Vec<Vendor>>,
+    #[serde(default)]
+    pub(super) schedules: Option<Vec<Schedule>>,
+    #[serde(default)]
+    pub(super) escalation_policies: Option<Vec<EscalationPolicy>>,
+    #[serde(default)]
+    pub(super) default_escalation_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) acknowledge_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) ack_link_ttl: Option<Spanned<String>>,
 }
 
 /// Used with `#[serde(default)]`: only called when the key is present, so a
