@@ -13,7 +13,7 @@ pub mod schedule;
 pub use directory::{ContactKind, ContactMethod, NotificationRule, Team, Urgency, User, Vendor};
 pub use policy::{EscalationPolicy, EscalationStep, Target, TeamMode};
 pub use schedule::{
-    CompiledSchedule, Layer, OnCall, Override, Restriction, Schedule, Shift, ShiftLength,
+    CompiledSchedule, Day, Layer, OnCall, Override, Restriction, Schedule, Shift, ShiftLength,
     ShiftSource,
 };
 
