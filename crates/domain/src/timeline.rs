@@ -73,6 +73,53 @@ pub enum EventKind {
         dedup_key: String,
         summary: String,
     },
+    /// Paging started (or restarted) under an escalation policy.
+    EscalationStarted {
+        policy: String,
+        urgency: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A step of the policy paged its targets. `step` and `round` count from 1.
+    EscalationStep {
+        step: u32,
+        round: u32,
+        targets: Vec<String>,
+        /// The people paged; empty when the step resolved to nobody.
+        paged: Vec<String>,
+        /// Targets that reached no one, and why.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        problems: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Every step ran and nobody acknowledged.
+    EscalationExhausted {
+        policy: String,
+    },
+    /// A page was queued for one person on one contact method.
+    PageQueued {
+        message_id: i64,
+        user: String,
+        contact_method: String,
+        channel: String,
+        send_at: Timestamp,
+    },
+    PageDelivered {
+        message_id: i64,
+        user: String,
+        channel: String,
+        attempt: u32,
+    },
+    PageFailed {
+        message_id: i64,
+        user: String,
+        channel: String,
+        attempt: u32,
+        error: String,
+        /// No more attempts will be made.
+        gave_up: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +145,12 @@ impl EventKind {
             EventKind::AlertTriggered { .. } => "alert_triggered",
             EventKind::AlertAcknowledged { .. } => "alert_acknowledged",
             EventKind::AlertResolved { .. } => "alert_resolved",
+            EventKind::EscalationStarted { .. } => "escalation_started",
+            EventKind::EscalationStep { .. } => "escalation_step",
+            EventKind::EscalationExhausted { .. } => "escalation_exhausted",
+            EventKind::PageQueued { .. } => "page_queued",
+            EventKind::PageDelivered { .. } => "page_delivered",
+            EventKind::PageFailed { .. } => "page_failed",
         }
     }
 }

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
+use tokio::sync::Notify;
 use warroom_domain::{Declaration, DetailsPatch, Incident, Playbook, Status, TimelineEvent};
-use warroom_store::{IncidentFilter, IncidentPage, Store, StoreError};
+use warroom_store::{IncidentFilter, IncidentPage, Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 
@@ -53,6 +54,7 @@ pub struct Incidents<S> {
     store: S,
     playbook: Arc<Playbook>,
     clock: Arc<dyn Clock>,
+    paging_wake: Arc<Notify>,
 }
 
 impl<S: Store> Incidents<S> {
@@ -61,6 +63,7 @@ impl<S: Store> Incidents<S> {
             store,
             playbook,
             clock,
+            paging_wake: Arc::new(Notify::new()),
         }
     }
 
@@ -76,6 +79,14 @@ impl<S: Store> Incidents<S> {
         &*self.clock
     }
 
+    pub fn shared_playbook(&self) -> Arc<Playbook> {
+        Arc::clone(&self.playbook)
+    }
+
+    pub fn shared_clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
     /// Declares an incident; its ID comes from the playbook's format and the
     /// declaration date in UTC.
     pub async fn declare(
@@ -89,12 +100,23 @@ impl<S: Store> Incidents<S> {
         let date = now.to_zoned(TimeZone::UTC).date();
         let playbook = Arc::clone(&self.playbook);
         let actor = actor.to_owned();
-        self.store
+        let mut tx = self.store.begin().await?;
+        let (incident, mut stored) = tx
             .declare_incident(&format.scope_key(date), move |seq| {
                 let id = format.render(date, u64::try_from(seq).unwrap_or_default());
                 Incident::open(&playbook, declaration, id, seq, &actor, now)
             })
-            .await
+            .await?;
+        let mut paging = Vec::new();
+        if incident.status == Status::Triggered {
+            paging = crate::paging::start(&mut tx, &self.playbook, &incident, None, now).await?;
+        }
+        if !paging.is_empty() {
+            stored.extend(tx.save_incident(&incident, paging).await?);
+        }
+        tx.commit().await?;
+        self.wake_paging();
+        Ok((incident, stored))
     }
 
     /// Applies one change; the returned events are those appended (none when
@@ -106,28 +128,57 @@ impl<S: Store> Incidents<S> {
         op: IncidentOp,
     ) -> Result<(Incident, Vec<TimelineEvent>), StoreError> {
         let now = self.clock.now();
-        let pb = Arc::clone(&self.playbook);
-        self.store
-            .modify_incident(id, move |i| match op {
-                IncidentOp::Acknowledge => i.acknowledge(actor, now),
-                IncidentOp::Status { to, message } => i.change_status(to, message, actor, now),
-                IncidentOp::Severity { to, reason } => {
-                    i.change_severity(&pb, &to, reason, actor, now)
-                }
-                IncidentOp::Details(patch) => i.update_details(&pb, patch, actor, now),
-                IncidentOp::AssignRole { role, assignee } => {
-                    i.assign_role(&pb, &role, &assignee, actor, now)
-                }
-                IncidentOp::UnassignRole { role } => i.unassign_role(&pb, &role, actor, now),
-                IncidentOp::Checklist { phase, item, done } => {
-                    i.set_checklist_item(&phase, item, done, actor, now)
-                }
-                IncidentOp::Note { text } => i.add_note(&text, actor, now),
-                IncidentOp::Resolve { message } => i.resolve(message, actor, now),
-                IncidentOp::Close => i.close(actor, now),
-                IncidentOp::Reopen { to, message } => i.reopen(to, message, actor, now),
-            })
-            .await
+        let pb = &*self.playbook;
+        let mut tx = self.store.begin().await?;
+        let mut incident = tx.lock_incident(id).await?;
+        let before = incident.status;
+        let i = &mut incident;
+        let mut events = match op {
+            IncidentOp::Acknowledge => i.acknowledge(actor, now),
+            IncidentOp::Status { to, message } => i.change_status(to, message, actor, now),
+            IncidentOp::Severity { to, reason } => i.change_severity(pb, &to, reason, actor, now),
+            IncidentOp::Details(patch) => i.update_details(pb, patch, actor, now),
+            IncidentOp::AssignRole { role, assignee } => {
+                i.assign_role(pb, &role, &assignee, actor, now)
+            }
+            IncidentOp::UnassignRole { role } => i.unassign_role(pb, &role, actor, now),
+            IncidentOp::Checklist { phase, item, done } => {
+                i.set_checklist_item(&phase, item, done, actor, now)
+            }
+            IncidentOp::Note { text } => i.add_note(&text, actor, now),
+            IncidentOp::Resolve { message } => i.resolve(message, actor, now),
+            IncidentOp::Close => i.close(actor, now),
+            IncidentOp::Reopen { to, message } => i.reopen(to, message, actor, now),
+        }?;
+        if events.is_empty() {
+            // Nothing changed: leave the row (and updated_at) alone.
+            return Ok((incident, Vec::new()));
+        }
+        let mut paging_changed = false;
+        if incident.status == Status::Triggered && before != Status::Triggered {
+            // Reopened or un-acknowledged: nobody is on it, so page again.
+            let reason = format!("{before} -> triggered by {actor}");
+            events.extend(crate::paging::start(&mut tx, pb, &incident, Some(reason), now).await?);
+            paging_changed = true;
+        } else if incident.status == Status::Acknowledged && before == Status::Triggered {
+            crate::paging::acknowledged(&mut tx, pb, id, now).await?;
+            paging_changed = true;
+        }
+        let stored = tx.save_incident(&incident, events).await?;
+        tx.commit().await?;
+        if paging_changed {
+            self.wake_paging();
+        }
+        Ok((incident, stored))
+    }
+
+    fn wake_paging(&self) {
+        self.paging_wake.notify_one();
+    }
+
+    /// Notified when a change schedules paging work, so the paging task runs it at once.
+    pub fn paging_wake(&self) -> Arc<Notify> {
+        Arc::clone(&self.paging_wake)
     }
 
     pub async fn get(&self, id: &str) -> Result<Incident, StoreError> {

@@ -13,7 +13,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rand::RngCore;
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
 use warroom_domain::alerting::{first_inhibitor, GroupingRule, InhibitRule, SeverityMap, Silence};
 use warroom_domain::playbook::AlertsResolved;
@@ -127,6 +127,8 @@ pub struct Touched {
     groups: BTreeMap<String, (AlertGroup, bool)>,
     /// Firing alerts per service: (stored count, if read yet; change in this batch).
     firing: BTreeMap<String, (Option<i64>, i64)>,
+    /// Incidents opened in this batch.
+    created: usize,
 }
 
 impl Touched {
@@ -178,6 +180,7 @@ impl Touched {
     }
 
     fn add_new(&mut self, incident: Incident) {
+        self.created += 1;
         self.incidents
             .insert(incident.id.clone(), (incident, Vec::new()));
     }
@@ -569,8 +572,13 @@ async fn incident_for<T: WriteTx>(
         incident_id: incident.id.clone(),
         last_alert_at: now,
     });
+    let paging = crate::paging::start(tx, &rules.playbook, &incident, None, now).await?;
     let id = incident.id.clone();
     touched.add_new(incident);
+    if !paging.is_empty() {
+        let (_, events) = touched.get(tx, &id).await?;
+        events.extend(paging);
+    }
     Ok(id)
 }
 
@@ -770,12 +778,23 @@ const MAX_BATCH: usize = 256;
 
 impl Ingestor {
     /// Starts the writer task; it stops when every `Ingestor` clone is dropped.
-    pub fn spawn<S: Store>(store: S, rules: Arc<IngestRules>, clock: Arc<dyn Clock>) -> Ingestor {
+    /// `paging_wake` is notified after a batch that opened incidents, so
+    /// their first pages go out at once.
+    pub fn spawn<S: Store>(
+        store: S,
+        rules: Arc<IngestRules>,
+        clock: Arc<dyn Clock>,
+        paging_wake: Arc<Notify>,
+    ) -> Ingestor {
         let (queue, mut jobs) = mpsc::channel::<(IngestRequest, Reply)>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                commit_batch(&store, &rules, clock.now(), std::mem::take(&mut batch)).await;
+                let opened =
+                    commit_batch(&store, &rules, clock.now(), std::mem::take(&mut batch)).await;
+                if opened {
+                    paging_wake.notify_one();
+                }
             }
         });
         Ingestor { queue }
@@ -799,7 +818,7 @@ async fn commit_batch<S: Store>(
     rules: &IngestRules,
     now: Timestamp,
     batch: Vec<(IngestRequest, Reply)>,
-) {
+) -> bool {
     let together = async {
         let mut tx = store.begin().await?;
         let mut touched = Touched::default();
@@ -807,16 +826,18 @@ async fn commit_batch<S: Store>(
         for (request, _) in &batch {
             all.push(apply(&mut tx, rules, now, request, &mut touched).await?);
         }
+        let opened = touched.created > 0;
         touched.flush(&mut tx).await?;
         tx.commit().await?;
-        Ok::<_, StoreError>(all)
+        Ok::<_, StoreError>((all, opened))
     }
     .await;
     match together {
-        Ok(all) => {
+        Ok((all, opened)) => {
             for ((_, reply), results) in batch.into_iter().zip(all) {
                 let _ = reply.send(Ok(results));
             }
+            opened
         }
         // One bad request must not fail its neighbours: retry each alone.
         Err(err) if batch.len() > 1 => {
@@ -824,11 +845,13 @@ async fn commit_batch<S: Store>(
             for (request, reply) in batch {
                 let _ = reply.send(ingest_once(store, rules, now, &request).await);
             }
+            true
         }
         Err(err) => {
             if let Some((_, reply)) = batch.into_iter().next() {
                 let _ = reply.send(Err(err));
             }
+            false
         }
     }
 }

@@ -3,13 +3,18 @@
 //! issues add them, the background workers that run on durable rows.
 
 pub mod clock;
+pub mod delivery;
 pub mod expiry;
 pub mod incidents;
 pub mod ingest;
 pub mod integrations;
+pub mod oncall;
+pub mod paging;
 pub mod tokens;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use incidents::{IncidentOp, Incidents};
 pub use ingest::{IngestRequest, IngestRules, IngestSource, Ingestor, Outcome, SignalResult};
+pub use oncall::Oncall;
+pub use paging::Paging;
 pub use tokens::{IssuedToken, Tokens};

@@ -11,6 +11,8 @@ use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, Status, Timeli
 
 mod alerts;
 mod error;
+pub mod oncall;
+mod oncall_sql;
 pub mod postgres;
 mod row;
 pub mod sqlite;
@@ -21,6 +23,7 @@ pub use alerts::{
     AlertFilter, AlertGroup, AlertRecord, IntegrationRecord, Repeat, SilenceRecord, WriteTx,
 };
 pub use error::StoreError;
+pub use oncall::{OncallStore, PagingTx};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -87,7 +90,7 @@ pub struct ApiToken {
 
 /// Persistence for everything Warroom keeps. Every method that returns `Ok`
 /// has committed durably.
-pub trait Store: Clone + Send + Sync + 'static {
+pub trait Store: oncall::OncallStore + Clone + Send + Sync + 'static {
     /// Applies pending migrations.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 

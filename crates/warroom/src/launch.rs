@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use warroom_domain::{AccessRole, Playbook};
-use warroom_engine::{Clock, Incidents, IngestRules, Ingestor, SystemClock, Tokens};
+use warroom_engine::delivery::{Delivery, HttpChannels};
+use warroom_engine::paging::AckLinks;
+use warroom_engine::{
+    Clock, Incidents, IngestRules, Ingestor, Oncall, Paging, SystemClock, Tokens,
+};
 use warroom_store::{PgStore, SqliteStore, Store};
 use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::AppState;
@@ -68,12 +72,49 @@ async fn run_server<S: Store>(
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    Oncall::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock))
+        .sync_playbook()
+        .await
+        .context("storing the playbook's on-call section")?;
+    let incidents = Incidents::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock));
     let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
-    let ingestor = Ingestor::spawn(store.clone(), Arc::clone(&rules), Arc::clone(&clock));
-    let _expirer = warroom_engine::expiry::spawn(store.clone(), rules, Arc::clone(&clock));
-    let state = AppState::new(Incidents::new(store, playbook, clock), ingestor).with_ingest_limit(
-        IngestLimiter::new(args.ingest_rate_limit, args.ingest_burst),
+    let ingestor = Ingestor::spawn(
+        store.clone(),
+        Arc::clone(&rules),
+        Arc::clone(&clock),
+        incidents.paging_wake(),
     );
+    let _expirer = warroom_engine::expiry::spawn(store.clone(), rules, Arc::clone(&clock));
+    let delivery = Delivery::new(
+        store.clone(),
+        Arc::new(HttpChannels::new(args.page_relay_url.clone())),
+        Arc::clone(&clock),
+        args.delivery_attempts,
+    );
+    // Every node must sign and check acknowledge links with the same key.
+    let candidate = hex::encode(rand::random::<[u8; 32]>());
+    let key = store.server_secret("ack_link_key", &candidate).await?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let paging = Paging::new(
+        store.clone(),
+        playbook,
+        Arc::clone(&clock),
+        AckLinks::new(hex::decode(key).context("stored acknowledge-link key is not hex")?),
+        &public_url,
+        incidents.paging_wake(),
+    )
+    .with_delivery_wake(delivery.wake_handle());
+    let _pager = paging.clone().spawn();
+    let _sender = delivery.spawn();
+    let state = AppState::new(incidents, ingestor)
+        .with_paging(paging)
+        .with_ingest_limit(IngestLimiter::new(
+            args.ingest_rate_limit,
+            args.ingest_burst,
+        ));
     println!(
         "warroom listening on http://{addr} (database {})",
         redact(&args.db.database_url)

@@ -36,6 +36,17 @@ pub struct ServeArgs {
     /// Requests an integration may send at once above its rate.
     #[arg(long, env = "WARROOM_INGEST_BURST", default_value_t = warroom_web::state::DEFAULT_BURST)]
     pub ingest_burst: u32,
+    /// The URL people reach this Warroom at, for links in pages (acknowledge
+    /// links); defaults to http://LISTEN.
+    #[arg(long, env = "WARROOM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Webhook that receives pages for e-mail, SMS and voice contact methods
+    /// until those channels are configured (the page JSON plus `deliver_to`).
+    #[arg(long, env = "WARROOM_PAGE_RELAY_URL")]
+    pub page_relay_url: Option<String>,
+    /// Attempts per message before it is given up as dead.
+    #[arg(long, env = "WARROOM_DELIVERY_ATTEMPTS", default_value_t = 5)]
+    pub delivery_attempts: u32,
 }
 
 /// Which backend a URL selects.

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use warroom_engine::{Incidents, Ingestor};
+use warroom_engine::paging::AckLinks;
+use warroom_engine::{Incidents, Ingestor, Oncall, Paging};
 use warroom_store::Store;
 
 use crate::ingest::limit::IngestLimiter;
@@ -19,15 +20,43 @@ pub struct AppState<S> {
     pub ingestor: Ingestor,
     /// Per-integration request rate limit of the alert endpoints.
     pub ingest_limit: Arc<IngestLimiter>,
+    /// Schedules, the directory, warnings, calendar feeds.
+    pub oncall: Oncall<S>,
+    /// Manual escalation, reassignment and acknowledge links.
+    pub paging: Paging<S>,
 }
 
 impl<S: Store> AppState<S> {
+    /// Paging gets a random acknowledge-link key and `http://localhost`
+    /// links until `with_paging` gives it the server's.
     pub fn new(incidents: Incidents<S>, ingestor: Ingestor) -> AppState<S> {
+        let store = incidents.store().clone();
+        let oncall = Oncall::new(
+            store.clone(),
+            incidents.shared_playbook(),
+            incidents.shared_clock(),
+        );
+        let key: [u8; 32] = rand::random();
+        let paging = Paging::new(
+            store,
+            incidents.shared_playbook(),
+            incidents.shared_clock(),
+            AckLinks::new(key.to_vec()),
+            "http://localhost",
+            incidents.paging_wake(),
+        );
         AppState {
             incidents,
             ingestor,
             ingest_limit: Arc::new(IngestLimiter::new(DEFAULT_RATE, DEFAULT_BURST)),
+            oncall,
+            paging,
         }
+    }
+
+    pub fn with_paging(mut self, paging: Paging<S>) -> AppState<S> {
+        self.paging = paging;
+        self
     }
 
     pub fn with_ingest_limit(mut self, limit: IngestLimiter) -> AppState<S> {

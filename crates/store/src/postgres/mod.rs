@@ -17,6 +17,7 @@ use crate::{
     IntegrationRecord, SilenceRecord, Store, StoreError,
 };
 
+mod oncall;
 mod tx;
 
 pub use tx::PgTx;
@@ -77,6 +78,18 @@ impl PgStore {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn read_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn write_begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
     pub async fn close(&self) {

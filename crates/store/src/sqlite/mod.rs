@@ -18,6 +18,7 @@ use crate::{
     IntegrationRecord, PageCursor, SilenceRecord, Store, StoreError,
 };
 
+mod oncall;
 mod tx;
 
 pub use tx::SqliteTx;
@@ -74,6 +75,18 @@ impl SqliteStore {
     /// instead of failing half-way through a read-then-write transaction.
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    fn write_pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    fn read_pool(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    async fn write_begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.write_tx().await
     }
 
     pub async fn close(&self) {

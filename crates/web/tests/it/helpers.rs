@@ -61,7 +61,12 @@ impl Api {
         let viewer = token("victor", AccessRole::Viewer).await;
         let playbook = Arc::new(Playbook::builtin());
         let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
-        let ingestor = Ingestor::spawn(store.clone(), rules, Arc::new(clock.clone()));
+        let ingestor = Ingestor::spawn(
+            store.clone(),
+            rules,
+            Arc::new(clock.clone()),
+            Default::default(),
+        );
         let incidents = Incidents::new(store, playbook, Arc::new(clock.clone()));
         Api {
             app: router(AppState::new(incidents, ingestor).with_ingest_limit(limit)),

@@ -1,0 +1,754 @@
+//! The on-call directory service: users, teams, vendors, schedules and
+//! escalation policies (from the playbook and the API), overrides, the
+//! questions asked of schedules, calendar feeds, contact-method
+//! verification, and the warnings that save pages.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use rand::Rng;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use warroom_domain::oncall::{
+    ical, CompiledSchedule, EscalationPolicy, OnCall, Schedule, Shift, Target, Team, User, Vendor,
+};
+use warroom_domain::{DomainError, Playbook};
+use warroom_store::oncall::{
+    DirectoryEntry, DirectoryKind, FeedRecord, NewMessage, OverrideRecord, VerificationRecord,
+    SOURCE_API, SOURCE_PLAYBOOK,
+};
+use warroom_store::{PagingTx, Store, StoreError, WriteTx};
+
+use crate::clock::Clock;
+use crate::paging::targets::override_from;
+
+/// A directory document type: how it is stored, named and checked.
+pub trait DirectoryDoc: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    const KIND: DirectoryKind;
+    fn name(&self) -> &str;
+    /// Checks the document on its own (references are checked by the service).
+    fn check(&self) -> Result<(), DomainError>;
+}
+
+impl DirectoryDoc for User {
+    const KIND: DirectoryKind = DirectoryKind::User;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        self.validate()
+    }
+}
+
+impl DirectoryDoc for Team {
+    const KIND: DirectoryKind = DirectoryKind::Team;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        self.validate()
+    }
+}
+
+impl DirectoryDoc for Vendor {
+    const KIND: DirectoryKind = DirectoryKind::Vendor;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        self.validate()
+    }
+}
+
+impl DirectoryDoc for Schedule {
+    const KIND: DirectoryKind = DirectoryKind::Schedule;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        self.compile(Vec::new()).map(|_| ())
+    }
+}
+
+impl DirectoryDoc for EscalationPolicy {
+    const KIND: DirectoryKind = DirectoryKind::Policy;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn check(&self) -> Result<(), DomainError> {
+        self.validate()
+    }
+}
+
+/// A document with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored<T> {
+    pub doc: T,
+    /// `playbook` (read-only through the API) or `api`.
+    pub source: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Something that will make a page go nowhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// `unreachable_user`, `unknown_reference`, `empty_step`, `schedule_gap`, `no_policy`.
+    pub kind: String,
+    /// `user:alice`, `schedule:primary`, `policy:default step 2`, `service:api`.
+    pub subject: String,
+    pub message: String,
+}
+
+/// How far ahead `warnings` looks for schedule gaps.
+pub const GAP_HORIZON: SignedDuration = SignedDuration::from_hours(14 * 24);
+/// Verification codes expire after this long.
+pub const CODE_TTL: SignedDuration = SignedDuration::from_mins(15);
+/// Wrong guesses allowed per code.
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+
+fn decode<T: DeserializeOwned>(entry: &DirectoryEntry) -> Result<T, StoreError> {
+    serde_json::from_str(&entry.doc)
+        .map_err(|e| StoreError::Corrupt(format!("{} {}: {e}", entry.kind.as_str(), entry.name)))
+}
+
+fn encode<T: Serialize>(doc: &T) -> Result<String, StoreError> {
+    serde_json::to_string(doc).map_err(|e| StoreError::Database(format!("encoding: {e}")))
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The service. Cheap to clone.
+#[derive(Clone)]
+pub struct Oncall<S> {
+    store: S,
+    playbook: Arc<Playbook>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: Store> Oncall<S> {
+    pub fn new(store: S, playbook: Arc<Playbook>, clock: Arc<dyn Clock>) -> Oncall<S> {
+        Oncall {
+            store,
+            playbook,
+            clock,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Makes the directory's playbook entries exactly the playbook's `oncall:`
+    /// section. Run at start-up, before serving.
+    pub async fn sync_playbook(&self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let oncall = &self.playbook.oncall;
+        let mut entries = Vec::new();
+        let mut add = |kind: DirectoryKind, name: &str, doc: String| {
+            entries.push(DirectoryEntry {
+                kind,
+                name: name.to_owned(),
+                doc,
+                source: SOURCE_PLAYBOOK.to_owned(),
+                created_at: now,
+                updated_at: now,
+            });
+        };
+        for u in &oncall.users {
+            add(DirectoryKind::User, &u.name, encode(u)?);
+        }
+        for t in &oncall.teams {
+            add(DirectoryKind::Team, &t.name, encode(t)?);
+        }
+        for v in &oncall.vendors {
+            add(DirectoryKind::Vendor, &v.name, encode(v)?);
+        }
+        for s in &oncall.schedules {
+            add(DirectoryKind::Schedule, &s.name, encode(s)?);
+        }
+        for p in &oncall.escalation_policies {
+            add(DirectoryKind::Policy, &p.name, encode(p)?);
+        }
+        self.store.sync_playbook_directory(&entries).await
+    }
+
+    pub async fn list<T: DirectoryDoc>(&self) -> Result<Vec<Stored<T>>, StoreError> {
+        self.store
+            .list_directory(T::KIND)
+            .await?
+            .iter()
+            .map(|e| {
+                Ok(Stored {
+                    doc: decode(e)?,
+                    source: e.source.clone(),
+                    created_at: e.created_at,
+                    updated_at: e.updated_at,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn get<T: DirectoryDoc>(&self, name: &str) -> Result<Stored<T>, StoreError> {
+        let entry = self
+            .store
+            .get_directory(T::KIND, name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("{} {name}", T::KIND.as_str())))?;
+        Ok(Stored {
+            doc: decode(&entry)?,
+            source: entry.source,
+            created_at: entry.created_at,
+            updated_at: entry.updated_at,
+        })
+    }
+
+    async fn exists(&self, kind: DirectoryKind, name: &str) -> Result<bool, StoreError> {
+        Ok(self.store.get_directory(kind, name).await?.is_some())
+    }
+
+    /// Checks that every name a document refers to exists.
+    async fn check_references<T: DirectoryDoc>(&self, doc: &T) -> Result<(), StoreError> {
+        let value = serde_json::to_value(doc).unwrap_or_default();
+        let mut refs: Vec<(String, DirectoryKind, String)> = Vec::new();
+        match T::KIND {
+            DirectoryKind::Team => {
+                for (i, m) in value["members"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    refs.push((
+                        format!("members[{i}]"),
+                        DirectoryKind::User,
+                        m.as_str().unwrap_or_default().to_owned(),
+                    ));
+                }
+            }
+            DirectoryKind::Schedule => {
+                for (l, layer) in value["layers"].as_array().into_iter().flatten().enumerate() {
+                    for (i, u) in layer["users"].as_array().into_iter().flatten().enumerate() {
+                        refs.push((
+                            format!("layers[{l}].users[{i}]"),
+                            DirectoryKind::User,
+                            u.as_str().unwrap_or_default().to_owned(),
+                        ));
+                    }
+                }
+            }
+            DirectoryKind::Policy => {
+                let policy: EscalationPolicy = serde_json::from_value(value)
+                    .map_err(|e| StoreError::Database(e.to_string()))?;
+                for (s, step) in policy.steps.iter().enumerate() {
+                    for (t, target) in step.targets.iter().enumerate() {
+                        let kind = match target {
+                            Target::User { .. } => DirectoryKind::User,
+                            Target::Schedule { .. } => DirectoryKind::Schedule,
+                            Target::Team { .. } => DirectoryKind::Team,
+                        };
+                        refs.push((
+                            format!("steps[{s}].targets[{t}].name"),
+                            kind,
+                            target.name().to_owned(),
+                        ));
+                    }
+                }
+            }
+            DirectoryKind::User | DirectoryKind::Vendor => {}
+        }
+        for (field, kind, name) in refs {
+            if !self.exists(kind, &name).await? {
+                return Err(DomainError::invalid(
+                    field,
+                    format!("no {} named {name:?}; create it first", kind.as_str()),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates an API-defined entry. Contact methods start unverified.
+    pub async fn create<T: DirectoryDoc>(&self, mut doc: T) -> Result<Stored<T>, StoreError> {
+        doc.check()?;
+        self.check_references(&doc).await?;
+        unverify(&mut doc, None);
+        let now = self.clock.now();
+        self.store
+            .insert_directory(&DirectoryEntry {
+                kind: T::KIND,
+                name: doc.name().to_owned(),
+                doc: encode(&doc)?,
+                source: SOURCE_API.to_owned(),
+                created_at: now,
+                updated_at: now,
+            })
+            .await?;
+        self.get(doc.name()).await
+    }
+
+    /// Replaces an API-defined entry; the name in the path must match the document's.
+    /// A contact method keeps its verification only if its kind and address are unchanged.
+    pub async fn replace<T: DirectoryDoc>(
+        &self,
+        name: &str,
+        mut doc: T,
+    ) -> Result<Stored<T>, StoreError> {
+        if doc.name() != name {
+            return Err(DomainError::invalid(
+                "name",
+                format!(
+                    "is {:?} but the URL names {name:?}; names cannot change",
+                    doc.name()
+                ),
+            )
+            .into());
+        }
+        doc.check()?;
+        self.check_references(&doc).await?;
+        let old: Stored<T> = self.get(name).await?;
+        unverify(&mut doc, Some(&old.doc));
+        self.store
+            .update_directory(&DirectoryEntry {
+                kind: T::KIND,
+                name: name.to_owned(),
+                doc: encode(&doc)?,
+                source: SOURCE_API.to_owned(),
+                created_at: old.created_at,
+                updated_at: self.clock.now(),
+            })
+            .await?;
+        self.get(name).await
+    }
+
+    pub async fn delete<T: DirectoryDoc>(&self, name: &str) -> Result<(), StoreError> {
+        self.store.delete_directory(T::KIND, name).await
+    }
+
+    async fn compiled(
+        &self,
+        name: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<CompiledSchedule, StoreError> {
+        let schedule: Stored<Schedule> = self.get(name).await?;
+        let overrides = self
+            .store
+            .list_overrides(name, from, to)
+            .await?
+            .into_iter()
+            .map(override_from)
+            .collect();
+        schedule
+            .doc
+            .compile(overrides)
+            .map_err(|e| StoreError::Corrupt(format!("schedule {name}: {e}")))
+    }
+
+    /// Who is on call on `schedule` at `at` (`None`: a gap).
+    pub async fn on_call_at(
+        &self,
+        schedule: &str,
+        at: Timestamp,
+    ) -> Result<Option<OnCall>, StoreError> {
+        let compiled = self
+            .compiled(schedule, at, at + SignedDuration::from_millis(1))
+            .await?;
+        Ok(compiled.on_call_at(at))
+    }
+
+    /// The final shifts of a schedule in [from, to), gaps included.
+    pub async fn shifts(
+        &self,
+        schedule: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Shift>, StoreError> {
+        check_range(from, to)?;
+        Ok(self.compiled(schedule, from, to).await?.shifts(from, to))
+    }
+
+    /// A user's shifts on every schedule in [from, to), by start.
+    pub async fn user_shifts(
+        &self,
+        user: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, Shift)>, StoreError> {
+        check_range(from, to)?;
+        let _: Stored<User> = self.get(user).await?;
+        let mut all = Vec::new();
+        for schedule in self.list::<Schedule>().await? {
+            let name = schedule.doc.name.clone();
+            let compiled = self.compiled(&name, from, to).await?;
+            all.extend(
+                compiled
+                    .user_shifts(user, from, to)
+                    .into_iter()
+                    .map(|s| (name.clone(), s)),
+            );
+        }
+        all.sort_by_key(|(_, s)| s.start);
+        Ok(all)
+    }
+
+    pub async fn create_override(
+        &self,
+        schedule: &str,
+        user: &str,
+        start: Timestamp,
+        end: Timestamp,
+        actor: &str,
+    ) -> Result<OverrideRecord, StoreError> {
+        if end <= start {
+            return Err(DomainError::invalid("end", "must be after start").into());
+        }
+        if end.duration_since(start) > SignedDuration::from_hours(366 * 24) {
+            return Err(DomainError::invalid("end", "an override lasts at most a year").into());
+        }
+        let _: Stored<Schedule> = self.get(schedule).await?;
+        if !self.exists(DirectoryKind::User, user).await? {
+            return Err(DomainError::invalid("user", format!("no user named {user:?}")).into());
+        }
+        let record = OverrideRecord {
+            id: format!("ovr_{}", hex::encode(rand::rng().random::<[u8; 6]>())),
+            schedule: schedule.to_owned(),
+            user: user.to_owned(),
+            starts_at: start,
+            ends_at: end,
+            created_by: actor.to_owned(),
+            created_at: self.clock.now(),
+        };
+        self.store.insert_override(&record).await?;
+        Ok(record)
+    }
+
+    pub async fn list_overrides(
+        &self,
+        schedule: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<OverrideRecord>, StoreError> {
+        let _: Stored<Schedule> = self.get(schedule).await?;
+        self.store.list_overrides(schedule, from, to).await
+    }
+
+    pub async fn delete_override(&self, schedule: &str, id: &str) -> Result<(), StoreError> {
+        self.store.delete_override(schedule, id).await
+    }
+
+    /// Everything that would make a page reach nobody: unreachable users on
+    /// schedules, teams or policies; references to missing entries; policy
+    /// steps that resolve to nobody now; gaps in the next 14 days; services
+    /// without a policy.
+    pub async fn warnings(&self, now: Timestamp) -> Result<Vec<Warning>, StoreError> {
+        let mut warnings = Vec::new();
+        let users = self.list::<User>().await?;
+        let teams = self.list::<Team>().await?;
+        let schedules = self.list::<Schedule>().await?;
+        let policies = self.list::<EscalationPolicy>().await?;
+        let user = |name: &str| users.iter().find(|u| u.doc.name == name).map(|u| &u.doc);
+        let mut paged_users: BTreeSet<String> = BTreeSet::new();
+        for s in &schedules {
+            for layer in &s.doc.layers {
+                paged_users.extend(layer.users.iter().cloned());
+            }
+        }
+        for t in &teams {
+            paged_users.extend(t.doc.members.iter().cloned());
+        }
+        for p in &policies {
+            for step in &p.doc.steps {
+                for target in &step.targets {
+                    if let Target::User { name } = target {
+                        paged_users.insert(name.clone());
+                    }
+                }
+            }
+        }
+        for name in &paged_users {
+            match user(name) {
+                None => warnings.push(Warning {
+                    kind: "unknown_reference".into(),
+                    subject: format!("user:{name}"),
+                    message: format!("{name} is on a schedule, team or policy but not in the directory"),
+                }),
+                Some(u) if !u.is_reachable() => warnings.push(Warning {
+                    kind: "unreachable_user".into(),
+                    subject: format!("user:{name}"),
+                    message: format!(
+                        "{name} has no verified contact method: pages to them reach no one; add one and verify it"
+                    ),
+                }),
+                Some(_) => {}
+            }
+        }
+        let horizon = now + GAP_HORIZON;
+        for s in &schedules {
+            let compiled = self.compiled(&s.doc.name, now, horizon).await?;
+            for (start, end) in compiled.gaps(now, horizon) {
+                warnings.push(Warning {
+                    kind: "schedule_gap".into(),
+                    subject: format!("schedule:{}", s.doc.name),
+                    message: format!("no one is on call from {start} to {end}"),
+                });
+            }
+        }
+        for p in &policies {
+            for (i, step) in p.doc.steps.iter().enumerate() {
+                let reachable = self
+                    .step_reaches_someone(&step.targets, &users, &teams, now)
+                    .await?;
+                if !reachable {
+                    warnings.push(Warning {
+                        kind: "empty_step".into(),
+                        subject: format!("policy:{} step {}", p.doc.name, i + 1),
+                        message: "this step resolves to nobody reachable right now".into(),
+                    });
+                }
+            }
+        }
+        for service in &self.playbook.services {
+            if self.playbook.escalation_policy_for(&service.id).is_none() {
+                warnings.push(Warning {
+                    kind: "no_policy".into(),
+                    subject: format!("service:{}", service.id),
+                    message: "no escalation policy: its incidents page no one; set escalation_policy or oncall.default_escalation_policy".into(),
+                });
+            }
+        }
+        Ok(warnings)
+    }
+
+    async fn step_reaches_someone(
+        &self,
+        targets: &[Target],
+        users: &[Stored<User>],
+        teams: &[Stored<Team>],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let reachable = |name: &str| {
+            users
+                .iter()
+                .any(|u| u.doc.name == name && u.doc.is_reachable())
+        };
+        for target in targets {
+            let ok = match target {
+                Target::User { name } => reachable(name),
+                Target::Team { name, .. } => teams
+                    .iter()
+                    .find(|t| &t.doc.name == name)
+                    .is_some_and(|t| t.doc.members.iter().any(|m| reachable(m))),
+                Target::Schedule { name } => match self.on_call_at(name, now).await {
+                    Ok(Some(on_call)) => reachable(&on_call.user),
+                    Ok(None) | Err(StoreError::NotFound(_)) => false,
+                    Err(e) => return Err(e),
+                },
+            };
+            if ok {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Creates a secret calendar URL token for a schedule or user; the
+    /// token is returned only now.
+    pub async fn create_feed(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<(FeedRecord, String), StoreError> {
+        let exists = match kind {
+            "schedule" => self.exists(DirectoryKind::Schedule, name).await?,
+            "user" => self.exists(DirectoryKind::User, name).await?,
+            _ => return Err(DomainError::invalid("kind", "must be schedule or user").into()),
+        };
+        if !exists {
+            return Err(StoreError::NotFound(format!("{kind} {name}")));
+        }
+        let token = format!("wrcal_{}", hex::encode(rand::rng().random::<[u8; 24]>()));
+        let feed = FeedRecord {
+            id: format!("cal_{}", hex::encode(rand::rng().random::<[u8; 6]>())),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            created_at: self.clock.now(),
+            revoked_at: None,
+        };
+        self.store.insert_feed(&feed, &hash_secret(&token)).await?;
+        Ok((feed, token))
+    }
+
+    pub async fn list_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
+        self.store.list_feeds().await
+    }
+
+    pub async fn revoke_feed(&self, id: &str) -> Result<(), StoreError> {
+        self.store.revoke_feed(id, self.clock.now()).await
+    }
+
+    /// The calendar behind a feed token: 30 days back and 90 ahead.
+    pub async fn calendar(&self, token: &str) -> Result<String, StoreError> {
+        let feed = self
+            .store
+            .find_feed(&hash_secret(token))
+            .await?
+            .ok_or_else(|| StoreError::NotFound("calendar feed".into()))?;
+        let now = self.clock.now();
+        let from = now - SignedDuration::from_hours(30 * 24);
+        let to = now + SignedDuration::from_hours(90 * 24);
+        let (title, shifts) = if feed.kind == "schedule" {
+            let shifts = self.shifts(&feed.name, from, to).await?;
+            (
+                format!("On call: {}", feed.name),
+                shifts.into_iter().map(|s| (feed.name.clone(), s)).collect(),
+            )
+        } else {
+            (
+                format!("On-call shifts of {}", feed.name),
+                self.user_shifts(&feed.name, from, to).await?,
+            )
+        };
+        Ok(ical::render_calendar(&title, &shifts, now))
+    }
+
+    /// Sends a 6-digit code to a contact method (through the outbox). The
+    /// code is returned only so tests and the CLI can show where it went; the
+    /// API never returns it.
+    pub async fn start_verification(
+        &self,
+        user: &str,
+        method_id: &str,
+    ) -> Result<String, StoreError> {
+        let stored: Stored<User> = self.get(user).await?;
+        let method = stored
+            .doc
+            .contact_method(method_id)
+            .ok_or_else(|| {
+                StoreError::NotFound(format!("contact method {method_id} of user {user}"))
+            })?
+            .clone();
+        if stored.source == SOURCE_PLAYBOOK || method.verified {
+            return Err(DomainError::Conflict(format!(
+                "contact method {method_id} of {user} is already verified"
+            ))
+            .into());
+        }
+        let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+        let now = self.clock.now();
+        self.store
+            .put_verification(&VerificationRecord {
+                user_name: user.to_owned(),
+                method_id: method_id.to_owned(),
+                code_hash: hash_secret(&format!("{user}:{method_id}:{code}")),
+                expires_at: now + CODE_TTL,
+                attempts: 0,
+            })
+            .await?;
+        let mut tx = self.store.begin().await?;
+        tx.queue_message(&NewMessage {
+            idempotency_key: format!("verify:{user}:{method_id}:{}", now.as_millisecond()),
+            incident_id: None,
+            purpose: "verification".into(),
+            user_name: Some(user.to_owned()),
+            contact_method: Some(method_id.to_owned()),
+            channel: method.kind.as_str().to_owned(),
+            destination: method.address.clone(),
+            subject: "Your Warroom verification code".into(),
+            body: serde_json::json!({
+                "type": "verification",
+                "user": user,
+                "contact_method": {"id": method.id, "kind": method.kind, "address": method.address},
+                "code": code,
+                "expires_at": now + CODE_TTL,
+            })
+            .to_string(),
+            run_at: now,
+            created_at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(code)
+    }
+
+    /// Checks a code; on success the method is verified.
+    pub async fn verify(
+        &self,
+        user: &str,
+        method_id: &str,
+        code: &str,
+    ) -> Result<Stored<User>, StoreError> {
+        let now = self.clock.now();
+        let pending = self
+            .store
+            .get_verification(user, method_id)
+            .await?
+            .ok_or_else(|| {
+                DomainError::Conflict(format!(
+                    "no verification is pending for {method_id} of {user}; request a code first"
+                ))
+            })?;
+        if pending.expires_at <= now || pending.attempts >= MAX_CODE_ATTEMPTS {
+            return Err(DomainError::Conflict(
+                "the code expired or was guessed wrong too often; request a new one".into(),
+            )
+            .into());
+        }
+        if hash_secret(&format!("{user}:{method_id}:{code}")) != pending.code_hash {
+            self.store
+                .count_verification_attempt(user, method_id)
+                .await?;
+            return Err(DomainError::invalid("code", "is not the code that was sent").into());
+        }
+        let mut stored: Stored<User> = self.get(user).await?;
+        for m in &mut stored.doc.contact_methods {
+            if m.id == method_id {
+                m.verified = true;
+            }
+        }
+        self.store
+            .complete_verification(user, method_id, &encode(&stored.doc)?, now)
+            .await?;
+        self.get(user).await
+    }
+}
+
+fn check_range(from: Timestamp, to: Timestamp) -> Result<(), StoreError> {
+    if to <= from {
+        return Err(DomainError::invalid("to", "must be after from").into());
+    }
+    if to.duration_since(from) > warroom_domain::oncall::schedule::MAX_RANGE {
+        return Err(DomainError::invalid("to", "a range spans at most 400 days").into());
+    }
+    Ok(())
+}
+
+/// API-written contact methods are verified only by a code: a new or
+/// changed method (kind or address) starts unverified; an unchanged one keeps its state.
+fn unverify<T: DirectoryDoc>(doc: &mut T, old: Option<&T>) {
+    if T::KIND != DirectoryKind::User {
+        return;
+    }
+    let Ok(mut user) = serde_json::to_value(&*doc).and_then(serde_json::from_value::<User>) else {
+        return;
+    };
+    let old: Option<User> = old.and_then(|o| {
+        serde_json::to_value(o)
+            .and_then(serde_json::from_value)
+            .ok()
+    });
+    for m in &mut user.contact_methods {
+        m.verified = old
+            .as_ref()
+            .and_then(|o| o.contact_method(&m.id))
+            .is_some_and(|o| o.verified && o.kind == m.kind && o.address == m.address);
+    }
+    if let Ok(back) = serde_json::to_value(&user).and_then(serde_json::from_value) {
+        *doc = back;
+    }
+}

@@ -1,0 +1,169 @@
+//! One escalation step: resolve its targets, queue a page per person and
+//! contact method by their notification rules, and say so on the timeline.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use warroom_domain::oncall::{EscalationPolicy, Urgency, User};
+use warroom_domain::{EventKind, Incident, NewEvent, Playbook};
+use warroom_store::oncall::{DirectoryKind, EscalationRecord, NewMessage};
+use warroom_store::{StoreError, WriteTx};
+
+use super::ack_link::{AckClaim, AckLinks};
+use super::targets::{self, decode};
+use super::ENGINE_ACTOR;
+
+/// What a step needs besides the transaction.
+pub(crate) struct StepContext<'a> {
+    pub playbook: &'a Playbook,
+    pub links: &'a AckLinks,
+    pub public_url: &'a str,
+}
+
+/// Pages the step at `position` (counting repeats) and records it as the
+/// escalation's position. Returns the timeline events.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn page_step<T: WriteTx>(
+    tx: &mut T,
+    cx: &StepContext<'_>,
+    incident: &Incident,
+    escalation: &mut EscalationRecord,
+    policy: &EscalationPolicy,
+    position: i64,
+    reason: Option<String>,
+    now: Timestamp,
+) -> Result<Vec<NewEvent>, StoreError> {
+    let Some(step) = policy.step_at(u32::try_from(position).unwrap_or(u32::MAX)) else {
+        return Ok(Vec::new());
+    };
+    let per_round = policy.steps.len() as i64;
+    let resolved = targets::resolve(tx, &step.targets, now).await?;
+    let urgency = if escalation.urgency == Urgency::Low.as_str() {
+        Urgency::Low
+    } else {
+        Urgency::High
+    };
+    let mut pages = Vec::new();
+    for user in &resolved.users {
+        for (delay, method) in user.rules_for(urgency) {
+            let send_at = now + SignedDuration::from_mins(i64::from(delay));
+            let message = page_message(
+                cx, incident, escalation, user, method, position, urgency, send_at, now,
+            );
+            if let Some(id) = tx.queue_message(&message).await? {
+                pages.push(NewEvent {
+                    at: now,
+                    actor: ENGINE_ACTOR.to_owned(),
+                    kind: EventKind::PageQueued {
+                        message_id: id,
+                        user: user.name.clone(),
+                        contact_method: method.id.clone(),
+                        channel: method.kind.as_str().to_owned(),
+                        send_at,
+                    },
+                });
+            }
+        }
+    }
+    escalation.position = position;
+    escalation.updated_at = now;
+    let mut events = vec![NewEvent {
+        at: now,
+        actor: ENGINE_ACTOR.to_owned(),
+        kind: EventKind::EscalationStep {
+            step: u32::try_from(position % per_round + 1).unwrap_or(1),
+            round: u32::try_from(position / per_round + 1).unwrap_or(1),
+            targets: step.targets.iter().map(|t| t.label()).collect(),
+            paged: resolved.users.iter().map(|u| u.name.clone()).collect(),
+            problems: resolved.problems,
+            reason,
+        },
+    }];
+    events.extend(pages);
+    Ok(events)
+}
+
+/// The outbox row of one page. Its idempotency key makes re-running the
+/// same step (after a crash between send and commit) queue nothing new.
+#[allow(clippy::too_many_arguments)]
+fn page_message(
+    cx: &StepContext<'_>,
+    incident: &Incident,
+    escalation: &EscalationRecord,
+    user: &User,
+    method: &warroom_domain::oncall::ContactMethod,
+    position: i64,
+    urgency: Urgency,
+    send_at: Timestamp,
+    now: Timestamp,
+) -> NewMessage {
+    let expires_at = now + cx.playbook.oncall.ack_link_ttl;
+    let token = cx.links.sign(&AckClaim {
+        incident_id: incident.id.clone(),
+        user: user.name.clone(),
+        expires_at,
+    });
+    let subject = format!(
+        "[{}] {}: {}",
+        incident.severity, incident.id, incident.title
+    );
+    let body = json!({
+        "type": "page",
+        "incident": {
+            "id": incident.id,
+            "title": incident.title,
+            "summary": incident.summary,
+            "severity": incident.severity,
+            "status": incident.status,
+            "services": incident.services,
+            "declared_at": incident.declared_at,
+            "url": format!("{}/api/v1/incidents/{}", cx.public_url, incident.id),
+        },
+        "user": user.name,
+        "contact_method": {"id": method.id, "kind": method.kind, "address": method.address},
+        "urgency": urgency,
+        "escalation": {
+            "policy": escalation.policy,
+            "generation": escalation.generation,
+            "position": position,
+        },
+        "acknowledge_url": format!("{}/ack/{token}", cx.public_url),
+        "acknowledge_url_expires_at": expires_at,
+    });
+    NewMessage {
+        idempotency_key: format!(
+            "page:{}:{}:{}:{}:{}",
+            incident.id, escalation.generation, position, user.name, method.id
+        ),
+        incident_id: Some(incident.id.clone()),
+        purpose: "page".to_owned(),
+        user_name: Some(user.name.clone()),
+        contact_method: Some(method.id.clone()),
+        channel: method.kind.as_str().to_owned(),
+        destination: method.address.clone(),
+        subject,
+        body: body.to_string(),
+        run_at: send_at,
+        created_at: now,
+    }
+}
+
+/// An API-defined policy from the directory.
+pub(crate) async fn load_policy<T: WriteTx>(
+    tx: &mut T,
+    name: &str,
+) -> Result<Option<EscalationPolicy>, StoreError> {
+    match tx.directory_doc(DirectoryKind::Policy, name).await? {
+        Some(doc) => Ok(Some(decode(&format!("policy {name}"), &doc)?)),
+        None => Ok(None),
+    }
+}
+
+/// "30m", "2h", "1h 30m": durations as the playbook writes them.
+pub(crate) fn human_duration(d: SignedDuration) -> String {
+    let minutes = d.as_secs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}m"),
+    }
+}

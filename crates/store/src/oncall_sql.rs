@@ -1,0 +1,852 @@
+//! The on-call SQL, written once for both backends: `impl_oncall!` expands
+//! to `OncallStore` and `PagingTx` implementations for a backend. Only the
+//! job and message claims differ (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+
+use jiff::Timestamp;
+
+use crate::oncall::{
+    DirectoryEntry, DirectoryKind, EscalationRecord, FeedRecord, JobRecord, MessageRecord,
+    OverrideRecord, VerificationRecord,
+};
+use crate::row::ts;
+use crate::StoreError;
+
+fn opt_ts(ms: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
+    ms.map(ts).transpose()
+}
+
+fn kind_from(text: &str) -> Result<DirectoryKind, StoreError> {
+    DirectoryKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == text)
+        .ok_or_else(|| StoreError::Corrupt(format!("directory kind {text:?}")))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DirectoryRow {
+    kind: String,
+    name: String,
+    doc: String,
+    source: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<DirectoryRow> for DirectoryEntry {
+    type Error = StoreError;
+    fn try_from(r: DirectoryRow) -> Result<DirectoryEntry, StoreError> {
+        Ok(DirectoryEntry {
+            kind: kind_from(&r.kind)?,
+            name: r.name,
+            doc: r.doc,
+            source: r.source,
+            created_at: ts(r.created_at)?,
+            updated_at: ts(r.updated_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OverrideRow {
+    id: String,
+    schedule: String,
+    user_name: String,
+    starts_at: i64,
+    ends_at: i64,
+    created_by: String,
+    created_at: i64,
+}
+
+impl TryFrom<OverrideRow> for OverrideRecord {
+    type Error = StoreError;
+    fn try_from(r: OverrideRow) -> Result<OverrideRecord, StoreError> {
+        Ok(OverrideRecord {
+            id: r.id,
+            schedule: r.schedule,
+            user: r.user_name,
+            starts_at: ts(r.starts_at)?,
+            ends_at: ts(r.ends_at)?,
+            created_by: r.created_by,
+            created_at: ts(r.created_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FeedRow {
+    id: String,
+    kind: String,
+    name: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<FeedRow> for FeedRecord {
+    type Error = StoreError;
+    fn try_from(r: FeedRow) -> Result<FeedRecord, StoreError> {
+        Ok(FeedRecord {
+            id: r.id,
+            kind: r.kind,
+            name: r.name,
+            created_at: ts(r.created_at)?,
+            revoked_at: opt_ts(r.revoked_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VerificationRow {
+    user_name: String,
+    method_id: String,
+    code_hash: String,
+    expires_at: i64,
+    attempts: i64,
+}
+
+impl TryFrom<VerificationRow> for VerificationRecord {
+    type Error = StoreError;
+    fn try_from(r: VerificationRow) -> Result<VerificationRecord, StoreError> {
+        Ok(VerificationRecord {
+            user_name: r.user_name,
+            method_id: r.method_id,
+            code_hash: r.code_hash,
+            expires_at: ts(r.expires_at)?,
+            attempts: r.attempts,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EscalationRow {
+    incident_id: String,
+    policy: String,
+    policy_doc: String,
+    urgency: String,
+    generation: i64,
+    position: i64,
+    state: String,
+    updated_at: i64,
+}
+
+impl TryFrom<EscalationRow> for EscalationRecord {
+    type Error = StoreError;
+    fn try_from(r: EscalationRow) -> Result<EscalationRecord, StoreError> {
+        Ok(EscalationRecord {
+            incident_id: r.incident_id,
+            policy: r.policy,
+            policy_doc: r.policy_doc,
+            urgency: r.urgency,
+            generation: r.generation,
+            position: r.position,
+            state: r.state,
+            updated_at: ts(r.updated_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobRow {
+    id: i64,
+    incident_id: String,
+    kind: String,
+    generation: i64,
+    position: i64,
+    run_at: i64,
+}
+
+impl TryFrom<JobRow> for JobRecord {
+    type Error = StoreError;
+    fn try_from(r: JobRow) -> Result<JobRecord, StoreError> {
+        Ok(JobRecord {
+            id: r.id,
+            incident_id: r.incident_id,
+            kind: r.kind,
+            generation: r.generation,
+            position: r.position,
+            run_at: ts(r.run_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: i64,
+    idempotency_key: String,
+    incident_id: Option<String>,
+    purpose: String,
+    user_name: Option<String>,
+    contact_method: Option<String>,
+    channel: String,
+    destination: String,
+    subject: String,
+    body: String,
+    state: String,
+    attempts: i64,
+    run_at: i64,
+    last_error: Option<String>,
+    provider_answer: Option<String>,
+    created_at: i64,
+    sent_at: Option<i64>,
+}
+
+impl TryFrom<MessageRow> for MessageRecord {
+    type Error = StoreError;
+    fn try_from(r: MessageRow) -> Result<MessageRecord, StoreError> {
+        Ok(MessageRecord {
+            id: r.id,
+            idempotency_key: r.idempotency_key,
+            incident_id: r.incident_id,
+            purpose: r.purpose,
+            user_name: r.user_name,
+            contact_method: r.contact_method,
+            channel: r.channel,
+            destination: r.destination,
+            subject: r.subject,
+            body: r.body,
+            state: r.state,
+            attempts: r.attempts,
+            run_at: ts(r.run_at)?,
+            last_error: r.last_error,
+            provider_answer: r.provider_answer,
+            created_at: ts(r.created_at)?,
+            sent_at: opt_ts(r.sent_at)?,
+        })
+    }
+}
+
+pub(crate) fn convert<R, T: TryFrom<R, Error = StoreError>>(
+    rows: Vec<R>,
+) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().map(T::try_from).collect()
+}
+
+pub(crate) const DIRECTORY_COLUMNS: &str = "kind, name, doc, source, created_at, updated_at";
+pub(crate) const OVERRIDE_COLUMNS: &str =
+    "id, schedule, user_name, starts_at, ends_at, created_by, created_at";
+pub(crate) const ESCALATION_COLUMNS: &str =
+    "incident_id, policy, policy_doc, urgency, generation, position, state, updated_at";
+pub(crate) const JOB_COLUMNS: &str = "id, incident_id, kind, generation, position, run_at";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, idempotency_key, incident_id, purpose, user_name, \
+     contact_method, channel, destination, subject, body, state, attempts, run_at, last_error, \
+     provider_answer, created_at, sent_at";
+
+/// Expands to `impl OncallStore for $store` and `impl PagingTx for $tx`.
+/// `$store` must have `write_pool()`, `read_pool()` and `write_begin()`;
+/// `$tx` a `tx` field; `$lock` is appended to the claim subqueries.
+macro_rules! impl_oncall {
+    ($store:ty, $tx:ty, $lock:literal) => {
+        use $crate::oncall::{
+            DirectoryEntry, DirectoryKind, EscalationRecord, FeedRecord, JobRecord,
+            MessageRecord, MessageUpdate, NewJob, NewMessage, OncallStore, OverrideRecord,
+            PagingTx, VerificationRecord, SOURCE_PLAYBOOK,
+        };
+        use $crate::oncall_sql::{
+            convert, DirectoryRow, EscalationRow, FeedRow, JobRow, MessageRow, OverrideRow,
+            VerificationRow, DIRECTORY_COLUMNS, ESCALATION_COLUMNS, JOB_COLUMNS,
+            MESSAGE_COLUMNS, OVERRIDE_COLUMNS,
+        };
+
+        impl OncallStore for $store {
+            async fn insert_directory(&self, e: &DirectoryEntry) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO directory (kind, name, doc, source, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, name) DO NOTHING",
+                )
+                .bind(e.kind.as_str())
+                .bind(&e.name)
+                .bind(&e.doc)
+                .bind(&e.source)
+                .bind(ms(e.created_at))
+                .bind(ms(e.updated_at))
+                .execute(self.write_pool())
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "a {} named {:?} already exists",
+                        e.kind.as_str(),
+                        e.name
+                    )));
+                }
+                Ok(())
+            }
+
+            async fn update_directory(&self, e: &DirectoryEntry) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "UPDATE directory SET doc = $1, updated_at = $2 \
+                     WHERE kind = $3 AND name = $4 AND source = $5",
+                )
+                .bind(&e.doc)
+                .bind(ms(e.updated_at))
+                .bind(e.kind.as_str())
+                .bind(&e.name)
+                .bind(&e.source)
+                .execute(self.write_pool())
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(match self.get_directory(e.kind, &e.name).await? {
+                        Some(_) => managed_by_playbook(e.kind, &e.name),
+                        None => StoreError::NotFound(format!("{} {}", e.kind.as_str(), e.name)),
+                    });
+                }
+                Ok(())
+            }
+
+            async fn get_directory(
+                &self,
+                kind: DirectoryKind,
+                name: &str,
+            ) -> Result<Option<DirectoryEntry>, StoreError> {
+                let sql = format!(
+                    "SELECT {DIRECTORY_COLUMNS} FROM directory WHERE kind = $1 AND name = $2"
+                );
+                let row: Option<DirectoryRow> = sqlx::query_as(&sql)
+                    .bind(kind.as_str())
+                    .bind(name)
+                    .fetch_optional(self.read_pool())
+                    .await?;
+                row.map(DirectoryEntry::try_from).transpose()
+            }
+
+            async fn list_directory(
+                &self,
+                kind: DirectoryKind,
+            ) -> Result<Vec<DirectoryEntry>, StoreError> {
+                let sql = format!(
+                    "SELECT {DIRECTORY_COLUMNS} FROM directory WHERE kind = $1 ORDER BY name"
+                );
+                let rows: Vec<DirectoryRow> = sqlx::query_as(&sql)
+                    .bind(kind.as_str())
+                    .fetch_all(self.read_pool())
+                    .await?;
+                convert(rows)
+            }
+
+            async fn delete_directory(
+                &self,
+                kind: DirectoryKind,
+                name: &str,
+            ) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "DELETE FROM directory WHERE kind = $1 AND name = $2 AND source <> $3",
+                )
+                .bind(kind.as_str())
+                .bind(name)
+                .bind(SOURCE_PLAYBOOK)
+                .execute(self.write_pool())
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(match self.get_directory(kind, name).await? {
+                        Some(_) => managed_by_playbook(kind, name),
+                        None => StoreError::NotFound(format!("{} {name}", kind.as_str())),
+                    });
+                }
+                Ok(())
+            }
+
+            async fn sync_playbook_directory(
+                &self,
+                entries: &[DirectoryEntry],
+            ) -> Result<(), StoreError> {
+                let mut tx = self.write_begin().await?;
+                let existing: Vec<(String, String)> =
+                    sqlx::query_as("SELECT kind, name FROM directory WHERE source = $1")
+                        .bind(SOURCE_PLAYBOOK)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (kind, name) in existing {
+                    if !entries
+                        .iter()
+                        .any(|e| e.kind.as_str() == kind && e.name == name)
+                    {
+                        sqlx::query("DELETE FROM directory WHERE kind = $1 AND name = $2")
+                            .bind(&kind)
+                            .bind(&name)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                for e in entries {
+                    sqlx::query(
+                        "INSERT INTO directory (kind, name, doc, source, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, name) DO UPDATE \
+                         SET doc = excluded.doc, source = excluded.source, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(e.kind.as_str())
+                    .bind(&e.name)
+                    .bind(&e.doc)
+                    .bind(&e.source)
+                    .bind(ms(e.created_at))
+                    .bind(ms(e.updated_at))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_override(&self, r: &OverrideRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO schedule_overrides (id, schedule, user_name, starts_at, ends_at, \
+                     created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&r.id)
+                .bind(&r.schedule)
+                .bind(&r.user)
+                .bind(ms(r.starts_at))
+                .bind(ms(r.ends_at))
+                .bind(&r.created_by)
+                .bind(ms(r.created_at))
+                .execute(self.write_pool())
+                .await?;
+                Ok(())
+            }
+
+            async fn list_overrides(
+                &self,
+                schedule: &str,
+                from: Timestamp,
+                to: Timestamp,
+            ) -> Result<Vec<OverrideRecord>, StoreError> {
+                let sql = format!(
+                    "SELECT {OVERRIDE_COLUMNS} FROM schedule_overrides WHERE schedule = $1 \
+                     AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at, id"
+                );
+                let rows: Vec<OverrideRow> = sqlx::query_as(&sql)
+                    .bind(schedule)
+                    .bind(ms(from))
+                    .bind(ms(to))
+                    .fetch_all(self.read_pool())
+                    .await?;
+                convert(rows)
+            }
+
+            async fn delete_override(&self, schedule: &str, id: &str) -> Result<(), StoreError> {
+                let done =
+                    sqlx::query("DELETE FROM schedule_overrides WHERE schedule = $1 AND id = $2")
+                        .bind(schedule)
+                        .bind(id)
+                        .execute(self.write_pool())
+                        .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!(
+                        "override {id} of schedule {schedule}"
+                    )));
+                }
+                Ok(())
+            }
+
+            async fn insert_feed(&self, f: &FeedRecord, token_hash: &str) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO calendar_feeds (id, token_hash, kind, name, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&f.id)
+                .bind(token_hash)
+                .bind(&f.kind)
+                .bind(&f.name)
+                .bind(ms(f.created_at))
+                .execute(self.write_pool())
+                .await?;
+                Ok(())
+            }
+
+            async fn find_feed(&self, token_hash: &str) -> Result<Option<FeedRecord>, StoreError> {
+                let row: Option<FeedRow> = sqlx::query_as(
+                    "SELECT id, kind, name, created_at, revoked_at FROM calendar_feeds \
+                     WHERE token_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(self.read_pool())
+                .await?;
+                row.map(FeedRecord::try_from).transpose()
+            }
+
+            async fn list_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
+                let rows: Vec<FeedRow> = sqlx::query_as(
+                    "SELECT id, kind, name, created_at, revoked_at FROM calendar_feeds \
+                     ORDER BY created_at, id",
+                )
+                .fetch_all(self.read_pool())
+                .await?;
+                convert(rows)
+            }
+
+            async fn revoke_feed(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "UPDATE calendar_feeds SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                )
+                .bind(ms(now))
+                .bind(id)
+                .execute(self.write_pool())
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("live calendar feed {id}")));
+                }
+                Ok(())
+            }
+
+            async fn put_verification(&self, r: &VerificationRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO contact_verifications (user_name, method_id, code_hash, \
+                     expires_at, attempts) VALUES ($1, $2, $3, $4, 0) \
+                     ON CONFLICT (user_name, method_id) DO UPDATE SET \
+                     code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0",
+                )
+                .bind(&r.user_name)
+                .bind(&r.method_id)
+                .bind(&r.code_hash)
+                .bind(ms(r.expires_at))
+                .execute(self.write_pool())
+                .await?;
+                Ok(())
+            }
+
+            async fn get_verification(
+                &self,
+                user_name: &str,
+                method_id: &str,
+            ) -> Result<Option<VerificationRecord>, StoreError> {
+                let row: Option<VerificationRow> = sqlx::query_as(
+                    "SELECT user_name, method_id, code_hash, expires_at, attempts \
+                     FROM contact_verifications WHERE user_name = $1 AND method_id = $2",
+                )
+                .bind(user_name)
+                .bind(method_id)
+                .fetch_optional(self.write_pool())
+                .await?;
+                row.map(VerificationRecord::try_from).transpose()
+            }
+
+            async fn count_verification_attempt(
+                &self,
+                user_name: &str,
+                method_id: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "UPDATE contact_verifications SET attempts = attempts + 1 \
+                     WHERE user_name = $1 AND method_id = $2",
+                )
+                .bind(user_name)
+                .bind(method_id)
+                .execute(self.write_pool())
+                .await?;
+                Ok(())
+            }
+
+            async fn complete_verification(
+                &self,
+                user_name: &str,
+                method_id: &str,
+                doc: &str,
+                now: Timestamp,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.write_begin().await?;
+                sqlx::query(
+                    "UPDATE directory SET doc = $1, updated_at = $2 WHERE kind = 'user' AND name = $3",
+                )
+                .bind(doc)
+                .bind(ms(now))
+                .bind(user_name)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "DELETE FROM contact_verifications WHERE user_name = $1 AND method_id = $2",
+                )
+                .bind(user_name)
+                .bind(method_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn server_secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
+                sqlx::query(
+                    "INSERT INTO server_secrets (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(name)
+                .bind(candidate)
+                .execute(self.write_pool())
+                .await?;
+                let value: String =
+                    sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+                        .bind(name)
+                        .fetch_one(self.write_pool())
+                        .await?;
+                Ok(value)
+            }
+
+            async fn get_escalation(
+                &self,
+                incident_id: &str,
+            ) -> Result<Option<EscalationRecord>, StoreError> {
+                let sql =
+                    format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident_id = $1");
+                let row: Option<EscalationRow> = sqlx::query_as(&sql)
+                    .bind(incident_id)
+                    .fetch_optional(self.read_pool())
+                    .await?;
+                row.map(EscalationRecord::try_from).transpose()
+            }
+
+            async fn claim_jobs(
+                &self,
+                now: Timestamp,
+                lease_until: Timestamp,
+                limit: u32,
+            ) -> Result<Vec<JobRecord>, StoreError> {
+                let sql = format!(
+                    "UPDATE paging_jobs SET lease_until = $1 WHERE id IN (SELECT id FROM paging_jobs \
+                     WHERE done_at IS NULL AND run_at <= $2 AND (lease_until IS NULL OR lease_until <= $2) \
+                     ORDER BY run_at, id LIMIT $3{}) RETURNING {JOB_COLUMNS}",
+                    $lock
+                );
+                let rows: Vec<JobRow> = sqlx::query_as(&sql)
+                    .bind(ms(lease_until))
+                    .bind(ms(now))
+                    .bind(i64::from(limit))
+                    .fetch_all(self.write_pool())
+                    .await?;
+                let mut jobs: Vec<JobRecord> = convert(rows)?;
+                jobs.sort_by_key(|j| (j.run_at, j.id));
+                Ok(jobs)
+            }
+
+            async fn next_job_at(&self) -> Result<Option<Timestamp>, StoreError> {
+                let next: Option<i64> = sqlx::query_scalar(
+                    "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > run_at \
+                     THEN lease_until ELSE run_at END) FROM paging_jobs WHERE done_at IS NULL",
+                )
+                .fetch_one(self.read_pool())
+                .await?;
+                next.map(ts).transpose()
+            }
+
+            async fn pending_jobs(&self, incident_id: &str) -> Result<Vec<JobRecord>, StoreError> {
+                let sql = format!(
+                    "SELECT {JOB_COLUMNS} FROM paging_jobs WHERE incident_id = $1 \
+                     AND done_at IS NULL ORDER BY run_at, id"
+                );
+                let rows: Vec<JobRow> = sqlx::query_as(&sql)
+                    .bind(incident_id)
+                    .fetch_all(self.read_pool())
+                    .await?;
+                convert(rows)
+            }
+
+            async fn claim_messages(
+                &self,
+                now: Timestamp,
+                lease_until: Timestamp,
+                limit: u32,
+            ) -> Result<Vec<MessageRecord>, StoreError> {
+                let sql = format!(
+                    "UPDATE outbox SET state = 'sending', lease_until = $1 WHERE id IN \
+                     (SELECT id FROM outbox WHERE state IN ('queued', 'sending', 'failed') \
+                     AND run_at <= $2 AND (lease_until IS NULL OR lease_until <= $2) \
+                     ORDER BY run_at, id LIMIT $3{}) RETURNING {MESSAGE_COLUMNS}",
+                    $lock
+                );
+                let rows: Vec<MessageRow> = sqlx::query_as(&sql)
+                    .bind(ms(lease_until))
+                    .bind(ms(now))
+                    .bind(i64::from(limit))
+                    .fetch_all(self.write_pool())
+                    .await?;
+                let mut messages: Vec<MessageRecord> = convert(rows)?;
+                messages.sort_by_key(|m| (m.run_at, m.id));
+                Ok(messages)
+            }
+
+            async fn next_message_at(&self) -> Result<Option<Timestamp>, StoreError> {
+                let next: Option<i64> = sqlx::query_scalar(
+                    "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > run_at \
+                     THEN lease_until ELSE run_at END) FROM outbox \
+                     WHERE state IN ('queued', 'sending', 'failed')",
+                )
+                .fetch_one(self.read_pool())
+                .await?;
+                next.map(ts).transpose()
+            }
+
+            async fn list_messages(&self, incident_id: &str) -> Result<Vec<MessageRecord>, StoreError> {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE incident_id = $1 ORDER BY id"
+                );
+                let rows: Vec<MessageRow> = sqlx::query_as(&sql)
+                    .bind(incident_id)
+                    .fetch_all(self.read_pool())
+                    .await?;
+                convert(rows)
+            }
+
+            async fn get_message(&self, id: i64) -> Result<MessageRecord, StoreError> {
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox WHERE id = $1");
+                let row: Option<MessageRow> = sqlx::query_as(&sql)
+                    .bind(id)
+                    .fetch_optional(self.read_pool())
+                    .await?;
+                row.ok_or_else(|| StoreError::NotFound(format!("message {id}")))?
+                    .try_into()
+            }
+        }
+
+        fn managed_by_playbook(kind: DirectoryKind, name: &str) -> StoreError {
+            StoreError::Conflict(format!(
+                "{} {name} is defined in the playbook; change it there and restart",
+                kind.as_str()
+            ))
+        }
+
+        impl PagingTx for $tx {
+            async fn escalation(
+                &mut self,
+                incident_id: &str,
+            ) -> Result<Option<EscalationRecord>, StoreError> {
+                let sql =
+                    format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident_id = $1");
+                let row: Option<EscalationRow> = sqlx::query_as(&sql)
+                    .bind(incident_id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.map(EscalationRecord::try_from).transpose()
+            }
+
+            async fn put_escalation(&mut self, r: &EscalationRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO escalations (incident_id, policy, policy_doc, urgency, \
+                     generation, position, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, \
+                     policy_doc = excluded.policy_doc, urgency = excluded.urgency, \
+                     generation = excluded.generation, position = excluded.position, \
+                     state = excluded.state, updated_at = excluded.updated_at",
+                )
+                .bind(&r.incident_id)
+                .bind(&r.policy)
+                .bind(&r.policy_doc)
+                .bind(&r.urgency)
+                .bind(r.generation)
+                .bind(r.position)
+                .bind(&r.state)
+                .bind(ms(r.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn schedule_job(&mut self, job: &NewJob) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO paging_jobs (incident_id, kind, generation, position, run_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (incident_id, kind, generation, position) DO NOTHING",
+                )
+                .bind(&job.incident_id)
+                .bind(&job.kind)
+                .bind(job.generation)
+                .bind(job.position)
+                .bind(ms(job.run_at))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn finish_job(&mut self, id: i64, now: Timestamp) -> Result<(), StoreError> {
+                sqlx::query("UPDATE paging_jobs SET done_at = $1, lease_until = NULL WHERE id = $2")
+                    .bind(ms(now))
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn queue_message(&mut self, m: &NewMessage) -> Result<Option<i64>, StoreError> {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO outbox (idempotency_key, incident_id, purpose, user_name, \
+                     contact_method, channel, destination, subject, body, state, attempts, \
+                     run_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, \
+                     $10, $11) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                )
+                .bind(&m.idempotency_key)
+                .bind(&m.incident_id)
+                .bind(&m.purpose)
+                .bind(&m.user_name)
+                .bind(&m.contact_method)
+                .bind(&m.channel)
+                .bind(&m.destination)
+                .bind(&m.subject)
+                .bind(&m.body)
+                .bind(ms(m.run_at))
+                .bind(ms(m.created_at))
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                Ok(id)
+            }
+
+            async fn update_message(&mut self, u: &MessageUpdate) -> Result<(), StoreError> {
+                sqlx::query(
+                    "UPDATE outbox SET state = $1, attempts = $2, run_at = $3, last_error = $4, \
+                     provider_answer = $5, sent_at = $6, lease_until = NULL WHERE id = $7",
+                )
+                .bind(&u.state)
+                .bind(u.attempts)
+                .bind(ms(u.run_at))
+                .bind(&u.last_error)
+                .bind(&u.provider_answer)
+                .bind(u.sent_at.map(ms))
+                .bind(u.id)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn directory_doc(
+                &mut self,
+                kind: DirectoryKind,
+                name: &str,
+            ) -> Result<Option<String>, StoreError> {
+                let doc: Option<String> =
+                    sqlx::query_scalar("SELECT doc FROM directory WHERE kind = $1 AND name = $2")
+                        .bind(kind.as_str())
+                        .bind(name)
+                        .fetch_optional(&mut *self.tx)
+                        .await?;
+                Ok(doc)
+            }
+
+            async fn overrides_in(
+                &mut self,
+                schedule: &str,
+                from: Timestamp,
+                to: Timestamp,
+            ) -> Result<Vec<OverrideRecord>, StoreError> {
+                let sql = format!(
+                    "SELECT {OVERRIDE_COLUMNS} FROM schedule_overrides WHERE schedule = $1 \
+                     AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at, id"
+                );
+                let rows: Vec<OverrideRow> = sqlx::query_as(&sql)
+                    .bind(schedule)
+                    .bind(ms(from))
+                    .bind(ms(to))
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                convert(rows)
+            }
+
+            async fn next_team_index(&mut self, team: &str) -> Result<i64, StoreError> {
+                let next: i64 = sqlx::query_scalar(
+                    "INSERT INTO team_cursors (team, next_index) VALUES ($1, 1) \
+                     ON CONFLICT (team) DO UPDATE SET next_index = team_cursors.next_index + 1 \
+                     RETURNING next_index",
+                )
+                .bind(team)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                Ok(next - 1)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_oncall;

@@ -1,0 +1,10 @@
+//! On-call storage on PostgreSQL: the shared SQL of `oncall_sql`, with
+//! claims that skip rows another node is claiming (`FOR UPDATE SKIP LOCKED`).
+
+use jiff::Timestamp;
+
+use super::{PgStore, PgTx};
+use crate::row::{ms, ts};
+use crate::StoreError;
+
+crate::oncall_sql::impl_oncall!(PgStore, PgTx, " FOR UPDATE SKIP LOCKED");
