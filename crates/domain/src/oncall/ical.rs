@@ -14,8 +14,8 @@ const MAX_LINE_OCTETS: usize = 75;
 /// escaped, `PRODID:-//Warroom//On-call//EN`, `VERSION:2.0`,
 /// `X-WR-CALNAME`, and one VEVENT per shift with a user (gaps are left out).
 ///
-/// Each `(schedule name, shift)` becomes an event with `SUMMARY` "On call:
-/// <user> (<schedule name>)", `DTSTART`/`DTEND` in UTC form
+/// Each `(schedule name, shift)` becomes an event with `SUMMARY`
+/// `On call: <user> (<schedule name>)`, `DTSTART`/`DTEND` in UTC form
 /// (`20260308T070000Z`, sub-seconds dropped), `DTSTAMP` = `now`, and a
 /// `UID` derived from the calendar name, schedule name, shift start and
 /// user: the same shift keeps its UID from one feed to the next (if its end

@@ -43,6 +43,8 @@ mod local;
 mod validate;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use layer::CompiledLayer;
