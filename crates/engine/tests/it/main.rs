@@ -42,6 +42,8 @@ on_both_backends!(
     muted_alerts_page_when_nothing_mutes_them_any_more,
 );
 
+mod paging;
+
 fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_795_000_000).unwrap() + SignedDuration::from_secs(secs)
 }
