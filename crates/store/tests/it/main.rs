@@ -24,6 +24,8 @@ macro_rules! conformance {
     )*};
 }
 
+mod oncall;
+
 conformance!(
     declare_then_get_round_trips,
     concurrent_declares_get_consecutive_numbers,
