@@ -20,6 +20,18 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system time shifted by a fixed offset: a server run "as if it were
+/// later", for drills and for process-level tests of timers that must not
+/// sleep (restart a server 6 minutes "later" to see an overdue step run).
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock(pub SignedDuration);
+
+impl Clock for OffsetClock {
+    fn now(&self) -> Timestamp {
+        SystemClock.now() + self.0
+    }
+}
+
 /// A clock that only moves when told to.
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<Mutex<Timestamp>>);

@@ -12,7 +12,7 @@ pub mod oncall;
 pub mod paging;
 pub mod tokens;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use incidents::{IncidentOp, Incidents};
 pub use ingest::{IngestRequest, IngestRules, IngestSource, Ingestor, Outcome, SignalResult};
 pub use oncall::Oncall;

@@ -8,7 +8,7 @@ use warroom_domain::{AccessRole, Playbook};
 use warroom_engine::delivery::{Delivery, HttpChannels};
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{
-    Clock, Incidents, IngestRules, Ingestor, Oncall, Paging, SystemClock, Tokens,
+    Clock, Incidents, IngestRules, Ingestor, OffsetClock, Oncall, Paging, SystemClock, Tokens,
 };
 use warroom_store::{PgStore, SqliteStore, Store};
 use warroom_web::ingest::limit::IngestLimiter;
@@ -57,7 +57,10 @@ async fn run_server<S: Store>(
     args: &ServeArgs,
 ) -> anyhow::Result<()> {
     store.migrate().await.context("migrating the database")?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = match args.clock_offset {
+        Some(offset) => Arc::new(OffsetClock(offset)),
+        None => Arc::new(SystemClock),
+    };
     if let Some(issued) = Tokens::bootstrap_admin(&store, clock.now()).await? {
         // Printed exactly once: the database had no token at all.
         println!(

@@ -70,6 +70,13 @@ enum Command {
         #[command(subcommand)]
         cmd: client::MaintenanceCommand,
     },
+    /// On call: who is on call, shifts, overrides, the directory, warnings.
+    Oncall {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::OncallCommand,
+    },
     /// Silence alerts by label matchers, list and expire silences.
     Silence {
         #[command(flatten)]
@@ -150,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Maintenance { client, cmd } => client::run_maintenance(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Oncall { client, cmd } => client::run_oncall(&client, cmd).await,
         Command::Silence { client, cmd } => client::run_silence(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),

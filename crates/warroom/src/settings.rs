@@ -47,6 +47,25 @@ pub struct ServeArgs {
     /// Attempts per message before it is given up as dead.
     #[arg(long, env = "WARROOM_DELIVERY_ATTEMPTS", default_value_t = 5)]
     pub delivery_attempts: u32,
+    /// Run the engine's clock this far ahead of the system time, e.g. "6m"
+    /// (drills and tests of timers; never in production).
+    #[arg(long, env = "WARROOM_CLOCK_OFFSET", hide = true, value_parser = crate::settings::offset)]
+    pub clock_offset: Option<jiff::SignedDuration>,
+}
+
+/// A clock offset such as `6m` or `-1h`.
+pub fn offset(text: &str) -> Result<jiff::SignedDuration, String> {
+    let (negative, rest) = match text.trim().strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.trim()),
+    };
+    let span: jiff::Span = rest
+        .parse()
+        .map_err(|_| "expected a duration such as 6m".to_owned())?;
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| e.to_string())?;
+    Ok(if negative { -d } else { d })
 }
 
 /// Which backend a URL selects.
@@ -91,6 +110,18 @@ pub fn config_check(path: &Path) -> ExitCode {
                 pb.phases.len(),
                 pb.incident_id_format.render(jiff::civil::date(2026, 1, 1), 1),
             );
+            let oncall = &pb.oncall;
+            if !oncall.users.is_empty() || !oncall.escalation_policies.is_empty() {
+                println!(
+                    "on call: {} users, {} teams, {} vendors, {} schedules, {} escalation policies (default: {})",
+                    oncall.users.len(),
+                    oncall.teams.len(),
+                    oncall.vendors.len(),
+                    oncall.schedules.len(),
+                    oncall.escalation_policies.len(),
+                    oncall.default_escalation_policy.as_deref().unwrap_or("none"),
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -31,6 +31,38 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             let sent = on(&api, post, &[&id, "acknowledge"], Some(&body)).await?;
             report(json, &sent, now_status)
         }
+        IncidentCommand::Escalate { id, to_step } => {
+            let body = json!({ "to_step": to_step });
+            let sent = on(&api, post, &[&id, "escalate"], Some(&body)).await?;
+            paging_report(json, &sent)
+        }
+        IncidentCommand::Reassign {
+            id,
+            user,
+            schedule,
+            team,
+            policy,
+        } => {
+            let body = match policy {
+                Some(policy) => json!({ "policy": policy }),
+                None => {
+                    let targets: Vec<Json> = user
+                        .iter()
+                        .map(|n| json!({"type": "user", "name": n}))
+                        .chain(
+                            schedule
+                                .iter()
+                                .map(|n| json!({"type": "schedule", "name": n})),
+                        )
+                        .chain(team.iter().map(|n| json!({"type": "team", "name": n})))
+                        .collect();
+                    json!({ "targets": targets })
+                }
+            };
+            let sent = on(&api, post, &[&id, "reassign"], Some(&body)).await?;
+            paging_report(json, &sent)
+        }
+        IncidentCommand::Pages { id } => list_pages(&api, json, &id).await,
         IncidentCommand::Status {
             id,
             status,
@@ -393,4 +425,102 @@ pub(super) fn print(text: &str) -> anyhow::Result<()> {
 pub(super) fn pretty(value: &Json) -> String {
     // Serializing a `Value` cannot fail.
     serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// After escalate/reassign: who was paged, from the returned events.
+fn paging_report(json: bool, sent: &str) -> anyhow::Result<()> {
+    if json {
+        return print_json(sent);
+    }
+    let answer: Json = decode(sent, "incident change")?;
+    let paged: Vec<String> = answer["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["kind"] == "escalation_step")
+        .flat_map(|e| {
+            let who: Vec<String> = e["paged"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .map(clean)
+                .collect();
+            let problems: Vec<String> = e["problems"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .map(clean)
+                .collect();
+            let mut line = if who.is_empty() {
+                "paged nobody".to_owned()
+            } else {
+                format!("paged {}", who.join(", "))
+            };
+            if !problems.is_empty() {
+                line.push_str(&format!(" ({})", problems.join("; ")));
+            }
+            Some(line)
+        })
+        .collect();
+    let id = answer["incident"]["id"].as_str().unwrap_or("?");
+    println!(
+        "{}: {}",
+        clean(id),
+        if paged.is_empty() {
+            "paging restarted".to_owned()
+        } else {
+            paged.join("; ")
+        }
+    );
+    Ok(())
+}
+
+fn print_json(body: &str) -> anyhow::Result<()> {
+    let value: Json = decode(body, "answer")?;
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}
+
+async fn list_pages(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
+    let body = api.get(api.url(&["incidents", id, "messages"])?).await?;
+    if json {
+        return print_json(&body);
+    }
+    let all: Json = decode(&body, "messages")?;
+    let messages = all["messages"].as_array().cloned().unwrap_or_default();
+    if messages.is_empty() {
+        println!("No pages or messages for {}.", clean(id));
+        return Ok(());
+    }
+    println!(
+        "{:<6} {:<14} {:<8} {:<10} {:<9} {:>3}  DETAIL",
+        "ID", "TO", "CHANNEL", "STATE", "PURPOSE", "TRY"
+    );
+    for m in messages {
+        let text = |k: &str| m[k].as_str().map(clean).unwrap_or_default();
+        let detail = match m["state"].as_str() {
+            Some("sent") => text("provider_answer"),
+            Some("queued") | Some("failed") => {
+                format!(
+                    "next attempt {} {}",
+                    text("next_attempt_at"),
+                    text("last_error")
+                )
+            }
+            _ => text("last_error"),
+        };
+        println!(
+            "{:<6} {:<14} {:<8} {:<10} {:<9} {:>3}  {}",
+            m["id"],
+            format!("{}/{}", text("user"), text("contact_method")),
+            text("channel"),
+            text("state"),
+            text("purpose"),
+            m["attempts"],
+            detail.trim()
+        );
+    }
+    Ok(())
 }

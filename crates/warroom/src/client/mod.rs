@@ -12,6 +12,7 @@ mod args;
 mod commands;
 mod http;
 mod maintenance;
+mod oncall;
 mod render;
 mod wire;
 
@@ -20,6 +21,7 @@ pub use alerting::{
 };
 pub use args::{DeclareArgs, ListArgs, Output, UpdateArgs};
 pub use maintenance::{run_maintenance, MaintenanceCommand};
+pub use oncall::{run_oncall, OncallCommand};
 
 /// Where the Warroom server is, who we are, and how to print answers.
 #[derive(Debug, clap::Args)]
@@ -81,8 +83,48 @@ pub enum IncidentCommand {
         #[arg(value_parser = args::path_value)]
         id: String,
     },
-    /// Acknowledge an incident: someone is on it
+    /// Acknowledge an incident: someone is on it (stops escalation)
     Ack {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+    },
+    /// Page the next step of the escalation policy now (or step --to-step)
+    #[command(
+        after_help = "Examples:\n  warroom incident escalate INC-2026-0001\n  warroom incident escalate INC-2026-0001 --to-step 3"
+    )]
+    Escalate {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// Policy step to page, counting from 1
+        #[arg(long)]
+        to_step: Option<u32>,
+    },
+    /// Hand the incident to people, a schedule, a team or another policy, paging them now
+    #[command(
+        group = clap::ArgGroup::new("to").required(true).multiple(true).args(["user", "schedule", "team", "policy"]),
+        after_help = "Examples:\n  warroom incident reassign INC-2026-0001 --user bob\n  warroom incident reassign INC-2026-0001 --policy database"
+    )]
+    Reassign {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// A user to page; repeat for several
+        #[arg(long)]
+        user: Vec<String>,
+        /// Whoever is on call on this schedule; repeat for several
+        #[arg(long)]
+        schedule: Vec<String>,
+        /// Every member of this team; repeat for several
+        #[arg(long)]
+        team: Vec<String>,
+        /// Another escalation policy, from its first step (alone)
+        #[arg(long, conflicts_with_all = ["user", "schedule", "team"])]
+        policy: Option<String>,
+    },
+    /// The pages and messages sent for an incident, with their delivery state
+    Pages {
         /// Incident id, e.g. INC-2026-0001
         #[arg(value_parser = args::path_value)]
         id: String,

@@ -286,6 +286,77 @@ fn describe(event: &Event) -> Vec<String> {
         ),
         "alert_acknowledged" => (format!("{kind} {}", s(d, "dedup_key")), None),
         "alert_resolved" => (format!("{kind} {}", s(d, "dedup_key")), get(d, "summary")),
+        "escalation_started" => (
+            format!(
+                "{kind} policy {} ({} urgency)",
+                s(d, "policy"),
+                s(d, "urgency")
+            ),
+            get(d, "reason"),
+        ),
+        "escalation_step" => {
+            let list = |key: &str| -> Vec<String> {
+                d.get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(clean)
+                    .collect()
+            };
+            let paged = list("paged");
+            let who = if paged.is_empty() {
+                "nobody".to_owned()
+            } else {
+                paged.join(", ")
+            };
+            let mut head = format!(
+                "{kind} {} round {}: paged {who}",
+                d.get("step").map_or("?".to_owned(), json_value),
+                d.get("round").map_or("?".to_owned(), json_value)
+            );
+            let problems = list("problems");
+            if !problems.is_empty() {
+                head.push_str(&format!(" ({})", problems.join("; ")));
+            }
+            (head, get(d, "reason"))
+        }
+        "escalation_exhausted" => (
+            format!("{kind}: policy {} ran out of steps", s(d, "policy")),
+            None,
+        ),
+        "page_queued" => (
+            format!(
+                "{kind} {} via {} ({})",
+                s(d, "user"),
+                s(d, "channel"),
+                s(d, "contact_method")
+            ),
+            None,
+        ),
+        "page_delivered" => (
+            format!(
+                "{kind} {} via {} (attempt {})",
+                s(d, "user"),
+                s(d, "channel"),
+                d.get("attempt").map_or("?".to_owned(), json_value)
+            ),
+            None,
+        ),
+        "page_failed" => (
+            format!(
+                "{kind} {} via {} (attempt {}{})",
+                s(d, "user"),
+                s(d, "channel"),
+                d.get("attempt").map_or("?".to_owned(), json_value),
+                if d.get("gave_up") == Some(&Value::Bool(true)) {
+                    ", gave up"
+                } else {
+                    ", will retry"
+                }
+            ),
+            get(d, "error"),
+        ),
         _ => (kind, get(d, "text").or_else(|| get(d, "message"))),
     };
     let Some(text) = text else { return vec![head] };

@@ -209,8 +209,8 @@ fn no_policy(name: &str) -> String {
     format!("no escalation policy named {name:?} in oncall.escalation_policies")
 }
 
-/// What the parser checks of a schedule; computing it (`Schedule::compile`)
-/// checks the rest when it is used.
+/// Checks a schedule: the parser's own checks first (for their messages),
+/// then everything `Schedule::compile` refuses.
 fn check_schedule(schedule: &Schedule) -> Result<(), DomainError> {
     check_handle("name", &schedule.name)?;
     check_text("description", &schedule.description, MAX_TEXT)?;
@@ -243,7 +243,8 @@ fn check_schedule(schedule: &Schedule) -> Result<(), DomainError> {
             }
         }
     }
-    Ok(())
+    // Everything else the schedule computation needs (restrictions, limits).
+    schedule.compile(Vec::new()).map(|_| ())
 }
 
 /// From 1 hour to a year.
