@@ -6,4 +6,5 @@ mod alerts;
 mod cli;
 mod config;
 mod monitoring;
+mod oncall;
 mod server;

@@ -19,8 +19,14 @@ pub struct Server {
 impl Server {
     /// Starts `warroom serve` on a free port in `dir` and waits until it listens.
     pub fn start(database_url: &str, dir: &Path) -> Server {
+        Server::start_with(database_url, dir, &[])
+    }
+
+    /// Like `start`, with more arguments for `serve` (`--playbook F`, `--clock-offset 6m`).
+    pub fn start_with(database_url: &str, dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .env("WARROOM_DATABASE_URL", database_url)
             .env_remove("WARROOM_PLAYBOOK")
             .env("WARROOM_LOG", "warn")
