@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod incidents;
 pub mod integrations;
 pub mod maintenance;
+pub mod oncall;
 pub mod tokens;
 pub mod types;
 
@@ -38,12 +39,13 @@ pub mod types;
         alerts::expire_silence, maintenance::create, maintenance::list,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Oncall),
     tags(
         (name = "incidents", description = "Declare, list and run incidents"),
         (name = "playbook", description = "What the playbook declares"),
         (name = "tokens", description = "API tokens (admin only)"),
         (name = "alerts", description = "Integrations, alerts and silences"),
+        (name = "oncall", description = "The on-call directory, schedules, overrides and calendar feeds"),
     )
 )]
 pub struct ApiDoc;
@@ -57,6 +59,15 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Adds the on-call routes, documented in their own module.
+struct Oncall;
+
+impl Modify for Oncall {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.merge(oncall::OncallDoc::openapi());
     }
 }
 
@@ -133,6 +144,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/maintenance/{id}",
             axum::routing::delete(alerts::expire_silence::<S>),
         )
+        .merge(oncall::routes::<S>())
         .route("/openapi.json", get(openapi_json))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
