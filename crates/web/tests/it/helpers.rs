@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tower::ServiceExt;
 use warroom_domain::{AccessRole, Playbook};
+use warroom_engine::paging::AckLinks;
 use warroom_engine::{Incidents, IngestRules, Ingestor, ManualClock, Tokens};
 use warroom_store::Store;
 use warroom_web::ingest::limit::IngestLimiter;
@@ -23,6 +24,8 @@ pub struct Api {
     pub admin: String,
     pub responder: String,
     pub viewer: String,
+    /// Signs acknowledge links the server accepts.
+    pub links: AckLinks,
     /// The services behind the router, for what tests do without HTTP.
     pub engine: Arc<dyn Engine>,
 }
@@ -31,11 +34,16 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The engine calls tests make directly, over whichever backend.
 pub trait Engine: Send + Sync {
+    /// Runs the paging jobs due at `now`; returns how many ran.
+    fn run_paging(&self, now: Timestamp) -> BoxFuture<'_, usize>;
     /// Starts a contact-method verification and returns the code sent.
     fn start_verification<'a>(&'a self, user: &'a str, method: &'a str) -> BoxFuture<'a, String>;
 }
 
 impl<S: Store> Engine for AppState<S> {
+    fn run_paging(&self, now: Timestamp) -> BoxFuture<'_, usize> {
+        Box::pin(async move { self.paging.run_once(now).await.unwrap() })
+    }
     fn start_verification<'a>(&'a self, user: &'a str, method: &'a str) -> BoxFuture<'a, String> {
         Box::pin(async move { self.oncall.start_verification(user, method).await.unwrap() })
     }
@@ -110,6 +118,7 @@ impl Api {
             admin,
             responder,
             viewer,
+            links: state.paging.links().clone(),
             engine: Arc::new(state),
         }
     }

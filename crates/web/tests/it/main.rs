@@ -5,6 +5,7 @@ mod alerting;
 mod helpers;
 mod incidents;
 mod oncall;
+mod paging;
 mod security;
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one generic check.
