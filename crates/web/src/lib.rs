@@ -1,5 +1,5 @@
-//! Warroom's HTTP edge: the `/api/v1` JSON API, health probes and the OpenAPI
-//! document. The only crate that knows HTTP; the app is built as a `Router`
+//! Warroom's HTTP edge: the `/api/v1` JSON API, health probes, the OpenAPI
+//! document, calendar feeds and acknowledge-link pages. The only crate that knows HTTP; the app is built as a `Router`
 //! without binding a port, so tests can serve it on `127.0.0.1:0`.
 
 use std::future::Future;
@@ -17,6 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use warroom_store::Store;
 
+pub mod ack;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -40,6 +41,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz::<S>))
         .merge(ingest::routes::<S>())
+        .merge(ack::routes::<S>())
+        .route("/ical/{file}", get(api::oncall::feeds::calendar::<S>))
         .fallback(|| async { ApiError::not_found("no such page") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -17,6 +17,8 @@ pub mod catalog;
 pub mod incidents;
 pub mod integrations;
 pub mod maintenance;
+pub mod oncall;
+pub mod paging;
 pub mod tokens;
 pub mod types;
 
@@ -36,14 +38,17 @@ pub mod types;
         integrations::create, integrations::list, integrations::revoke, integrations::rotate,
         alerts::list, alerts::get, alerts::create_silence, alerts::list_silences,
         alerts::expire_silence, maintenance::create, maintenance::list,
+        paging::escalate, paging::reassign, paging::escalation, paging::messages,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Oncall),
     tags(
         (name = "incidents", description = "Declare, list and run incidents"),
         (name = "playbook", description = "What the playbook declares"),
         (name = "tokens", description = "API tokens (admin only)"),
         (name = "alerts", description = "Integrations, alerts and silences"),
+        (name = "oncall", description = "The on-call directory, schedules, overrides and calendar feeds"),
+        (name = "paging", description = "Escalation, reassignment and the pages sent for an incident"),
     )
 )]
 pub struct ApiDoc;
@@ -57,6 +62,15 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Adds the on-call routes, documented in their own module.
+struct Oncall;
+
+impl Modify for Oncall {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.merge(oncall::OncallDoc::openapi());
     }
 }
 
@@ -133,6 +147,11 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/maintenance/{id}",
             axum::routing::delete(alerts::expire_silence::<S>),
         )
+        .route("/incidents/{id}/escalate", post(paging::escalate::<S>))
+        .route("/incidents/{id}/reassign", post(paging::reassign::<S>))
+        .route("/incidents/{id}/escalation", get(paging::escalation::<S>))
+        .route("/incidents/{id}/messages", get(paging::messages::<S>))
+        .merge(oncall::routes::<S>())
         .route("/openapi.json", get(openapi_json))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)

@@ -1,5 +1,7 @@
 //! An in-process client for the router, with tokens of every role.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -10,6 +12,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tower::ServiceExt;
 use warroom_domain::{AccessRole, Playbook};
+use warroom_engine::paging::AckLinks;
 use warroom_engine::{Incidents, IngestRules, Ingestor, ManualClock, Tokens};
 use warroom_store::Store;
 use warroom_web::ingest::limit::IngestLimiter;
@@ -21,6 +24,36 @@ pub struct Api {
     pub admin: String,
     pub responder: String,
     pub viewer: String,
+    /// Signs acknowledge links the server accepts.
+    pub links: AckLinks,
+    /// The services behind the router, for what tests do without HTTP.
+    pub engine: Arc<dyn Engine>,
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The engine calls tests make directly, over whichever backend.
+pub trait Engine: Send + Sync {
+    /// Runs the paging jobs due at `now`; returns how many ran.
+    fn run_paging(&self, now: Timestamp) -> BoxFuture<'_, usize>;
+    /// Starts a contact-method verification and returns the code sent.
+    fn start_verification<'a>(&'a self, user: &'a str, method: &'a str) -> BoxFuture<'a, String>;
+}
+
+impl<S: Store> Engine for AppState<S> {
+    fn run_paging(&self, now: Timestamp) -> BoxFuture<'_, usize> {
+        Box::pin(async move { self.paging.run_once(now).await.unwrap() })
+    }
+    fn start_verification<'a>(&'a self, user: &'a str, method: &'a str) -> BoxFuture<'a, String> {
+        Box::pin(async move { self.oncall.start_verification(user, method).await.unwrap() })
+    }
+}
+
+/// A text (HTML, calendar) response.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
 }
 
 pub struct Reply {
@@ -45,6 +78,15 @@ impl Api {
     }
 
     pub async fn with_limit<S: Store>(store: S, limit: IngestLimiter) -> Api {
+        Api::build(store, limit, Playbook::builtin()).await
+    }
+
+    /// An `Api` over `playbook` (its `oncall:` entries synced into the directory).
+    pub async fn with_playbook<S: Store>(store: S, playbook: Playbook) -> Api {
+        Api::build(store, IngestLimiter::unlimited(), playbook).await
+    }
+
+    async fn build<S: Store>(store: S, limit: IngestLimiter, playbook: Playbook) -> Api {
         let clock = ManualClock::new("2026-11-25T14:00:00Z".parse::<Timestamp>().unwrap());
         let now = clock.now_for_tests();
         let token = |name: &'static str, role| {
@@ -59,7 +101,7 @@ impl Api {
         let admin = token("root", AccessRole::Admin).await;
         let responder = token("alice", AccessRole::Responder).await;
         let viewer = token("victor", AccessRole::Viewer).await;
-        let playbook = Arc::new(Playbook::builtin());
+        let playbook = Arc::new(playbook);
         let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
         let ingestor = Ingestor::spawn(
             store.clone(),
@@ -68,12 +110,16 @@ impl Api {
             Default::default(),
         );
         let incidents = Incidents::new(store, playbook, Arc::new(clock.clone()));
+        let state = AppState::new(incidents, ingestor).with_ingest_limit(limit);
+        state.oncall.sync_playbook().await.unwrap();
         Api {
-            app: router(AppState::new(incidents, ingestor).with_ingest_limit(limit)),
+            app: router(state.clone()),
             clock,
             admin,
             responder,
             viewer,
+            links: state.paging.links().clone(),
+            engine: Arc::new(state),
         }
     }
 
@@ -96,6 +142,28 @@ impl Api {
             status,
             body,
             headers,
+        }
+    }
+
+    /// A request whose answer is text (HTML, a calendar), with no token.
+    pub async fn page(&self, method: Method, uri: &str) -> Page {
+        let mut req = Request::builder().method(method.clone()).uri(uri);
+        if method == Method::POST {
+            req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
+        let response = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Page {
+            status,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
         }
     }
 
@@ -163,4 +231,47 @@ impl NowForTests for ManualClock {
     fn now_for_tests(&self) -> Timestamp {
         warroom_engine::Clock::now(self)
     }
+}
+
+/// The built-in playbook plus an `oncall:` section: alice and bob (verified
+/// e-mail and SMS), team `dba`, vendor `sip-trunk`, schedule `primary`
+/// (weekly UTC hand-off on Mondays 09:00; alice has the week of
+/// 2026-11-23), and policy `default` (primary, then the team), the default
+/// of every service.
+pub fn oncall_playbook() -> Playbook {
+    const YAML: &str = r#"
+oncall:
+  users:
+    - name: alice
+      email: alice@example.com
+      contact_methods:
+        - {id: mail, kind: email, address: alice@example.com}
+    - name: bob
+      email: bob@example.com
+      contact_methods:
+        - {id: phone, kind: sms, address: "+14155550101"}
+  teams:
+    - name: dba
+      members: [alice, bob]
+  vendors:
+    - name: sip-trunk
+      provides: SIP Trunk Provider
+  schedules:
+    - name: primary
+      time_zone: UTC
+      layers:
+        - name: weekly
+          users: [alice, bob]
+          shift: {weeks: 1}
+          start: 2026-11-23T09:00:00
+  escalation_policies:
+    - name: default
+      steps:
+        - delay_minutes: 5
+          targets: [{type: schedule, name: primary}]
+        - delay_minutes: 10
+          targets: [{type: team, name: dba}]
+  default_escalation_policy: default
+"#;
+    Playbook::parse("oncall.yaml", YAML).unwrap()
 }

@@ -4,6 +4,8 @@
 mod alerting;
 mod helpers;
 mod incidents;
+mod oncall;
+mod paging;
 mod security;
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one generic check.
@@ -20,6 +22,23 @@ macro_rules! on_both_backends {
             async fn postgres() {
                 if let Some(store) = warroom_store::testing::postgres().await {
                     super::$name($crate::helpers::Api::new(store).await).await;
+                }
+            }
+        }
+    )*};
+    // The same over an `Api` built with the playbook `$playbook()` returns.
+    (playbook = $playbook:path; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = warroom_store::testing::sqlite().await;
+                let api = $crate::helpers::Api::with_playbook(db.store.clone(), $playbook()).await;
+                super::$name(api).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(store) = warroom_store::testing::postgres().await {
+                    super::$name($crate::helpers::Api::with_playbook(store, $playbook()).await).await;
                 }
             }
         }
