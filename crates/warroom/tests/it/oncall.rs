@@ -150,7 +150,15 @@ async fn an_overdue_step_runs_once_at_once_after_kill_9(url: &str, dir: &Path) {
     let (ok, out, err) = cli(
         &server,
         &token,
-        &["incident", "declare", "--title", "PBX down", "--severity", "SEV-3", "--output", "json"],
+        &[
+            "incident",
+            "declare",
+            "PBX down",
+            "--severity",
+            "SEV-3",
+            "--output",
+            "json",
+        ],
     );
     assert!(ok, "{out}{err}");
     let incident: Value = serde_json::from_str(&out).unwrap();
@@ -168,21 +176,36 @@ async fn an_overdue_step_runs_once_at_once_after_kill_9(url: &str, dir: &Path) {
     let timeline_path = format!("/api/v1/incidents/{id}/timeline");
     let step2 = eventually("step 2 after the restart", async || {
         let timeline = get(&server, &token, &timeline_path).await;
-        steps(&timeline).into_iter().find(|(n, _)| *n == 2).map(|(_, e)| e)
+        steps(&timeline)
+            .into_iter()
+            .find(|(n, _)| *n == 2)
+            .map(|(_, e)| e)
     })
     .await;
     let ran_at: jiff::Timestamp = step2["at"].as_str().unwrap().parse().unwrap();
     let due = declared_at + jiff::SignedDuration::from_mins(5);
     let late = ran_at.duration_since(due);
     // The restarted server's clock reads declared + ~6 min: it ran at once.
-    assert!(late < jiff::SignedDuration::from_secs(90), "ran {late:?} after due");
+    assert!(
+        late < jiff::SignedDuration::from_secs(90),
+        "ran {late:?} after due"
+    );
     eventually("bob's page", async || rx.to("bob").into_iter().next()).await;
 
     // Killed and restarted again: nothing is pending, nothing runs twice.
     server.kill9();
     let server = Server::start_with(url, dir, &["--playbook", &playbook, "--clock-offset", "7m"]);
-    let escalation = get(&server, &token, &format!("/api/v1/incidents/{id}/escalation")).await;
-    assert_eq!(escalation["pending_jobs"], serde_json::json!([]), "{escalation}");
+    let escalation = get(
+        &server,
+        &token,
+        &format!("/api/v1/incidents/{id}/escalation"),
+    )
+    .await;
+    assert_eq!(
+        escalation["pending_jobs"],
+        serde_json::json!([]),
+        "{escalation}"
+    );
     assert_eq!(escalation["state"], "exhausted");
     let timeline = get(&server, &token, &timeline_path).await;
     let counted: Vec<i64> = steps(&timeline).into_iter().map(|(n, _)| n).collect();
@@ -199,7 +222,10 @@ async fn an_overdue_step_runs_once_at_once_after_kill_9(url: &str, dir: &Path) {
     assert_eq!(rx.to("bob").len(), 1);
 
     // Bob acknowledges from the link in his page: GET shows, POST acknowledges.
-    let sent_link = rx.to("bob")[0]["acknowledge_url"].as_str().unwrap().to_owned();
+    let sent_link = rx.to("bob")[0]["acknowledge_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Sent by the previous process; any node checks it (the key is in the database).
     let token_part = sent_link.rsplit_once("/ack/").unwrap().1;
     let link = format!("{}/ack/{token_part}", server.url);
@@ -239,32 +265,83 @@ async fn the_cli_runs_schedules_and_the_ical_feed_parses() {
     let path = |f: &str| dir.path().join(f).display().to_string();
     run(&["oncall", "user", "create", "--file", &path("alice.yaml")]);
     run(&["oncall", "user", "create", "--file", &path("bob.yaml")]);
-    run(&["oncall", "schedule", "create", "--file", &path("primary.yaml")]);
+    run(&[
+        "oncall",
+        "schedule",
+        "create",
+        "--file",
+        &path("primary.yaml"),
+    ]);
     // Across the spring-forward night: 09:00 New York is 14:00Z, then 13:00Z.
     let shifts = run(&[
-        "oncall", "shifts", "--schedule", "primary", "--from", "2026-03-07T14:00:00Z", "--to",
+        "oncall",
+        "shifts",
+        "--schedule",
+        "primary",
+        "--from",
+        "2026-03-07T14:00:00Z",
+        "--to",
         "2026-03-09T13:00:00Z",
     ]);
     let lines: Vec<&str> = shifts.lines().collect();
     assert_eq!(lines.len(), 2, "{shifts}");
-    assert!(lines[0].starts_with("2026-03-07 14:00 -> 2026-03-08 13:00"), "{shifts}");
-    assert!(lines[1].starts_with("2026-03-08 13:00 -> 2026-03-09 13:00"), "{shifts}");
-    let now = run(&["oncall", "now", "--schedule", "primary", "--at", "2026-03-07T20:00:00Z"]);
+    assert!(
+        lines[0].starts_with("2026-03-07 14:00 -> 2026-03-08 13:00"),
+        "{shifts}"
+    );
+    assert!(
+        lines[1].starts_with("2026-03-08 13:00 -> 2026-03-09 13:00"),
+        "{shifts}"
+    );
+    let now = run(&[
+        "oncall",
+        "now",
+        "--schedule",
+        "primary",
+        "--at",
+        "2026-03-07T20:00:00Z",
+    ]);
     let first = now.split_whitespace().nth(1).unwrap().to_owned();
     run(&[
-        "oncall", "override", "create", "--schedule", "primary", "--user",
+        "oncall",
+        "override",
+        "create",
+        "--schedule",
+        "primary",
+        "--user",
         if first == "alice" { "bob" } else { "alice" },
-        "--start", "2026-03-07T18:00:00Z", "--duration", "4h",
+        "--start",
+        "2026-03-07T18:00:00Z",
+        "--duration",
+        "4h",
     ]);
-    let now = run(&["oncall", "now", "--schedule", "primary", "--at", "2026-03-07T20:00:00Z"]);
+    let now = run(&[
+        "oncall",
+        "now",
+        "--schedule",
+        "primary",
+        "--at",
+        "2026-03-07T20:00:00Z",
+    ]);
     assert_ne!(now.split_whitespace().nth(1).unwrap(), first, "{now}");
     // Alice and Bob have no verified contact method: `check` says so and exits 1.
     let (ok, out, _) = cli(&server, &token, &["oncall", "check"]);
     assert!(!ok, "{out}");
-    assert!(out.contains("unreachable_user") && out.contains("user:alice"), "{out}");
+    assert!(
+        out.contains("unreachable_user") && out.contains("user:alice"),
+        "{out}"
+    );
 
     // The calendar feed parses with a real calendar library and matches the API.
-    let feed = run(&["oncall", "feed", "create", "--schedule", "primary", "--output", "json"]);
+    let feed = run(&[
+        "oncall",
+        "feed",
+        "create",
+        "--schedule",
+        "primary",
+        "--output",
+        "json",
+    ]);
     let feed: Value = serde_json::from_str(&feed).unwrap();
     let ics = http()
         .get(feed["url"].as_str().unwrap())
@@ -272,13 +349,23 @@ async fn the_cli_runs_schedules_and_the_ical_feed_parses() {
         .await
         .unwrap();
     assert_eq!(ics.status(), 200);
-    assert!(ics.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    assert!(ics.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
     let ics = ics.bytes().await.unwrap();
     let script = "import sys, icalendar\n\
 cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())\n\
 for e in cal.walk('VEVENT'):\n    \
 print(e['SUMMARY'], e.decoded('DTSTART').isoformat(), e.decoded('DTEND').isoformat())\n";
-    let mut python = std::process::Command::new("python3")
+    // Debian's interpreter, which has Debian's python3-icalendar (a pyenv
+    // or venv python3 earlier on PATH may not).
+    let python3 = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let mut python = std::process::Command::new(python3)
         .args(["-c", script])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -287,7 +374,11 @@ print(e['SUMMARY'], e.decoded('DTSTART').isoformat(), e.decoded('DTEND').isoform
     use std::io::Write as _;
     python.stdin.take().unwrap().write_all(&ics).unwrap();
     let parsed = python.wait_with_output().unwrap();
-    assert!(parsed.status.success(), "python icalendar failed: {:?}", parsed);
+    assert!(
+        parsed.status.success(),
+        "python icalendar failed: {:?}",
+        parsed
+    );
     let parsed = String::from_utf8(parsed.stdout).unwrap();
     let events: Vec<(String, jiff::Timestamp, jiff::Timestamp)> = parsed
         .lines()
