@@ -12,7 +12,7 @@ use warroom_engine::delivery::{Delivery, HttpChannels};
 use warroom_engine::paging::{AckLinks, Reassign};
 use warroom_engine::{IncidentOp, Incidents, ManualClock, Oncall, Paging};
 use warroom_store::oncall::message_state;
-use warroom_store::Store;
+use warroom_store::{OncallStore as _, Store};
 
 on_both_backends!(
     a_three_step_policy_stops_at_the_acknowledgement,
@@ -22,6 +22,7 @@ on_both_backends!(
     manual_escalation_and_reassignment_page_at_once,
     pages_reach_a_webhook_and_failures_retry_then_die,
     a_page_is_cancelled_when_the_incident_is_acknowledged_first,
+    an_incident_opened_by_alerts_pages_and_repeats_do_not,
 );
 
 fn t0() -> Timestamp {
@@ -510,4 +511,66 @@ async fn a_page_is_cancelled_when_the_incident_is_acknowledged_first<S: Store>(s
     assert!(rx.seen.lock().unwrap().is_empty());
     let message = &s.store.list_messages(&id).await.unwrap()[0];
     assert_eq!(message.state, message_state::CANCELLED);
+}
+
+async fn an_incident_opened_by_alerts_pages_and_repeats_do_not<S: Store>(store: S) {
+    use std::collections::BTreeMap;
+    use warroom_domain::alert::{AlertAction, AlertSignal};
+    use warroom_engine::ingest::{ingest_once, IngestRequest, IngestRules, IngestSource};
+
+    let pb = playbook("", "http://127.0.0.1:9");
+    let s = setup(store, pb.clone()).await;
+    let rules = IngestRules::new(Arc::new(pb));
+    let request = |key: &str| IngestRequest {
+        source: IngestSource {
+            integration_id: None,
+            integration_name: "test".to_owned(),
+            service: "api".to_owned(),
+            severity_overrides: BTreeMap::new(),
+            routes: Vec::new(),
+        },
+        signals: vec![AlertSignal {
+            action: AlertAction::Trigger,
+            dedup_key: Some(key.to_owned()),
+            summary: "Disk full".to_owned(),
+            severity: Some("critical".to_owned()),
+            source: "db-1".to_owned(),
+            labels: BTreeMap::new(),
+            details: serde_json::Map::new(),
+            links: vec![],
+            starts_at: None,
+            ends_at: None,
+            generator_url: None,
+            group_key: None,
+            origin: "pagerduty".to_owned(),
+        }],
+    };
+    // A new alert opens an incident whose paging starts in the same transaction.
+    let first = ingest_once(&s.store, &rules, mins(0), &request("disk"))
+        .await
+        .unwrap();
+    let id = first[0].incident_id.clone().unwrap();
+    let escalation = s.store.get_escalation(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (escalation.policy.as_str(), escalation.urgency.as_str()),
+        ("default", "high")
+    );
+    // Repeats and a second alert grouped into it start nothing new.
+    ingest_once(&s.store, &rules, mins(1), &request("disk"))
+        .await
+        .unwrap();
+    ingest_once(&s.store, &rules, mins(1), &request("cpu"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.store
+            .get_escalation(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
+        1
+    );
+    s.at(1).await;
+    assert_eq!(s.paged(&id).await, ["alice"]);
 }
