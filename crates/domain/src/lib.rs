@@ -9,6 +9,7 @@ pub mod alerting;
 pub mod error;
 pub mod id_format;
 pub mod incident;
+pub mod notify;
 pub mod oncall;
 pub mod playbook;
 pub mod status;
