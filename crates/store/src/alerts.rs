@@ -91,7 +91,7 @@ pub struct AlertFilter {
 }
 
 /// One write transaction. Dropping it without `commit` rolls everything back.
-pub trait WriteTx: crate::oncall::PagingTx + Send {
+pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
     /// Allocates the next number in `scope` and inserts the incident `make`
     /// builds from it, with its first events.
     fn declare_incident<F>(

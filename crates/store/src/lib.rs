@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, Status, TimelineEvent};
 
 mod alerts;
+pub mod comms;
 mod error;
 pub mod oncall;
 mod oncall_sql;
@@ -22,6 +23,7 @@ pub mod testing;
 pub use alerts::{
     AlertFilter, AlertGroup, AlertRecord, IntegrationRecord, Repeat, SilenceRecord, WriteTx,
 };
+pub use comms::{CommsStore, CommsTx};
 pub use error::StoreError;
 pub use oncall::{OncallStore, PagingTx};
 pub use postgres::PgStore;
@@ -90,7 +92,7 @@ pub struct ApiToken {
 
 /// Persistence for everything Warroom keeps. Every method that returns `Ok`
 /// has committed durably.
-pub trait Store: oncall::OncallStore + Clone + Send + Sync + 'static {
+pub trait Store: oncall::OncallStore + comms::CommsStore + Clone + Send + Sync + 'static {
     /// Applies pending migrations.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -8,3 +8,5 @@ use crate::row::{ms, ts};
 use crate::StoreError;
 
 crate::oncall_sql::impl_oncall!(PgStore, PgTx, " FOR UPDATE SKIP LOCKED");
+
+crate::comms::impl_comms!(PgStore, PgTx);

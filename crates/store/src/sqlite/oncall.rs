@@ -8,3 +8,5 @@ use crate::row::{ms, ts};
 use crate::StoreError;
 
 crate::oncall_sql::impl_oncall!(SqliteStore, SqliteTx, "");
+
+crate::comms::impl_comms!(SqliteStore, SqliteTx);

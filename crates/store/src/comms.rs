@@ -1,0 +1,177 @@
+//! Stakeholder communications storage: each incident's update cadence
+//! (`incident_comms`) and the outbox lookups throttling needs. One SQL text
+//! for both backends, like `oncall_sql`.
+
+use std::future::Future;
+
+use jiff::Timestamp;
+
+use crate::StoreError;
+
+/// One incident's communications state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommsRecord {
+    pub incident_id: String,
+    /// Status updates posted so far; also the generation of the reminder job.
+    pub updates: i64,
+    pub last_update_at: Option<Timestamp>,
+    /// When the next update is due; `None` when the severity has no cadence
+    /// or the incident is resolved.
+    pub next_update_due: Option<Timestamp>,
+    pub reminders: i64,
+    /// Updates that came after their due time (or never came), for reports.
+    pub missed: i64,
+    /// Audiences that have had their initial notification.
+    pub notified: Vec<String>,
+}
+
+/// Recent deliveries to one destination.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SentWindow {
+    pub count: i64,
+    pub oldest: Option<Timestamp>,
+}
+
+/// Communications reads outside a transaction.
+pub trait CommsStore: Send + Sync {
+    fn get_comms(
+        &self,
+        incident_id: &str,
+    ) -> impl Future<Output = Result<Option<CommsRecord>, StoreError>> + Send;
+
+    /// Messages sent on `channel` to `destination` at or after `since`.
+    fn sent_since(
+        &self,
+        channel: &str,
+        destination: &str,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<SentWindow, StoreError>> + Send;
+}
+
+/// Communications writes inside an incident transaction.
+pub trait CommsTx: Send {
+    fn comms(
+        &mut self,
+        incident_id: &str,
+    ) -> impl Future<Output = Result<Option<CommsRecord>, StoreError>> + Send;
+
+    fn put_comms(
+        &mut self,
+        record: &CommsRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CommsRow {
+    pub(crate) incident_id: String,
+    pub(crate) updates: i64,
+    pub(crate) last_update_at: Option<i64>,
+    pub(crate) next_update_due: Option<i64>,
+    pub(crate) reminders: i64,
+    pub(crate) missed: i64,
+    pub(crate) notified: String,
+}
+
+impl TryFrom<CommsRow> for CommsRecord {
+    type Error = StoreError;
+    fn try_from(r: CommsRow) -> Result<CommsRecord, StoreError> {
+        let opt = |ms: Option<i64>| ms.map(crate::row::ts).transpose();
+        Ok(CommsRecord {
+            incident_id: r.incident_id,
+            updates: r.updates,
+            last_update_at: opt(r.last_update_at)?,
+            next_update_due: opt(r.next_update_due)?,
+            reminders: r.reminders,
+            missed: r.missed,
+            notified: serde_json::from_str(&r.notified)
+                .map_err(|e| StoreError::Corrupt(format!("incident_comms.notified: {e}")))?,
+        })
+    }
+}
+
+pub(crate) const COMMS_COLUMNS: &str =
+    "incident_id, updates, last_update_at, next_update_due, reminders, missed, notified";
+
+/// Expands to `impl CommsStore for $store` and `impl CommsTx for $tx`.
+macro_rules! impl_comms {
+    ($store:ty, $tx:ty) => {
+        impl $crate::comms::CommsStore for $store {
+            async fn get_comms(
+                &self,
+                incident_id: &str,
+            ) -> Result<Option<$crate::comms::CommsRecord>, StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM incident_comms WHERE incident_id = $1",
+                    $crate::comms::COMMS_COLUMNS
+                );
+                let row: Option<$crate::comms::CommsRow> = sqlx::query_as(&sql)
+                    .bind(incident_id)
+                    .fetch_optional(self.read_pool())
+                    .await?;
+                row.map($crate::comms::CommsRecord::try_from).transpose()
+            }
+
+            async fn sent_since(
+                &self,
+                channel: &str,
+                destination: &str,
+                since: jiff::Timestamp,
+            ) -> Result<$crate::comms::SentWindow, StoreError> {
+                let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
+                    "SELECT COUNT(*), MIN(sent_at) FROM outbox WHERE state = 'sent' \
+                     AND channel = $1 AND destination = $2 AND sent_at >= $3",
+                )
+                .bind(channel)
+                .bind(destination)
+                .bind(ms(since))
+                .fetch_one(self.write_pool())
+                .await?;
+                Ok($crate::comms::SentWindow {
+                    count,
+                    oldest: oldest.map($crate::row::ts).transpose()?,
+                })
+            }
+        }
+
+        impl $crate::comms::CommsTx for $tx {
+            async fn comms(
+                &mut self,
+                incident_id: &str,
+            ) -> Result<Option<$crate::comms::CommsRecord>, StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM incident_comms WHERE incident_id = $1",
+                    $crate::comms::COMMS_COLUMNS
+                );
+                let row: Option<$crate::comms::CommsRow> = sqlx::query_as(&sql)
+                    .bind(incident_id)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+                row.map($crate::comms::CommsRecord::try_from).transpose()
+            }
+
+            async fn put_comms(&mut self, r: &$crate::comms::CommsRecord) -> Result<(), StoreError> {
+                let notified = serde_json::to_string(&r.notified)
+                    .map_err(|e| StoreError::Database(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO incident_comms (incident_id, updates, last_update_at, \
+                     next_update_due, reminders, missed, notified) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (incident_id) DO UPDATE SET updates = excluded.updates, \
+                     last_update_at = excluded.last_update_at, next_update_due = excluded.next_update_due, \
+                     reminders = excluded.reminders, missed = excluded.missed, notified = excluded.notified",
+                )
+                .bind(&r.incident_id)
+                .bind(r.updates)
+                .bind(r.last_update_at.map(ms))
+                .bind(r.next_update_due.map(ms))
+                .bind(r.reminders)
+                .bind(r.missed)
+                .bind(notified)
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_comms;
