@@ -639,6 +639,45 @@ impl Incident {
         Ok(vec![event(actor, now, EventKind::Note { text })])
     }
 
+    /// A status update for stakeholders: an optional status change and the
+    /// message the audiences receive. Only open incidents take updates (a
+    /// resolved one gets its resolution notice when it resolves).
+    pub fn post_update(
+        &mut self,
+        status: Option<Status>,
+        message: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<NewEvent>, DomainError> {
+        let message = required_text("message", message, MAX_TEXT)?;
+        if !self.status.is_open() {
+            return Err(DomainError::Conflict(format!(
+                "{} is {}; reopen it to post updates",
+                self.id, self.status
+            )));
+        }
+        let mut events = Vec::new();
+        if let Some(to) = status.filter(|to| *to != self.status) {
+            if !to.is_open() {
+                return Err(DomainError::invalid(
+                    "status",
+                    "an update cannot resolve or close; resolve the incident instead",
+                ));
+            }
+            events = self.change_status(to, None, actor, now)?;
+        }
+        self.updated_at = now;
+        events.push(event(
+            actor,
+            now,
+            EventKind::UpdatePosted {
+                status: self.status,
+                message,
+            },
+        ));
+        Ok(events)
+    }
+
     /// Records something that happened to one of the incident's alerts.
     /// Allowed in every status: alerts keep arriving after resolution.
     pub fn record_alert_event(

@@ -120,6 +120,45 @@ pub enum EventKind {
         /// No more attempts will be made.
         gave_up: bool,
     },
+    /// A status update for stakeholders; the messages it queued follow.
+    UpdatePosted {
+        status: Status,
+        message: String,
+    },
+    /// A message to an audience (initial notification, update, resolution
+    /// notice) or a reminder was queued.
+    NotificationQueued {
+        message_id: i64,
+        /// `initial_notification`, `status_update`, `resolution_notice`, `reminder`.
+        message_kind: String,
+        /// The audience, or the person reminded.
+        to: String,
+        channel: String,
+        destination: String,
+    },
+    NotificationSent {
+        message_id: i64,
+        message_kind: String,
+        to: String,
+        channel: String,
+        attempt: u32,
+    },
+    NotificationFailed {
+        message_id: i64,
+        message_kind: String,
+        to: String,
+        channel: String,
+        attempt: u32,
+        error: String,
+        gave_up: bool,
+    },
+    /// The update the severity's cadence asked for is overdue.
+    UpdateOverdue {
+        due_at: Timestamp,
+        /// Who was reminded (the Communications Coordinator, else the commander), if anyone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reminded: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +190,11 @@ impl EventKind {
             EventKind::PageQueued { .. } => "page_queued",
             EventKind::PageDelivered { .. } => "page_delivered",
             EventKind::PageFailed { .. } => "page_failed",
+            EventKind::UpdatePosted { .. } => "update_posted",
+            EventKind::NotificationQueued { .. } => "notification_queued",
+            EventKind::NotificationSent { .. } => "notification_sent",
+            EventKind::NotificationFailed { .. } => "notification_failed",
+            EventKind::UpdateOverdue { .. } => "update_overdue",
         }
     }
 }
