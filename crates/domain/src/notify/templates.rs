@@ -139,7 +139,8 @@ pub struct TemplateError {
     /// The position of the definition in the list given to
     /// [`Templates::with_overrides`]; `None` for a built-in one.
     pub index: Option<usize>,
-    pub part: TemplatePart,
+    /// `None` when the error is about the whole definition.
+    pub part: Option<TemplatePart>,
     /// The line within the template, from 1.
     pub line: Option<usize>,
     /// `unknown variable incident.titel (did you mean incident.title?)`.
@@ -233,7 +234,7 @@ impl Templates {
                 return Err(TemplateError {
                     template: def.name(),
                     index: Some(i),
-                    part: TemplatePart::Subject,
+                    part: None,
                     line: None,
                     message: format!(
                         "templates[{first}] is already for this kind, audience and severity"
@@ -259,7 +260,7 @@ impl Templates {
                 let error = |line, message| TemplateError {
                     template: name.strip_prefix("builtin ").unwrap_or(&name).to_owned(),
                     index,
-                    part,
+                    part: Some(part),
                     line,
                     message,
                 };

@@ -119,9 +119,8 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
 const GLOBALS: &[&str] = &["range", "dict", "namespace", "debug"];
 
 /// Whether a variable as `undeclared_variables(true)` reports it
-/// (`incident.title`) is in the schema. Names past a key that holds text or
-/// a list (`incident.title.nope`) are left to the strict render of the
-/// sample, which refuses them.
+/// (`incident.title`) is in the schema: a variable, or a key of one that is
+/// a mapping, and nothing below (text has no attributes).
 pub(super) fn is_known(dotted: &str) -> bool {
     let mut parts = dotted.split('.');
     let top = parts.next().unwrap_or_default();
@@ -131,17 +130,21 @@ pub(super) fn is_known(dotted: &str) -> bool {
     let Some((_, keys)) = SCHEMA.iter().find(|(name, _)| *name == top) else {
         return false;
     };
-    match parts.next() {
-        None => true,
-        Some(key) => keys.is_empty() || keys.contains(&key),
+    match (parts.next(), parts.next()) {
+        (None, _) => true,
+        (Some(key), None) => keys.contains(&key),
+        (Some(_), Some(_)) => false,
     }
 }
 
 /// A known variable that is close to `dotted`, for "did you mean".
 pub(super) fn suggestion(dotted: &str) -> Option<String> {
-    let mut parts = dotted.splitn(3, '.');
+    let mut parts = dotted.split('.');
     let top = parts.next().unwrap_or_default();
     let key = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
     let close = |a: &str, b: &str| edit_distance(a, b) <= 2.max(a.len() / 4);
     match SCHEMA.iter().find(|(name, _)| *name == top) {
         Some((_, keys)) => {

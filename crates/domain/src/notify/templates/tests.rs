@@ -253,7 +253,7 @@ fn two_templates_for_the_same_key_are_an_error() {
         def(MessageKind::Page, None, Some("sev-1"), "c"),
     ])
     .unwrap_err();
-    assert_eq!(err.index, Some(2));
+    assert_eq!((err.index, err.part), (Some(2), None));
     assert_eq!(err.template, "page/*/sev-1");
     assert!(err.message.contains("templates[0]"), "{err}");
 }
@@ -308,7 +308,7 @@ fn unknown_variables_are_errors_with_template_and_line() {
     assert_eq!(err.template, "status_update/stakeholders/SEV-1 text");
     assert_eq!(
         (err.index, err.part, err.line),
-        (Some(1), TemplatePart::Text, Some(3))
+        (Some(1), Some(TemplatePart::Text), Some(3))
     );
     assert_eq!(
         err.message,
@@ -367,8 +367,12 @@ fn syntax_and_render_errors_name_the_line() {
     let err = text_error("a\nb\n{{ incident.id }");
     assert_eq!(err.line, Some(3), "{err}");
     assert!(err.message.contains("syntax error"), "{err}");
-    // A method of a string that does not exist: only rendering finds it.
+    // Text has no attributes.
     let err = text_error("a\n\n{{ incident.title.nope() }}");
+    assert_eq!(err.line, Some(3), "{err}");
+    assert_eq!(err.message, "unknown variable incident.title.nope");
+    // Only rendering finds a bad index; its line comes from the render.
+    let err = text_error("a\n\n{{ incident.services[7] }}");
     assert_eq!(err.line, Some(3), "{err}");
     let err = text_error("  ");
     assert_eq!(err.message, "must not be empty");
