@@ -188,7 +188,7 @@ impl Default for Templates {
 }
 
 /// The name under which a built-in part is compiled; never clashes with a
-/// playbook's (`status_update text`), which has no space in its first word.
+/// playbook's (`status_update text`), which starts with a kind.
 fn builtin_name(def: &TemplateDef, part: TemplatePart) -> String {
     format!("builtin {} {}", def.name(), part.as_str())
 }

@@ -454,3 +454,28 @@ fn context_helpers_fill_the_variables() {
     let ctx = MessageContext::new(vars).with_impact("Checkout down");
     assert_eq!(ctx.incident.impact, "Checkout down");
 }
+
+#[test]
+fn real_messages_render_a_missing_value_as_empty() {
+    // Checked with every variable set, so an unguarded `next_update.at` passes...
+    let templates = Templates::with_overrides(vec![def(
+        MessageKind::InitialNotification,
+        None,
+        None,
+        "next: [{{ next_update.at }}] contact: [{{ contact.name }}]",
+    )])
+    .unwrap();
+    // ... and renders empty for a severity without a cadence and no contact.
+    let mut ctx = MessageContext::sample(MessageKind::InitialNotification);
+    ctx.next_update = None;
+    ctx.contact = None;
+    let rendered = templates
+        .render(
+            MessageKind::InitialNotification,
+            AudienceClass::Stakeholders,
+            "SEV-3",
+            &ctx,
+        )
+        .unwrap();
+    assert_eq!(rendered.text, "next: [] contact: []");
+}
