@@ -44,6 +44,7 @@ fn playbook() -> Playbook {
         }],
         alerting: Default::default(),
         oncall: Default::default(),
+        notifications: Default::default(),
     }
 }
 

@@ -8,7 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod check;
 pub mod templates;
+
+pub use check::CHANNEL_TYPES;
 
 /// What a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -202,6 +205,12 @@ pub struct Throttle {
 }
 
 /// The playbook's `notifications:` section.
+///
+/// As parsed, channel names are unique handles and their settings valid
+/// (secrets by reference only); audience names are unique (case is
+/// ignored) and their targets name defined channels, with addresses that
+/// fit them; the templates have passed their checks; throttles are for
+/// known channel types, one each.
 #[derive(Debug, Clone)]
 pub struct NotificationsConfig {
     pub channels: Vec<ChannelConfig>,
@@ -212,7 +221,24 @@ pub struct NotificationsConfig {
     pub throttles: Vec<Throttle>,
 }
 
+/// No channels, no audiences, the built-in templates, 5 attempts, no throttles.
+impl Default for NotificationsConfig {
+    fn default() -> NotificationsConfig {
+        NotificationsConfig {
+            channels: Vec::new(),
+            audiences: Vec::new(),
+            templates: templates::Templates::builtin(),
+            max_attempts: NotificationsConfig::DEFAULT_MAX_ATTEMPTS,
+            throttles: Vec::new(),
+        }
+    }
+}
+
 impl NotificationsConfig {
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+    /// The largest `max_attempts` a playbook may set.
+    pub const MAX_ATTEMPTS_LIMIT: u32 = 20;
+
     pub fn channel(&self, name: &str) -> Option<&ChannelConfig> {
         self.channels.iter().find(|c| c.name == name)
     }

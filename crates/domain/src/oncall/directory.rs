@@ -266,7 +266,7 @@ impl Vendor {
     }
 }
 
-fn check_email(field: &str, value: &str) -> Result<(), DomainError> {
+pub(crate) fn check_email(field: &str, value: &str) -> Result<(), DomainError> {
     let ok = value.len() <= 254
         && value.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -285,7 +285,7 @@ fn check_email(field: &str, value: &str) -> Result<(), DomainError> {
     }
 }
 
-fn check_phone(field: &str, value: &str) -> Result<(), DomainError> {
+pub(crate) fn check_phone(field: &str, value: &str) -> Result<(), DomainError> {
     let digits = value.strip_prefix('+').unwrap_or("");
     if (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
         Ok(())
@@ -297,7 +297,7 @@ fn check_phone(field: &str, value: &str) -> Result<(), DomainError> {
     }
 }
 
-fn check_url(field: &str, value: &str) -> Result<(), DomainError> {
+pub(crate) fn check_url(field: &str, value: &str) -> Result<(), DomainError> {
     let ok = (value.starts_with("https://") || value.starts_with("http://"))
         && value.len() <= 2000
         && !value.chars().any(|c| c.is_whitespace() || c.is_control());

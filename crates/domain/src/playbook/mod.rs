@@ -9,6 +9,7 @@ use jiff::SignedDuration;
 
 use crate::alerting::{GroupingRule, InhibitRule};
 use crate::id_format::IdFormat;
+use crate::notify::{Audience, ChannelConfig, NotificationsConfig};
 use crate::oncall::{EscalationPolicy, Schedule, Team, Urgency, User, Vendor};
 
 mod parse;
@@ -30,6 +31,8 @@ pub struct Playbook {
     pub alerting: AlertingConfig,
     /// Who can be paged, when and in what order.
     pub oncall: OncallConfig,
+    /// Where messages go, to whom, and how they read.
+    pub notifications: NotificationsConfig,
 }
 
 /// One level of the severity scheme, e.g. `SEV-1`.
@@ -301,5 +304,15 @@ impl Playbook {
             .escalation_policies
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A channel of `notifications.channels` by name.
+    pub fn channel(&self, name: &str) -> Option<&ChannelConfig> {
+        self.notifications.channel(name)
+    }
+
+    /// An audience of `notifications.audiences` by name (case is ignored).
+    pub fn audience(&self, name: &str) -> Option<&Audience> {
+        self.notifications.audience(name)
     }
 }

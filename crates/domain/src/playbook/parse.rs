@@ -8,6 +8,7 @@
 mod alerting;
 mod duration;
 mod locate;
+mod notifications;
 mod oncall;
 mod raw;
 #[cfg(test)]
@@ -26,6 +27,7 @@ use super::{
     SeverityLevel,
 };
 use crate::id_format::IdFormat;
+use crate::notify::NotificationsConfig;
 use crate::oncall::Urgency;
 use duration::parse_duration;
 use locate::{join, PathIndex};
@@ -73,10 +75,12 @@ impl Playbook {
     /// roles and phases. A key that is present replaces that section entirely;
     /// written empty (`services: []`, or `services:` with nothing under it) it
     /// means "none", except for `severities`, which needs at least one level.
-    /// `alerting` and `oncall` are mappings rather than lists: each key left
-    /// out inside one, or all of them when it is written empty, takes its
-    /// value from [`AlertingConfig::default`](super::AlertingConfig::default)
-    /// or [`OncallConfig::default`](super::OncallConfig::default) (nobody).
+    /// `alerting`, `oncall` and `notifications` are mappings rather than
+    /// lists: each key left out inside one, or all of them when it is written
+    /// empty, takes its value from
+    /// [`AlertingConfig::default`](super::AlertingConfig::default),
+    /// [`OncallConfig::default`](super::OncallConfig::default) (nobody) or
+    /// [`NotificationsConfig::default`] (nowhere to send, built-in templates).
     pub fn parse(file: &str, yaml: &str) -> Result<Playbook, PlaybookError> {
         parse_with(file, yaml, Some(builtin_ref()))
     }
@@ -274,6 +278,7 @@ impl Check<'_> {
                 defaults.map_or_else(IdFormat::default_format, |d| d.incident_id_format.clone())
             }
         };
+        let severities_from_file = raw.severities.is_some();
         let mut playbook = Playbook {
             incident_id_format,
             severities: self.section(
@@ -320,6 +325,7 @@ impl Check<'_> {
                     .ok_or_else(|| self.missing_section("alerting"))?,
             },
             oncall: OncallConfig::default(),
+            notifications: NotificationsConfig::default(),
         };
         playbook.oncall = match raw.oncall {
             Some(section) => self.oncall(section.unwrap_or_default())?,
@@ -329,6 +335,18 @@ impl Check<'_> {
         };
         // Services come before `oncall:` in the file but name its policies.
         self.service_policies(&playbook.services, &playbook.oncall)?;
+        // Absent or empty, it is the default (nothing to send to, built-in templates).
+        playbook.notifications = match raw.notifications {
+            Some(section) => {
+                self.notifications(section.unwrap_or_default(), &playbook.severities)?
+            }
+            None => defaults.map_or_else(NotificationsConfig::default, |d| d.notifications.clone()),
+        };
+        self.notify_audiences(
+            &playbook.severities,
+            &playbook.notifications,
+            severities_from_file,
+        )?;
         Ok(playbook)
     }
 

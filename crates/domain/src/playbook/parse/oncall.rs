@@ -159,7 +159,11 @@ impl Check<'_> {
     }
 
     /// An error of an entry's `validate()`, located by its path under `path`.
-    fn domain(&self, path: &str, result: Result<(), DomainError>) -> Result<(), PlaybookError> {
+    pub(super) fn domain(
+        &self,
+        path: &str,
+        result: Result<(), DomainError>,
+    ) -> Result<(), PlaybookError> {
         result.map_err(|e| match e {
             DomainError::Invalid { field, message } => {
                 self.error_at_path(&super::locate::join(path, &field), message)
@@ -169,7 +173,7 @@ impl Check<'_> {
     }
 
     /// Refuses a name that an earlier entry of `section` already has.
-    fn unique_names<'n>(
+    pub(super) fn unique_names<'n>(
         &self,
         section: &str,
         names: impl Iterator<Item = &'n str>,

@@ -8,6 +8,8 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
+use crate::notify::templates::TemplateDef;
+use crate::notify::{Audience, ChannelSettings};
 use crate::oncall::{EscalationPolicy, Schedule, Team, User, Vendor};
 
 /// A top-level list: `None` when the key is absent, `Some(None)` when it is
@@ -35,6 +37,9 @@ pub(super) struct RawPlaybook {
     /// `None` when absent, `Some(None)` when written with nothing under it.
     #[serde(default, deserialize_with = "present")]
     pub(super) oncall: Option<Option<RawOncall>>,
+    /// `None` when absent, `Some(None)` when written with nothing under it.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) notifications: Option<Option<RawNotifications>>,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +200,39 @@ pub(super) struct RawOncall {
     pub(super) acknowledge_timeout: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) ack_link_ttl: Option<Spanned<String>>,
+}
+
+/// The `notifications:` section. Audiences and templates are the domain
+/// types themselves; a channel is its `ChannelSettings` (tagged by `type`)
+/// with a `name` beside the settings.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotifications {
+    #[serde(default)]
+    pub(super) channels: Option<Vec<RawChannel>>,
+    #[serde(default)]
+    pub(super) audiences: Option<Vec<Audience>>,
+    #[serde(default)]
+    pub(super) templates: Option<Vec<TemplateDef>>,
+    #[serde(default)]
+    pub(super) max_attempts: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) throttle: Option<Vec<RawThrottle>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawChannel {
+    pub(super) name: String,
+    #[serde(flatten)]
+    pub(super) settings: ChannelSettings,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawThrottle {
+    pub(super) channel_type: Spanned<String>,
+    pub(super) max: Spanned<i64>,
+    pub(super) per: Spanned<String>,
 }
 
 /// Used with `#[serde(default)]`: only called when the key is present, so a

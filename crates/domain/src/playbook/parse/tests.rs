@@ -6,6 +6,7 @@ use super::*;
 use crate::id_format::SeqScope;
 
 mod alerting;
+mod notifications;
 mod oncall;
 
 fn mins(n: i64) -> Option<SignedDuration> {
