@@ -101,6 +101,17 @@ impl ChannelConfig {
     /// Checks the name (a handle) and the settings of the channel's type.
     pub fn validate(&self) -> Result<(), DomainError> {
         check_handle("name", &self.name)?;
+        // Pages to a person's own contact method name their kind as the
+        // channel; a channel of the same name would be ambiguous.
+        if ["email", "sms", "voice", "slack", "webhook"].contains(&self.name.as_str()) {
+            return Err(DomainError::invalid(
+                "name",
+                format!(
+                    "{:?} names a kind of contact method; call the channel something else, e.g. \"{}-main\"",
+                    self.name, self.name
+                ),
+            ));
+        }
         match &self.settings {
             ChannelSettings::Smtp {
                 host,

@@ -58,7 +58,7 @@ severities:
       - {audience: Management, within: 30m}
 notifications:
   channels:
-    - name: email
+    - name: mail
       type: smtp
       host: smtp.example.com
       port: 465
@@ -77,7 +77,7 @@ notifications:
     - {name: teams, type: teams, webhook_url: {file: /run/secrets/teams}}
     - {name: discord, type: discord, webhook_url: {env: DISCORD_HOOK}}
     - {name: hook, type: webhook, url: {env: HOOK_URL}, signing_secret: {file: /run/secrets/sign}}
-    - name: sms
+    - name: text
       type: twilio
       account_sid: AC123
       auth_token: {file: /run/secrets/twilio}
@@ -86,9 +86,9 @@ notifications:
     - name: management
       class: stakeholders
       targets:
-        - {channel: email, to: [cto@example.com]}
+        - {channel: mail, to: [cto@example.com]}
         - {channel: slack-ops}
-        - {channel: sms, to: ["+14155550142"]}
+        - {channel: text, to: ["+14155550142"]}
     - name: chat
       targets: [{channel: mm}]
   templates:
@@ -117,7 +117,7 @@ fn every_key_is_parsed() {
         n.channels,
         [
             channel(
-                "email",
+                "mail",
                 ChannelSettings::Smtp {
                     host: "smtp.example.com".into(),
                     port: 465,
@@ -170,7 +170,7 @@ fn every_key_is_parsed() {
                 }
             ),
             channel(
-                "sms",
+                "text",
                 ChannelSettings::Twilio {
                     base_url: "https://api.twilio.com".into(),
                     account_sid: "AC123".into(),
@@ -191,9 +191,9 @@ fn every_key_is_parsed() {
                 name: "management".into(),
                 class: AudienceClass::Stakeholders,
                 targets: vec![
-                    target("email", &["cto@example.com"]),
+                    target("mail", &["cto@example.com"]),
                     target("slack-ops", &[]),
-                    target("sms", &["+14155550142"]),
+                    target("text", &["+14155550142"]),
                 ],
             },
             Audience {
@@ -242,8 +242,8 @@ fn every_key_is_parsed() {
     assert!(rendered.html.unwrap().starts_with("<p>A bad deploy"));
 
     // Lookups.
-    assert_eq!(p.channel("sms").unwrap().settings.type_name(), "twilio");
-    assert_eq!(n.channel_of_type("smtp").unwrap().name, "email");
+    assert_eq!(p.channel("text").unwrap().settings.type_name(), "twilio");
+    assert_eq!(n.channel_of_type("smtp").unwrap().name, "mail");
     assert_eq!(p.audience("MANAGEMENT").unwrap().targets.len(), 3);
     assert!(p.channel("pager").is_none());
 }
@@ -270,7 +270,7 @@ fn documented_example_is_valid() {
     let p = parse(&documented_example());
     let n = &p.notifications;
     let names: Vec<_> = n.channels.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["email", "slack-ops", "hooks", "sms"]);
+    assert_eq!(names, ["mail", "slack-ops", "hooks", "text"]);
     assert_eq!(n.audiences.len(), 4);
     assert_eq!(n.templates.overrides().len(), 2);
     assert_eq!((n.max_attempts, n.throttles.len()), (5, 1));
@@ -294,7 +294,7 @@ fn documented_example_is_valid() {
 }
 
 /// Lines 1 to 7: a channel per kind of `to` (smtp, slack, twilio).
-const CHANNELS: &str = "notifications:\n  channels:\n    - {name: email, type: smtp, host: mx, from: a@example.com}\n    - {name: chat, type: slack, webhook_url: {env: HOOK}}\n    - name: sms\n      type: twilio\n      account_sid: AC1\n      auth_token: {env: TOKEN}\n      from: \"+14155550100\"\n";
+const CHANNELS: &str = "notifications:\n  channels:\n    - {name: mail, type: smtp, host: mx, from: a@example.com}\n    - {name: chat, type: slack, webhook_url: {env: HOOK}}\n    - name: text\n      type: twilio\n      account_sid: AC1\n      auth_token: {env: TOKEN}\n      from: \"+14155550100\"\n";
 
 #[test]
 fn bad_channels_are_errors() {
@@ -408,24 +408,24 @@ fn bad_audiences_are_errors() {
     );
     check(
         &audience(
-            "      targets:\n        - {channel: email, to: [cto@example.com, cto.example.com]}\n",
+            "      targets:\n        - {channel: mail, to: [cto@example.com, cto.example.com]}\n",
         ),
         13,
-        50,
+        49,
         "notifications.audiences[0].targets[0].to[1]",
         "\"cto.example.com\" is not an e-mail address",
     );
     check(
-        &audience("      targets:\n        - {channel: email}\n"),
+        &audience("      targets:\n        - {channel: mail}\n"),
         13,
         11,
         "notifications.audiences[0].targets[0].to",
         "a smtp channel needs at least one e-mail address in `to`",
     );
     check(
-        &audience("      targets:\n        - {channel: sms, to: [cto@example.com]}\n"),
+        &audience("      targets:\n        - {channel: text, to: [cto@example.com]}\n"),
         13,
-        31,
+        32,
         "notifications.audiences[0].targets[0].to[0]",
         "not an E.164 phone number",
     );
@@ -591,4 +591,15 @@ fn severities_must_notify_defined_audiences() {
     );
     // Without audiences, any name goes.
     parse("severities:\n  - name: SEV-1\n    label: Major\n    notify: [{audience: board, within: 1h}]\n");
+}
+
+#[test]
+fn a_channel_cannot_take_the_name_of_a_contact_kind() {
+    check(
+        "notifications:\n  channels:\n    - {name: email, type: smtp, host: mx, from: a@example.com}\n",
+        3,
+        14,
+        "notifications.channels[0].name",
+        "names a kind of contact method",
+    );
 }
