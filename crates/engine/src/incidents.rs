@@ -46,6 +46,11 @@ pub enum IncidentOp {
         to: Option<Status>,
         message: Option<String>,
     },
+    /// A status update for stakeholders (optionally changing the status).
+    PostUpdate {
+        status: Option<Status>,
+        message: String,
+    },
 }
 
 /// The incident application service. Cheap to clone.
@@ -55,6 +60,9 @@ pub struct Incidents<S> {
     playbook: Arc<Playbook>,
     clock: Arc<dyn Clock>,
     paging_wake: Arc<Notify>,
+    delivery_wake: Arc<Notify>,
+    /// Base URL of links in notifications.
+    public_url: Arc<str>,
 }
 
 impl<S: Store> Incidents<S> {
@@ -64,6 +72,27 @@ impl<S: Store> Incidents<S> {
             playbook,
             clock,
             paging_wake: Arc::new(Notify::new()),
+            delivery_wake: Arc::new(Notify::new()),
+            public_url: "http://localhost".into(),
+        }
+    }
+
+    /// Links in notifications point here.
+    pub fn with_public_url(mut self, public_url: &str) -> Incidents<S> {
+        self.public_url = public_url.trim_end_matches('/').into();
+        self
+    }
+
+    /// Notified after a change queued messages, so the sender sends them at once.
+    pub fn with_delivery_wake(mut self, wake: Arc<Notify>) -> Incidents<S> {
+        self.delivery_wake = wake;
+        self
+    }
+
+    fn notify_context(&self) -> crate::notify::NotifyContext<'_> {
+        crate::notify::NotifyContext {
+            playbook: &self.playbook,
+            public_url: &self.public_url,
         }
     }
 
@@ -107,15 +136,19 @@ impl<S: Store> Incidents<S> {
                 Incident::open(&playbook, declaration, id, seq, &actor, now)
             })
             .await?;
-        let mut paging = Vec::new();
+        let mut more = Vec::new();
         if incident.status == Status::Triggered {
-            paging = crate::paging::start(&mut tx, &self.playbook, &incident, None, now).await?;
+            more = crate::paging::start(&mut tx, &self.playbook, &incident, None, now).await?;
         }
-        if !paging.is_empty() {
-            stored.extend(tx.save_incident(&incident, paging).await?);
+        more.extend(
+            crate::notify::on_declared(&mut tx, &self.notify_context(), &incident, now).await?,
+        );
+        if !more.is_empty() {
+            stored.extend(tx.save_incident(&incident, more).await?);
         }
         tx.commit().await?;
         self.wake_paging();
+        self.delivery_wake.notify_one();
         Ok((incident, stored))
     }
 
@@ -132,6 +165,8 @@ impl<S: Store> Incidents<S> {
         let mut tx = self.store.begin().await?;
         let mut incident = tx.lock_incident(id).await?;
         let before = incident.status;
+        let before_severity = incident.severity.clone();
+        let op_kind = op.clone();
         let i = &mut incident;
         let mut events = match op {
             IncidentOp::Acknowledge => i.acknowledge(actor, now),
@@ -149,6 +184,10 @@ impl<S: Store> Incidents<S> {
             IncidentOp::Resolve { message } => i.resolve(message, actor, now),
             IncidentOp::Close => i.close(actor, now),
             IncidentOp::Reopen { to, message } => i.reopen(to, message, actor, now),
+            IncidentOp::PostUpdate {
+                status,
+                ref message,
+            } => i.post_update(status, message, actor, now),
         }?;
         if events.is_empty() {
             // Nothing changed: leave the row (and updated_at) alone.
@@ -164,11 +203,20 @@ impl<S: Store> Incidents<S> {
             crate::paging::acknowledged(&mut tx, pb, id, now).await?;
             paging_changed = true;
         }
+        let cx = self.notify_context();
+        if incident.status == Status::Resolved && before != Status::Resolved {
+            events.extend(crate::notify::on_resolved(&mut tx, &cx, &incident, now).await?);
+        } else if let IncidentOp::PostUpdate { message, .. } = &op_kind {
+            events.extend(crate::notify::on_update(&mut tx, &cx, &incident, message, now).await?);
+        } else if incident.severity != before_severity {
+            events.extend(crate::notify::on_severity_changed(&mut tx, &cx, &incident, now).await?);
+        }
         let stored = tx.save_incident(&incident, events).await?;
         tx.commit().await?;
         if paging_changed {
             self.wake_paging();
         }
+        self.delivery_wake.notify_one();
         Ok((incident, stored))
     }
 

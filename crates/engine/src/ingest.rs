@@ -98,9 +98,23 @@ pub struct IngestRules {
     pub resolve_timeout: jiff::SignedDuration,
     /// Alertmanager-style inhibition: a firing source mutes matching targets.
     pub inhibit_rules: Vec<InhibitRule>,
+    /// Base URL of links in the notifications alert-opened incidents send.
+    pub public_url: Arc<str>,
 }
 
 impl IngestRules {
+    pub fn with_public_url(mut self, public_url: &str) -> IngestRules {
+        self.public_url = public_url.trim_end_matches('/').into();
+        self
+    }
+
+    pub(crate) fn notify_context(&self) -> crate::notify::NotifyContext<'_> {
+        crate::notify::NotifyContext {
+            playbook: &self.playbook,
+            public_url: &self.public_url,
+        }
+    }
+
     /// The rules the playbook's `alerting:` section declares.
     pub fn new(playbook: Arc<Playbook>) -> IngestRules {
         let alerting = playbook.alerting.clone();
@@ -110,6 +124,7 @@ impl IngestRules {
             max_open_alerts_per_service: alerting.max_open_alerts_per_service,
             resolve_timeout: alerting.resolve_timeout,
             inhibit_rules: alerting.inhibit_rules,
+            public_url: "http://localhost".into(),
         }
     }
 }
@@ -572,7 +587,8 @@ async fn incident_for<T: WriteTx>(
         incident_id: incident.id.clone(),
         last_alert_at: now,
     });
-    let paging = crate::paging::start(tx, &rules.playbook, &incident, None, now).await?;
+    let mut paging = crate::paging::start(tx, &rules.playbook, &incident, None, now).await?;
+    paging.extend(crate::notify::on_declared(tx, &rules.notify_context(), &incident, now).await?);
     let id = incident.id.clone();
     touched.add_new(incident);
     if !paging.is_empty() {
@@ -744,6 +760,11 @@ async fn resolve_in_incident<T: WriteTx>(
                     .change_status(to, message, actor, now)
                     .map_err(StoreError::Rejected)?,
             );
+            if to == Status::Resolved {
+                let resolved = incident.clone();
+                let cx = rules.notify_context();
+                events.extend(crate::notify::on_resolved(tx, &cx, &resolved, now).await?);
+            }
         }
     }
     Ok(())

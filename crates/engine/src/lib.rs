@@ -8,6 +8,7 @@ pub mod expiry;
 pub mod incidents;
 pub mod ingest;
 pub mod integrations;
+pub mod notify;
 pub mod oncall;
 pub mod paging;
 pub mod tokens;
