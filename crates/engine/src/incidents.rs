@@ -89,6 +89,11 @@ impl<S: Store> Incidents<S> {
         self
     }
 
+    /// The handle `with_delivery_wake` set.
+    pub fn delivery_wake(&self) -> Arc<Notify> {
+        Arc::clone(&self.delivery_wake)
+    }
+
     fn notify_context(&self) -> crate::notify::NotifyContext<'_> {
         crate::notify::NotifyContext {
             playbook: &self.playbook,

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use warroom_engine::notify::Notifier;
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{Incidents, Ingestor, Oncall, Paging};
 use warroom_store::Store;
@@ -24,6 +25,8 @@ pub struct AppState<S> {
     pub oncall: Oncall<S>,
     /// Manual escalation, reassignment and acknowledge links.
     pub paging: Paging<S>,
+    /// Resend, test messages, template previews, update cadence.
+    pub notifier: Notifier<S>,
 }
 
 impl<S: Store> AppState<S> {
@@ -45,7 +48,14 @@ impl<S: Store> AppState<S> {
             "http://localhost",
             incidents.paging_wake(),
         );
+        let notifier = Notifier::new(
+            incidents.store().clone(),
+            incidents.shared_playbook(),
+            incidents.shared_clock(),
+            incidents.delivery_wake(),
+        );
         AppState {
+            notifier,
             incidents,
             ingestor,
             ingest_limit: Arc::new(IngestLimiter::new(DEFAULT_RATE, DEFAULT_BURST)),
