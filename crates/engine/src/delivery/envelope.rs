@@ -17,12 +17,16 @@
 //! ```
 //!
 //! Every field is optional. Older page bodies carry `type` instead of
-//! `kind` and no `text`; both are accepted: `type` stands in for `kind`, and
-//! without `text` a channel that needs a full body uses the subject followed
-//! by the acknowledge link ([`Envelope::full_text`]), while one that shows
-//! the subject separately (chat, SMS) shows only the link
-//! ([`Envelope::detail_text`]). A body that is not a JSON object is taken as
-//! plain text.
+//! `kind` and no `text`; both are accepted: `type` stands in for `kind`.
+//! Without `text`, e-mail and webhooks use the subject followed by the
+//! acknowledge link ([`Envelope::full_text`]), SMS the subject and the link
+//! ([`Envelope::detail_text`]), calls the subject alone, and chat the
+//! subject with the links as buttons. A body that is not a JSON object is
+//! taken as plain text.
+//!
+//! `html` is used by e-mail only; `thread` by e-mail only (`References`);
+//! `incident.severity` picks the chat colour; `incident.url` and
+//! `acknowledge_url` become buttons or links.
 
 use serde_json::{Map, Value};
 
