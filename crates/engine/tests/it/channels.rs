@@ -1,8 +1,8 @@
 //! Delivery channels against real receivers: an SMTP server (Debian's
-//! `python3-aiosmtpd`, started per test; in `channels/email.rs`) and local HTTP receivers standing
-//! in for Slack, Mattermost, Teams, Discord, a generic webhook and Twilio.
-//! Each test builds `MessageRecord`s directly and calls `ChannelSet::send`;
-//! no store is involved.
+//! `python3-aiosmtpd`, started per test, in `channels/email.rs`) and local
+//! HTTP receivers standing in for Slack, Mattermost, Teams, Discord, a
+//! generic webhook and Twilio. Each test builds `MessageRecord`s directly
+//! and calls `ChannelSet::send`; no store is involved.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
