@@ -8,6 +8,22 @@
 //! Delivery is at least once: a crash between the send and the commit sends
 //! again after the lease lapses, with the same `Idempotency-Key` header so
 //! the receiver can drop the repeat.
+//!
+//! The channels themselves: `channels` (`ChannelSet`, routing a message to a
+//! configured channel or a contact method), `envelope` (what a message body
+//! holds), `email` (SMTP), `chat` (Slack, Mattermost, Teams, Discord
+//! payloads), `webhook` (the signed generic webhook and `verify_signature`),
+//! `twilio` (SMS and voice), `http` (shared HTTP handling and the relay
+//! fallback `HttpChannels`).
+
+mod channels;
+mod chat;
+mod email;
+pub mod envelope;
+mod http;
+mod secret;
+mod twilio;
+pub mod webhook;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +38,13 @@ use warroom_store::{PagingTx, Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 use crate::paging::ENGINE_ACTOR;
+
+pub use channels::ChannelSet;
+pub use email::{message_id, thread_root_id};
+pub use envelope::Envelope;
+pub use http::HttpChannels;
+pub use twilio::SMS_MAX_CHARS;
+pub use webhook::verify_signature;
 
 const LEASE: SignedDuration = SignedDuration::from_secs(60);
 const BATCH: u32 = 16;
@@ -44,107 +67,6 @@ pub trait Channels: Send + Sync + 'static {
         &self,
         message: &MessageRecord,
     ) -> impl Future<Output = Result<String, SendError>> + Send;
-}
-
-/// The channels that exist today: webhook and Slack-compatible contact
-/// methods are posted to directly; e-mail, SMS and voice go to the relay
-/// webhook when one is configured (real providers arrive with notifications).
-#[derive(Clone, Debug)]
-pub struct HttpChannels {
-    client: reqwest::Client,
-    relay_url: Option<String>,
-}
-
-impl HttpChannels {
-    pub fn new(relay_url: Option<String>) -> HttpChannels {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("Warroom/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        HttpChannels { client, relay_url }
-    }
-
-    async fn post(
-        &self,
-        url: &str,
-        message: &MessageRecord,
-        body: String,
-    ) -> Result<String, SendError> {
-        let response = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("idempotency-key", &message.idempotency_key)
-            .header("x-warroom-message-id", message.id.to_string())
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SendError {
-                temporary: true,
-                message: format!("POST {}: {e}", redact(url)),
-            })?;
-        let status = response.status();
-        let text: String = response
-            .text()
-            .await
-            .unwrap_or_default()
-            .chars()
-            .take(300)
-            .collect();
-        if status.is_success() {
-            Ok(format!("{status} {text}").trim().to_owned())
-        } else {
-            Err(SendError {
-                temporary: status.is_server_error()
-                    || status.as_u16() == 429
-                    || status.as_u16() == 408,
-                message: format!("{} answered {status}: {text}", redact(url)),
-            })
-        }
-    }
-}
-
-/// Shows scheme and host only: webhook URLs carry secrets in their paths.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("?")),
-        Err(_) => "the webhook".to_owned(),
-    }
-}
-
-impl Channels for HttpChannels {
-    async fn send(&self, message: &MessageRecord) -> Result<String, SendError> {
-        match message.channel.as_str() {
-            "webhook" => self.post(&message.destination, message, message.body.clone()).await,
-            "slack" => {
-                let payload: serde_json::Value =
-                    serde_json::from_str(&message.body).unwrap_or_default();
-                let ack = payload["acknowledge_url"].as_str().unwrap_or_default();
-                let text = format!("{}\nAcknowledge: {ack}", message.subject);
-                let body = serde_json::json!({ "text": text }).to_string();
-                self.post(&message.destination, message, body).await
-            }
-            other => match &self.relay_url {
-                Some(relay) => {
-                    let mut payload: serde_json::Value =
-                        serde_json::from_str(&message.body).unwrap_or_default();
-                    payload["deliver_to"] = serde_json::json!({
-                        "channel": other,
-                        "destination": message.destination,
-                    });
-                    payload["subject"] = message.subject.clone().into();
-                    self.post(relay, message, payload.to_string()).await
-                }
-                None => Err(SendError {
-                    temporary: false,
-                    message: format!(
-                        "no {other} channel is configured; start the server with --page-relay-url to relay pages to a webhook"
-                    ),
-                }),
-            },
-        }
-    }
 }
 
 /// The outbox sender. Cheap to clone.
@@ -343,13 +265,5 @@ mod tests {
             let d = backoff(attempt).as_secs_f64();
             assert!(d >= secs * 0.8 && d <= secs * 1.2, "attempt {attempt}: {d}");
         }
-    }
-
-    #[test]
-    fn redact_keeps_only_scheme_and_host() {
-        assert_eq!(
-            redact("https://hooks.slack.com/services/T000/B000/XXXX"),
-            "https://hooks.slack.com/…"
-        );
     }
 }
