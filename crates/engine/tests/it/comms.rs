@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use warroom_domain::{Declaration, EventKind, Playbook, Status, TimelineEvent};
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{IncidentOp, Incidents, ManualClock, Oncall, Paging};
-use warroom_store::{CommsStore as _, OncallStore as _, Store};
+use warroom_store::Store;
 
 on_both_backends!(
     a_sev1_without_an_update_for_15_minutes_reminds_the_coordinator_once,

@@ -12,7 +12,7 @@ use warroom_engine::delivery::{Delivery, HttpChannels};
 use warroom_engine::paging::{AckLinks, Reassign};
 use warroom_engine::{IncidentOp, Incidents, ManualClock, Oncall, Paging};
 use warroom_store::oncall::message_state;
-use warroom_store::{OncallStore as _, Store};
+use warroom_store::Store;
 
 on_both_backends!(
     a_three_step_policy_stops_at_the_acknowledgement,
