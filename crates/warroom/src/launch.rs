@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use warroom_domain::{AccessRole, Playbook};
-use warroom_engine::delivery::{Delivery, HttpChannels};
+use warroom_engine::delivery::{ChannelSet, Delivery};
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{
     Clock, Incidents, IngestRules, Ingestor, OffsetClock, Oncall, Paging, SystemClock, Tokens,
@@ -79,8 +79,13 @@ async fn run_server<S: Store>(
         .sync_playbook()
         .await
         .context("storing the playbook's on-call section")?;
-    let incidents = Incidents::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock));
-    let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let incidents = Incidents::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock))
+        .with_public_url(&public_url);
+    let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)).with_public_url(&public_url));
     let ingestor = Ingestor::spawn(
         store.clone(),
         Arc::clone(&rules),
@@ -88,19 +93,20 @@ async fn run_server<S: Store>(
         incidents.paging_wake(),
     );
     let _expirer = warroom_engine::expiry::spawn(store.clone(), rules, Arc::clone(&clock));
+    let channels = ChannelSet::resolve(&playbook.notifications.channels, read_secret)
+        .map_err(|e| anyhow::anyhow!("notifications.channels: {e}"))?
+        .with_relay(args.page_relay_url.clone())
+        .with_severities(playbook.severities.iter().map(|s| s.name.clone()))
+        .with_clock(Arc::clone(&clock));
     let delivery = Delivery::new(
         store.clone(),
-        Arc::new(HttpChannels::new(args.page_relay_url.clone())),
+        Arc::new(channels),
         Arc::clone(&clock),
-        args.delivery_attempts,
+        playbook.notifications.max_attempts,
     );
     // Every node must sign and check acknowledge links with the same key.
     let candidate = hex::encode(rand::random::<[u8; 32]>());
     let key = store.server_secret("ack_link_key", &candidate).await?;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
     let paging = Paging::new(
         store.clone(),
         playbook,
@@ -110,6 +116,7 @@ async fn run_server<S: Store>(
         incidents.paging_wake(),
     )
     .with_delivery_wake(delivery.wake_handle());
+    let incidents = incidents.with_delivery_wake(delivery.wake_handle());
     let _pager = paging.clone().spawn();
     let _sender = delivery.spawn();
     let state = AppState::new(incidents, ingestor)
@@ -211,4 +218,20 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+/// Reads a channel secret from its environment variable or file, trimmed.
+fn read_secret(secret: &warroom_domain::notify::SecretRef) -> Result<String, String> {
+    let value = match (&secret.env, &secret.file) {
+        (Some(var), None) => std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?,
+        (None, Some(path)) => {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
+        }
+        _ => return Err("name exactly one of env or file".to_owned()),
+    };
+    let value = value.trim().to_owned();
+    if value.is_empty() {
+        return Err("the secret is empty".to_owned());
+    }
+    Ok(value)
 }

@@ -44,9 +44,6 @@ pub struct ServeArgs {
     /// until those channels are configured (the page JSON plus `deliver_to`).
     #[arg(long, env = "WARROOM_PAGE_RELAY_URL")]
     pub page_relay_url: Option<String>,
-    /// Attempts per message before it is given up as dead.
-    #[arg(long, env = "WARROOM_DELIVERY_ATTEMPTS", default_value_t = 5)]
-    pub delivery_attempts: u32,
     /// Run the engine's clock this far ahead of the system time, e.g. "6m"
     /// (drills and tests of timers; never in production).
     #[arg(long, env = "WARROOM_CLOCK_OFFSET", hide = true, value_parser = crate::settings::offset)]
