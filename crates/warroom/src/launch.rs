@@ -103,6 +103,10 @@ async fn run_server<S: Store>(
         Arc::new(channels),
         Arc::clone(&clock),
         playbook.notifications.max_attempts,
+    )
+    .with_throttles(
+        playbook.notifications.throttles.clone(),
+        &playbook.notifications.channels,
     );
     // Every node must sign and check acknowledge links with the same key.
     let candidate = hex::encode(rand::random::<[u8; 32]>());
@@ -223,7 +227,9 @@ async fn shutdown_signal() {
 /// Reads a channel secret from its environment variable or file, trimmed.
 fn read_secret(secret: &warroom_domain::notify::SecretRef) -> Result<String, String> {
     let value = match (&secret.env, &secret.file) {
-        (Some(var), None) => std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?,
+        (Some(var), None) => {
+            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?
+        }
         (None, Some(path)) => {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
         }

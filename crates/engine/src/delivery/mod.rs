@@ -21,10 +21,12 @@ mod chat;
 mod email;
 pub mod envelope;
 mod http;
+mod outcome;
 mod secret;
 mod twilio;
 pub mod webhook;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,12 +34,13 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use rand::Rng;
 use tokio::sync::Notify;
-use warroom_domain::{EventKind, NewEvent, Status};
-use warroom_store::oncall::{message_state, MessageRecord, MessageUpdate};
-use warroom_store::{PagingTx, Store, StoreError, WriteTx};
+use warroom_domain::notify::{ChannelConfig, Throttle};
+use warroom_domain::Status;
+use warroom_store::oncall::MessageRecord;
+use warroom_store::{Store, StoreError};
 
 use crate::clock::Clock;
-use crate::paging::ENGINE_ACTOR;
+use outcome::Outcome;
 
 pub use channels::ChannelSet;
 pub use email::{message_id, thread_root_id};
@@ -76,6 +79,9 @@ pub struct Delivery<S, C> {
     clock: Arc<dyn Clock>,
     max_attempts: i64,
     wake: Arc<Notify>,
+    throttles: Arc<[Throttle]>,
+    /// Configured channel name -> its type, for throttles.
+    channel_types: Arc<HashMap<String, String>>,
 }
 
 impl<S: Clone, C> Clone for Delivery<S, C> {
@@ -86,6 +92,8 @@ impl<S: Clone, C> Clone for Delivery<S, C> {
             clock: Arc::clone(&self.clock),
             max_attempts: self.max_attempts,
             wake: Arc::clone(&self.wake),
+            throttles: Arc::clone(&self.throttles),
+            channel_types: Arc::clone(&self.channel_types),
         }
     }
 }
@@ -98,7 +106,22 @@ impl<S: Store, C: Channels> Delivery<S, C> {
             clock,
             max_attempts: i64::from(max_attempts.max(1)),
             wake: Arc::new(Notify::new()),
+            throttles: Arc::new([]),
+            channel_types: Arc::new(HashMap::new()),
         }
+    }
+
+    /// Limits messages per destination per channel type (the playbook's
+    /// `notifications.throttle`), so a storm cannot flood a phone.
+    pub fn with_throttles(mut self, throttles: Vec<Throttle>, channels: &[ChannelConfig]) -> Self {
+        self.throttles = throttles.into();
+        self.channel_types = Arc::new(
+            channels
+                .iter()
+                .map(|c| (c.name.clone(), c.settings.type_name().to_owned()))
+                .collect(),
+        );
+        self
     }
 
     pub fn wake(&self) {
@@ -122,91 +145,79 @@ impl<S: Store, C: Channels> Delivery<S, C> {
     }
 
     async fn deliver(&self, message: MessageRecord, now: Timestamp) -> Result<(), StoreError> {
-        if message.purpose == "page" {
-            if let Some(incident_id) = &message.incident_id {
-                let incident = self.store.get_incident(incident_id).await?;
-                if incident.status != Status::Triggered {
-                    let mut tx = self.store.begin().await?;
-                    tx.update_message(&MessageUpdate {
-                        id: message.id,
-                        state: message_state::CANCELLED.to_owned(),
-                        attempts: message.attempts,
-                        run_at: message.run_at,
-                        last_error: Some(format!("not sent: the incident is {}", incident.status)),
-                        provider_answer: None,
-                        sent_at: None,
-                    })
-                    .await?;
-                    return tx.commit().await;
-                }
-            }
+        if let Some(reason) = self.not_wanted(&message).await? {
+            return outcome::record(&self.store, &message, Outcome::Cancelled(reason), now).await;
+        }
+        if let Some((until, why)) = self.throttled(&message, now).await? {
+            return outcome::record(
+                &self.store,
+                &message,
+                Outcome::Throttled { until, why },
+                now,
+            )
+            .await;
         }
         let attempt = message.attempts + 1;
-        let outcome = self.channels.send(&message).await;
-        let user = message.user_name.clone().unwrap_or_default();
-        let attempt_u32 = u32::try_from(attempt).unwrap_or(u32::MAX);
-        let (update, event) = match outcome {
-            Ok(answer) => (
-                MessageUpdate {
-                    id: message.id,
-                    state: message_state::SENT.to_owned(),
-                    attempts: attempt,
-                    run_at: message.run_at,
-                    last_error: None,
-                    provider_answer: Some(answer),
-                    sent_at: Some(now),
-                },
-                EventKind::PageDelivered {
-                    message_id: message.id,
-                    user,
-                    channel: message.channel.clone(),
-                    attempt: attempt_u32,
-                },
-            ),
+        let result = match self.channels.send(&message).await {
+            Ok(answer) => Outcome::Sent { answer },
             Err(error) => {
                 let gave_up = !error.temporary || attempt >= self.max_attempts;
-                let state = if gave_up {
-                    message_state::DEAD
-                } else {
-                    message_state::FAILED
-                };
-                (
-                    MessageUpdate {
-                        id: message.id,
-                        state: state.to_owned(),
-                        attempts: attempt,
-                        run_at: if gave_up {
-                            message.run_at
-                        } else {
-                            now + backoff(attempt)
-                        },
-                        last_error: Some(error.message.clone()),
-                        provider_answer: None,
-                        sent_at: None,
-                    },
-                    EventKind::PageFailed {
-                        message_id: message.id,
-                        user,
-                        channel: message.channel.clone(),
-                        attempt: attempt_u32,
-                        error: error.message,
-                        gave_up,
-                    },
-                )
+                Outcome::Failed {
+                    error: error.message,
+                    retry_at: (!gave_up).then(|| now + backoff(attempt)),
+                }
             }
         };
-        let mut tx = self.store.begin().await?;
-        tx.update_message(&update).await?;
-        if let (Some(incident_id), "page") = (&message.incident_id, message.purpose.as_str()) {
-            let incident = tx.lock_incident(incident_id).await?;
-            let event = NewEvent {
-                at: now,
-                actor: ENGINE_ACTOR.to_owned(),
-                kind: event,
-            };
-            tx.save_incident(&incident, vec![event]).await?;
+        outcome::record(&self.store, &message, result, now).await
+    }
+
+    /// Why a message should no longer go out: a page (or reminder) whose
+    /// incident left `triggered` (or closed) before it was sent.
+    async fn not_wanted(&self, message: &MessageRecord) -> Result<Option<String>, StoreError> {
+        let Some(incident_id) = &message.incident_id else {
+            return Ok(None);
+        };
+        let status = self.store.get_incident(incident_id).await?.status;
+        let unwanted = match message.purpose.as_str() {
+            "page" => status != Status::Triggered,
+            "reminder" => !status.is_open(),
+            _ => false,
+        };
+        Ok(unwanted.then(|| format!("not sent: the incident is {status}")))
+    }
+
+    /// When a throttle for the message's channel type is full for its
+    /// destination: when to try again, and why.
+    async fn throttled(
+        &self,
+        message: &MessageRecord,
+        now: Timestamp,
+    ) -> Result<Option<(Timestamp, String)>, StoreError> {
+        let kind = self
+            .channel_types
+            .get(&message.channel)
+            .map_or_else(|| contact_channel_type(&message.channel), String::as_str);
+        let Some(throttle) = self.throttles.iter().find(|t| t.channel_type == kind) else {
+            return Ok(None);
+        };
+        let window = self
+            .store
+            .sent_since(&message.channel, &message.destination, now - throttle.per)
+            .await?;
+        if window.count < i64::from(throttle.max) {
+            return Ok(None);
         }
-        tx.commit().await
+        let until = window
+            .oldest
+            .map_or(now + throttle.per, |oldest| oldest + throttle.per);
+        let why = format!(
+            "throttled: {} messages to {} in the last {} (limit {})",
+            window.count,
+            message.destination,
+            warroom_domain::notify::templates::in_words(throttle.per),
+            throttle.max
+        );
+        Ok(Some((until.max(now + SignedDuration::from_secs(1)), why)))
     }
 
     /// Sends whenever the next message is due or `wake` is called, until dropped.
@@ -265,5 +276,14 @@ mod tests {
             let d = backoff(attempt).as_secs_f64();
             assert!(d >= secs * 0.8 && d <= secs * 1.2, "attempt {attempt}: {d}");
         }
+    }
+}
+
+/// The channel type a contact kind is sent through (for throttles).
+fn contact_channel_type(kind: &str) -> &str {
+    match kind {
+        "email" => "smtp",
+        "sms" | "voice" => "twilio",
+        other => other,
     }
 }
