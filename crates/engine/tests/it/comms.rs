@@ -95,7 +95,12 @@ impl<S: Store> Setup<S> {
             roles: vec![("Communications Coordinator".into(), "carol".into())],
             ..Default::default()
         };
-        self.incidents.declare("alice", declaration).await.unwrap().0.id
+        self.incidents
+            .declare("alice", declaration)
+            .await
+            .unwrap()
+            .0
+            .id
     }
 
     async fn at(&self, m: i64) {
@@ -134,7 +139,8 @@ async fn a_sev1_without_an_update_for_15_minutes_reminds_the_coordinator_once<S:
     assert_eq!(s.messages(&id).await, initial);
     let message = &s.store.list_messages(&id).await.unwrap()[0];
     assert!(
-        message.subject.starts_with("[SEV-1]") && message.subject.contains("Calls drop after 30 seconds"),
+        message.subject.starts_with("[SEV-1]")
+            && message.subject.contains("Calls drop after 30 seconds"),
         "{}",
         message.subject
     );
@@ -154,7 +160,10 @@ async fn a_sev1_without_an_update_for_15_minutes_reminds_the_coordinator_once<S:
         .into_iter()
         .filter(|(purpose, ..)| purpose == "reminder")
         .collect();
-    assert_eq!(reminders, [tuple("reminder", "webhook", "http://127.0.0.1:9/carol")]);
+    assert_eq!(
+        reminders,
+        [tuple("reminder", "webhook", "http://127.0.0.1:9/carol")]
+    );
     let overdue: Vec<_> = s
         .timeline(&id)
         .await
@@ -208,7 +217,12 @@ async fn updates_and_resolution_reach_the_audiences_told<S: Store>(store: S) {
     let quiet = s.declare("SEV-3").await;
     assert!(s.messages(&quiet).await.is_empty());
     assert_eq!(
-        s.store.get_comms(&quiet).await.unwrap().unwrap().next_update_due,
+        s.store
+            .get_comms(&quiet)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_update_due,
         None
     );
 
@@ -247,7 +261,10 @@ async fn updates_and_resolution_reach_the_audiences_told<S: Store>(store: S) {
         .unwrap();
     let body: serde_json::Value = serde_json::from_str(&update.body).unwrap();
     assert!(
-        body["text"].as_str().unwrap().contains("Trunk fault at the carrier"),
+        body["text"]
+            .as_str()
+            .unwrap()
+            .contains("Trunk fault at the carrier"),
         "{body}"
     );
     assert_eq!(body["thread"], id.as_str());
