@@ -23,6 +23,7 @@ on_both_backends!(
     pages_reach_a_webhook_and_failures_retry_then_die,
     a_page_is_cancelled_when_the_incident_is_acknowledged_first,
     an_incident_opened_by_alerts_pages_and_repeats_do_not,
+    a_receiver_that_recovers_gets_the_page_once_and_a_dead_page_moves_on,
 );
 
 fn t0() -> Timestamp {
@@ -573,4 +574,87 @@ async fn an_incident_opened_by_alerts_pages_and_repeats_do_not<S: Store>(store: 
     );
     s.at(1).await;
     assert_eq!(s.paged(&id).await, ["alice"]);
+}
+
+async fn a_receiver_that_recovers_gets_the_page_once_and_a_dead_page_moves_on<S: Store>(store: S) {
+    let (rx, url) = receiver().await;
+    let s = setup(store, playbook("", &url)).await;
+    let delivery = Delivery::new(
+        s.store.clone(),
+        Arc::new(HttpChannels::new(None)),
+        Arc::new(s.clock.clone()),
+        5,
+    );
+    let id = s.declare("SEV-3").await;
+    s.at(0).await;
+    // Alice's receiver fails three times, then recovers.
+    *rx.status.lock().unwrap() = 503;
+    let mut now = mins(0);
+    for _ in 0..3 {
+        delivery.deliver_once(now).await.unwrap();
+        let page = s.store.list_messages(&id).await.unwrap().remove(0);
+        assert_eq!(page.state, message_state::FAILED);
+        now = page.run_at;
+    }
+    *rx.status.lock().unwrap() = 200;
+    delivery.deliver_once(now).await.unwrap();
+    delivery
+        .deliver_once(now + SignedDuration::from_hours(1))
+        .await
+        .unwrap();
+    let page = s.store.list_messages(&id).await.unwrap().remove(0);
+    assert_eq!(
+        (page.state.as_str(), page.attempts),
+        (message_state::SENT, 4)
+    );
+    let received = rx
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, headers, _)| headers["idempotency-key"] == page.idempotency_key.as_str())
+        .count();
+    // Four requests reached the receiver; it answered 2xx once, and nothing came after.
+    assert_eq!(received, 4);
+
+    // Step 3 pages Carol (low urgency: her webhook). Her receiver is gone
+    // (410): the page is dead, and her next verified method, SMS, is paged
+    // at once (and dies too: no SMS channel is configured here).
+    *rx.status.lock().unwrap() = 410;
+    s.at(5).await;
+    s.at(15).await;
+    delivery.deliver_once(mins(15)).await.unwrap();
+    delivery.deliver_once(mins(15)).await.unwrap();
+    let carol: Vec<(String, String)> = s
+        .store
+        .list_messages(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.user_name.as_deref() == Some("carol"))
+        .map(|m| (m.channel, m.state))
+        .collect();
+    assert_eq!(
+        carol,
+        [
+            ("webhook".to_owned(), "dead".to_owned()),
+            ("sms".to_owned(), "dead".to_owned()),
+        ]
+    );
+    let carol_events: Vec<&'static str> = s
+        .timeline(&id)
+        .await
+        .iter()
+        .filter(|e| match &e.kind {
+            EventKind::PageQueued { user, .. }
+            | EventKind::PageFailed { user, .. }
+            | EventKind::PageDelivered { user, .. } => user == "carol",
+            _ => false,
+        })
+        .map(|e| e.kind.name())
+        .collect();
+    assert_eq!(
+        carol_events,
+        ["page_queued", "page_failed", "page_queued", "page_failed"]
+    );
 }
