@@ -147,6 +147,25 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ReassignArgs {
+    /// Incident id, e.g. INC-2026-0001
+    #[arg(value_parser = path_value)]
+    pub id: String,
+    /// A user to page; repeat for several
+    #[arg(long)]
+    pub user: Vec<String>,
+    /// Whoever is on call on this schedule; repeat for several
+    #[arg(long)]
+    pub schedule: Vec<String>,
+    /// Every member of this team; repeat for several
+    #[arg(long)]
+    pub team: Vec<String>,
+    /// Another escalation policy, from its first step (alone)
+    #[arg(long, conflicts_with_all = ["user", "schedule", "team"])]
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct UpdateArgs {
     /// Incident id, e.g. INC-2026-0001
     #[arg(value_parser = path_value)]

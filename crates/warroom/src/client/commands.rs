@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::http::{decode, Api};
 use super::render::{self, clean};
 use super::wire::{self, Event, Incident, Page, Seq, Timeline};
-use super::{ClientArgs, DeclareArgs, IncidentCommand, ListArgs, Output, UpdateArgs};
+use super::{ClientArgs, DeclareArgs, IncidentCommand, ListArgs, Output, ReassignArgs, UpdateArgs};
 use serde_json::{json, Value as Json};
 
 /// The server's largest timeline page; a full page means there may be more.
@@ -36,13 +36,14 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             let sent = on(&api, post, &[&id, "escalate"], Some(&body)).await?;
             paging_report(json, &sent)
         }
-        IncidentCommand::Reassign {
-            id,
-            user,
-            schedule,
-            team,
-            policy,
-        } => {
+        IncidentCommand::Reassign(a) => {
+            let ReassignArgs {
+                id,
+                user,
+                schedule,
+                team,
+                policy,
+            } = *a;
             let body = match policy {
                 Some(policy) => json!({ "policy": policy }),
                 None => {

@@ -19,7 +19,7 @@ mod wire;
 pub use alerting::{
     run_alert, run_integration, run_silence, AlertCommand, IntegrationCommand, SilenceCommand,
 };
-pub use args::{DeclareArgs, ListArgs, Output, UpdateArgs};
+pub use args::{DeclareArgs, ListArgs, Output, ReassignArgs, UpdateArgs};
 pub use maintenance::{run_maintenance, MaintenanceCommand};
 pub use oncall::{run_oncall, OncallCommand};
 
@@ -106,23 +106,7 @@ pub enum IncidentCommand {
         group = clap::ArgGroup::new("to").required(true).multiple(true).args(["user", "schedule", "team", "policy"]),
         after_help = "Examples:\n  warroom incident reassign INC-2026-0001 --user bob\n  warroom incident reassign INC-2026-0001 --policy database"
     )]
-    Reassign {
-        /// Incident id, e.g. INC-2026-0001
-        #[arg(value_parser = args::path_value)]
-        id: String,
-        /// A user to page; repeat for several
-        #[arg(long)]
-        user: Vec<String>,
-        /// Whoever is on call on this schedule; repeat for several
-        #[arg(long)]
-        schedule: Vec<String>,
-        /// Every member of this team; repeat for several
-        #[arg(long)]
-        team: Vec<String>,
-        /// Another escalation policy, from its first step (alone)
-        #[arg(long, conflicts_with_all = ["user", "schedule", "team"])]
-        policy: Option<String>,
-    },
+    Reassign(Box<ReassignArgs>),
     /// The pages and messages sent for an incident, with their delivery state
     Pages {
         /// Incident id, e.g. INC-2026-0001
@@ -364,6 +348,20 @@ mod tests {
             "--clear-users-affected"
         ])
         .is_err());
+    }
+
+    #[test]
+    fn reassign_needs_someone() {
+        assert!(parse(&["reassign", "INC-1"]).is_err());
+        assert!(parse(&["reassign", "INC-1", "--policy", "db", "--user", "bob"]).is_err());
+        let cli = parse(&["reassign", "INC-1", "--user", "bob", "--team", "dba"]).unwrap();
+        let IncidentCommand::Reassign(a) = cli.cmd else {
+            panic!("{:?}", cli.cmd)
+        };
+        assert_eq!(
+            (a.user, a.team),
+            (vec!["bob".to_owned()], vec!["dba".to_owned()])
+        );
     }
 
     #[test]
