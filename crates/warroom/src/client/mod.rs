@@ -12,6 +12,7 @@ mod args;
 mod commands;
 mod http;
 mod maintenance;
+mod notify;
 mod oncall;
 mod render;
 mod wire;
@@ -21,6 +22,7 @@ pub use alerting::{
 };
 pub use args::{DeclareArgs, ListArgs, Output, ReassignArgs, UpdateArgs};
 pub use maintenance::{run_maintenance, MaintenanceCommand};
+pub use notify::{run_message, run_notify, MessageCommand, NotifyCommand};
 pub use oncall::{run_oncall, OncallCommand};
 
 /// Where the Warroom server is, who we are, and how to print answers.
@@ -113,6 +115,12 @@ pub enum IncidentCommand {
         #[arg(value_parser = args::path_value)]
         id: String,
     },
+    /// Stakeholder communications: updates posted, the next one due, audiences told
+    Comms {
+        /// Incident id, e.g. INC-2026-0001
+        #[arg(value_parser = args::path_value)]
+        id: String,
+    },
     /// Move an incident to another status
     #[command(
         after_help = args::STATUS_HELP
@@ -142,7 +150,8 @@ pub enum IncidentCommand {
         #[arg(long, short)]
         reason: Option<String>,
     },
-    /// Change an incident's title, summary, category, services or impact
+    /// Change an incident's title, summary, category, services or impact, or
+    /// post a status update to its audiences (--message)
     #[command(after_help = args::UPDATE_HELP)]
     Update(Box<UpdateArgs>),
     /// Add a note to the timeline
@@ -362,6 +371,26 @@ mod tests {
             (a.user, a.team),
             (vec!["bob".to_owned()], vec!["dba".to_owned()])
         );
+    }
+
+    #[test]
+    fn update_takes_a_message_and_an_open_status() {
+        let cli = parse(&[
+            "update",
+            "INC-1",
+            "--status",
+            "identified",
+            "-m",
+            "Rolling back",
+        ])
+        .unwrap();
+        let IncidentCommand::Update(a) = cli.cmd else {
+            panic!("{:?}", cli.cmd)
+        };
+        assert_eq!(a.status.as_deref(), Some("identified"));
+        assert_eq!(a.message.as_deref(), Some("Rolling back"));
+        assert!(parse(&["update", "INC-1", "--status", "resolved", "-m", "x"]).is_err());
+        assert!(parse(&["comms", "INC-1"]).is_ok());
     }
 
     #[test]
