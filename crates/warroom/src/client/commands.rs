@@ -550,7 +550,7 @@ async fn list_pages(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<6} {:<14} {:<8} {:<10} {:<9} {:>3}  DETAIL",
+        "{:<6} {:<20} {:<10} {:<10} {:<20} {:>3}  DETAIL",
         "ID", "TO", "CHANNEL", "STATE", "PURPOSE", "TRY"
     );
     for m in messages {
@@ -566,10 +566,16 @@ async fn list_pages(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
             }
             _ => text("last_error"),
         };
+        // Pages go to a person's contact method; notifications to an address or chat.
+        let to = if m["user"].is_string() {
+            format!("{}/{}", text("user"), text("contact_method"))
+        } else {
+            text("destination")
+        };
         println!(
-            "{:<6} {:<14} {:<8} {:<10} {:<9} {:>3}  {}",
-            m["id"],
-            format!("{}/{}", text("user"), text("contact_method")),
+            "{:<6} {:<20} {:<10} {:<10} {:<20} {:>3}  {}",
+            m["id"].to_string(),
+            to,
             text("channel"),
             text("state"),
             text("purpose"),
