@@ -77,6 +77,20 @@ enum Command {
         #[command(subcommand)]
         cmd: client::OncallCommand,
     },
+    /// Outbound messages: show one, resend a failed one.
+    Message {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::MessageCommand,
+    },
+    /// Notification channels: list them, send a test, preview a template.
+    Notify {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::NotifyCommand,
+    },
     /// Silence alerts by label matchers, list and expire silences.
     Silence {
         #[command(flatten)]
@@ -158,6 +172,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Oncall { client, cmd } => client::run_oncall(&client, cmd).await,
+        Command::Message { client, cmd } => client::run_message(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Notify { client, cmd } => client::run_notify(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Silence { client, cmd } => client::run_silence(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),

@@ -45,9 +45,15 @@ Example:
   warroom incident severity INC-2026-0001 SEV-0 -r \"All regions affected\"";
 
 pub(super) const UPDATE_HELP: &str = "\
-Example:
+With --message, a status update is posted after any field changes: it goes on
+the timeline, is sent to the audiences the severity requires, and restarts the
+update cadence (`warroom incident comms ID` shows when the next one is due).
+
+Examples:
   warroom incident update INC-2026-0001 --users-affected 5000 \\
-    --service api --service db --category Database";
+    --service api --service db --category Database
+  warroom incident update INC-2026-0001 --status identified \\
+    --message \"Bad deploy of api 4.2; rolling back\"";
 
 pub(super) const NOTE_HELP: &str = "\
 Examples:
@@ -147,6 +153,25 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ReassignArgs {
+    /// Incident id, e.g. INC-2026-0001
+    #[arg(value_parser = path_value)]
+    pub id: String,
+    /// A user to page; repeat for several
+    #[arg(long)]
+    pub user: Vec<String>,
+    /// Whoever is on call on this schedule; repeat for several
+    #[arg(long)]
+    pub schedule: Vec<String>,
+    /// Every member of this team; repeat for several
+    #[arg(long)]
+    pub team: Vec<String>,
+    /// Another escalation policy, from its first step (alone)
+    #[arg(long, conflicts_with_all = ["user", "schedule", "team"])]
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct UpdateArgs {
     /// Incident id, e.g. INC-2026-0001
     #[arg(value_parser = path_value)]
@@ -201,6 +226,12 @@ pub struct UpdateArgs {
     /// When the problem was noticed
     #[arg(long, value_name = "TIME", value_parser = time)]
     pub detected: Option<Timestamp>,
+    /// Post a status update with this text to the incident's audiences
+    #[arg(long, short, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Move to this status with the update (needs --message)
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(OPEN_STATUSES))]
+    pub status: Option<String>,
 }
 
 /// The server URL: http or https, with an optional path prefix.

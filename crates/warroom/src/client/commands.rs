@@ -9,10 +9,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::http::{decode, Api};
+use super::notify::{comms_details, update_posted_line, Comms};
 use super::render::{self, clean};
 use super::wire::{self, Event, Incident, Page, Seq, Timeline};
-use super::{ClientArgs, DeclareArgs, IncidentCommand, ListArgs, Output, UpdateArgs};
+use super::{ClientArgs, DeclareArgs, IncidentCommand, ListArgs, Output, ReassignArgs, UpdateArgs};
 use serde_json::{json, Value as Json};
+use warroom_engine::{Clock as _, SystemClock};
 
 /// The server's largest timeline page; a full page means there may be more.
 const TIMELINE_PAGE: usize = 1000;
@@ -36,13 +38,14 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             let sent = on(&api, post, &[&id, "escalate"], Some(&body)).await?;
             paging_report(json, &sent)
         }
-        IncidentCommand::Reassign {
-            id,
-            user,
-            schedule,
-            team,
-            policy,
-        } => {
+        IncidentCommand::Reassign(a) => {
+            let ReassignArgs {
+                id,
+                user,
+                schedule,
+                team,
+                policy,
+            } = *a;
             let body = match policy {
                 Some(policy) => json!({ "policy": policy }),
                 None => {
@@ -63,6 +66,7 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             paging_report(json, &sent)
         }
         IncidentCommand::Pages { id } => list_pages(&api, json, &id).await,
+        IncidentCommand::Comms { id } => comms(&api, json, &id).await,
         IncidentCommand::Status {
             id,
             status,
@@ -287,6 +291,7 @@ async fn update(api: &Api, json: bool, a: UpdateArgs) -> anyhow::Result<()> {
             value.map(Some)
         }
     }
+    let post = update_post(a.status, a.message)?;
     let body = wire::UpdateRequest {
         title: a.title,
         summary: a.summary,
@@ -302,13 +307,63 @@ async fn update(api: &Api, json: bool, a: UpdateArgs) -> anyhow::Result<()> {
         detected_at: a.detected,
     };
     let fields = body.fields();
-    if fields.is_empty() {
-        bail!("nothing to update; give at least one option such as --title (see --help)");
+    if fields.is_empty() && post.is_none() {
+        bail!(
+            "nothing to update; give at least one option such as --title, or --message to post a status update (see --help)"
+        );
     }
-    let sent = on(api, Method::PATCH, &[&a.id], Some(&body)).await?;
-    report(json, &sent, |i| {
-        format!("Updated {}: {}", clean(&i.id), fields.join(", "))
-    })
+    if !fields.is_empty() {
+        let sent = on(api, Method::PATCH, &[&a.id], Some(&body)).await?;
+        if post.is_none() || !json {
+            report(json, &sent, |i| {
+                format!("Updated {}: {}", clean(&i.id), fields.join(", "))
+            })?;
+        }
+    }
+    let Some(post) = post else {
+        return Ok(());
+    };
+    let sent = on(api, Method::POST, &[&a.id, "updates"], Some(&post)).await?;
+    if json {
+        return print(&pretty(&decode::<Json>(&sent, "answer")?));
+    }
+    let change: Json = decode(&sent, "incident change")?;
+    // The cadence is best effort: the update is posted whatever happens here.
+    let comms = match api.get(api.url(&["incidents", &a.id, "comms"])?).await {
+        Ok(body) => decode::<Comms>(&body, "comms").ok(),
+        Err(_) => None,
+    };
+    print(&update_posted_line(
+        &change,
+        comms.as_ref(),
+        SystemClock.now(),
+    ))
+}
+
+/// The status update `--message` (and `--status`) ask for; `--status` alone
+/// is refused rather than silently ignored or turned into a bare status change.
+fn update_post(
+    status: Option<String>,
+    message: Option<String>,
+) -> anyhow::Result<Option<wire::PostUpdateRequest>> {
+    match (status, message) {
+        (Some(status), None) => bail!(
+            "--status needs --message: an update tells the incident's audiences what changed; \
+             add --message TEXT, or use `warroom incident status ID {status}` to change the status alone"
+        ),
+        (_, Some(message)) if message.trim().is_empty() => bail!("--message is empty"),
+        (status, Some(message)) => Ok(Some(wire::PostUpdateRequest { status, message })),
+        (None, None) => Ok(None),
+    }
+}
+
+async fn comms(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
+    let body = api.get(api.url(&["incidents", id, "comms"])?).await?;
+    if json {
+        return print(&pretty(&decode::<Json>(&body, "answer")?));
+    }
+    let comms: Comms = decode(&body, "comms")?;
+    print(&comms_details(&comms, SystemClock.now()))
 }
 
 async fn note(api: &Api, json: bool, id: &str, words: Vec<String>) -> anyhow::Result<()> {
@@ -495,7 +550,7 @@ async fn list_pages(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<6} {:<14} {:<8} {:<10} {:<9} {:>3}  DETAIL",
+        "{:<6} {:<20} {:<10} {:<10} {:<20} {:>3}  DETAIL",
         "ID", "TO", "CHANNEL", "STATE", "PURPOSE", "TRY"
     );
     for m in messages {
@@ -511,10 +566,16 @@ async fn list_pages(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
             }
             _ => text("last_error"),
         };
+        // Pages go to a person's contact method; notifications to an address or chat.
+        let to = if m["user"].is_string() {
+            format!("{}/{}", text("user"), text("contact_method"))
+        } else {
+            text("destination")
+        };
         println!(
-            "{:<6} {:<14} {:<8} {:<10} {:<9} {:>3}  {}",
-            m["id"],
-            format!("{}/{}", text("user"), text("contact_method")),
+            "{:<6} {:<20} {:<10} {:<10} {:<20} {:>3}  {}",
+            m["id"].to_string(),
+            to,
             text("channel"),
             text("state"),
             text("purpose"),
@@ -523,4 +584,34 @@ async fn list_pages(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_alone_is_not_an_update() {
+        let err = update_post(Some("identified".into()), None).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("add --message"), "{err}");
+        assert!(
+            err.contains("warroom incident status ID identified"),
+            "{err}"
+        );
+        assert!(update_post(None, Some("  ".into())).is_err());
+        assert!(update_post(None, None).unwrap().is_none());
+        let post = update_post(Some("monitoring".into()), Some("Fixed".into()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&post).unwrap(),
+            json!({"status": "monitoring", "message": "Fixed"})
+        );
+        let post = update_post(None, Some("Fixed".into())).unwrap().unwrap();
+        assert_eq!(
+            serde_json::to_value(&post).unwrap(),
+            json!({"message": "Fixed"})
+        );
+    }
 }

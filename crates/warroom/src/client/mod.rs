@@ -12,6 +12,7 @@ mod args;
 mod commands;
 mod http;
 mod maintenance;
+mod notify;
 mod oncall;
 mod render;
 mod wire;
@@ -19,8 +20,9 @@ mod wire;
 pub use alerting::{
     run_alert, run_integration, run_silence, AlertCommand, IntegrationCommand, SilenceCommand,
 };
-pub use args::{DeclareArgs, ListArgs, Output, UpdateArgs};
+pub use args::{DeclareArgs, ListArgs, Output, ReassignArgs, UpdateArgs};
 pub use maintenance::{run_maintenance, MaintenanceCommand};
+pub use notify::{run_message, run_notify, MessageCommand, NotifyCommand};
 pub use oncall::{run_oncall, OncallCommand};
 
 /// Where the Warroom server is, who we are, and how to print answers.
@@ -106,25 +108,15 @@ pub enum IncidentCommand {
         group = clap::ArgGroup::new("to").required(true).multiple(true).args(["user", "schedule", "team", "policy"]),
         after_help = "Examples:\n  warroom incident reassign INC-2026-0001 --user bob\n  warroom incident reassign INC-2026-0001 --policy database"
     )]
-    Reassign {
+    Reassign(Box<ReassignArgs>),
+    /// The pages and messages sent for an incident, with their delivery state
+    Pages {
         /// Incident id, e.g. INC-2026-0001
         #[arg(value_parser = args::path_value)]
         id: String,
-        /// A user to page; repeat for several
-        #[arg(long)]
-        user: Vec<String>,
-        /// Whoever is on call on this schedule; repeat for several
-        #[arg(long)]
-        schedule: Vec<String>,
-        /// Every member of this team; repeat for several
-        #[arg(long)]
-        team: Vec<String>,
-        /// Another escalation policy, from its first step (alone)
-        #[arg(long, conflicts_with_all = ["user", "schedule", "team"])]
-        policy: Option<String>,
     },
-    /// The pages and messages sent for an incident, with their delivery state
-    Pages {
+    /// Stakeholder communications: updates posted, the next one due, audiences told
+    Comms {
         /// Incident id, e.g. INC-2026-0001
         #[arg(value_parser = args::path_value)]
         id: String,
@@ -158,7 +150,8 @@ pub enum IncidentCommand {
         #[arg(long, short)]
         reason: Option<String>,
     },
-    /// Change an incident's title, summary, category, services or impact
+    /// Change an incident's title, summary, category, services or impact, or
+    /// post a status update to its audiences (--message)
     #[command(after_help = args::UPDATE_HELP)]
     Update(Box<UpdateArgs>),
     /// Add a note to the timeline
@@ -364,6 +357,40 @@ mod tests {
             "--clear-users-affected"
         ])
         .is_err());
+    }
+
+    #[test]
+    fn reassign_needs_someone() {
+        assert!(parse(&["reassign", "INC-1"]).is_err());
+        assert!(parse(&["reassign", "INC-1", "--policy", "db", "--user", "bob"]).is_err());
+        let cli = parse(&["reassign", "INC-1", "--user", "bob", "--team", "dba"]).unwrap();
+        let IncidentCommand::Reassign(a) = cli.cmd else {
+            panic!("{:?}", cli.cmd)
+        };
+        assert_eq!(
+            (a.user, a.team),
+            (vec!["bob".to_owned()], vec!["dba".to_owned()])
+        );
+    }
+
+    #[test]
+    fn update_takes_a_message_and_an_open_status() {
+        let cli = parse(&[
+            "update",
+            "INC-1",
+            "--status",
+            "identified",
+            "-m",
+            "Rolling back",
+        ])
+        .unwrap();
+        let IncidentCommand::Update(a) = cli.cmd else {
+            panic!("{:?}", cli.cmd)
+        };
+        assert_eq!(a.status.as_deref(), Some("identified"));
+        assert_eq!(a.message.as_deref(), Some("Rolling back"));
+        assert!(parse(&["update", "INC-1", "--status", "resolved", "-m", "x"]).is_err());
+        assert!(parse(&["comms", "INC-1"]).is_ok());
     }
 
     #[test]

@@ -178,6 +178,14 @@ pub(super) struct StatusRequest {
     pub message: Option<String>,
 }
 
+/// `POST /incidents/{id}/updates`.
+#[derive(Debug, Serialize)]
+pub(super) struct PostUpdateRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    pub message: String,
+}
+
 #[derive(Debug, Serialize)]
 pub(super) struct SeverityRequest {
     pub severity: String,

@@ -14,9 +14,11 @@ use crate::state::AppState;
 
 pub mod alerts;
 pub mod catalog;
+pub mod comms;
 pub mod incidents;
 pub mod integrations;
 pub mod maintenance;
+pub mod notify;
 pub mod oncall;
 pub mod paging;
 pub mod tokens;
@@ -39,6 +41,8 @@ pub mod types;
         alerts::list, alerts::get, alerts::create_silence, alerts::list_silences,
         alerts::expire_silence, maintenance::create, maintenance::list,
         paging::escalate, paging::reassign, paging::escalation, paging::messages,
+        comms::post_update, comms::comms, notify::message, notify::resend, notify::test,
+        notify::channels, notify::preview,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth, &Oncall),
@@ -49,6 +53,7 @@ pub mod types;
         (name = "alerts", description = "Integrations, alerts and silences"),
         (name = "oncall", description = "The on-call directory, schedules, overrides and calendar feeds"),
         (name = "paging", description = "Escalation, reassignment and the pages sent for an incident"),
+        (name = "comms", description = "Status updates, their cadence, messages and notification channels"),
     )
 )]
 pub struct ApiDoc;
@@ -151,6 +156,13 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/incidents/{id}/reassign", post(paging::reassign::<S>))
         .route("/incidents/{id}/escalation", get(paging::escalation::<S>))
         .route("/incidents/{id}/messages", get(paging::messages::<S>))
+        .route("/incidents/{id}/updates", post(comms::post_update::<S>))
+        .route("/incidents/{id}/comms", get(comms::comms::<S>))
+        .route("/messages/{id}", get(notify::message::<S>))
+        .route("/messages/{id}/resend", post(notify::resend::<S>))
+        .route("/notify/test", post(notify::test::<S>))
+        .route("/notify/channels", get(notify::channels::<S>))
+        .route("/notify/preview", post(notify::preview::<S>))
         .merge(oncall::routes::<S>())
         .route("/openapi.json", get(openapi_json))
         .fallback(no_route)

@@ -27,7 +27,7 @@ pub struct IncidentChange {
     pub events: Vec<EventView>,
 }
 
-fn change(incident: &Incident, events: &[TimelineEvent]) -> axum::Json<IncidentChange> {
+pub(super) fn change(incident: &Incident, events: &[TimelineEvent]) -> axum::Json<IncidentChange> {
     axum::Json(IncidentChange {
         incident: IncidentView::from(incident),
         events: events.iter().map(EventView::from).collect(),
@@ -268,15 +268,19 @@ pub async fn escalation<S: Store>(
     }))
 }
 
-/// One outbound message (its body, which holds the acknowledge link, is not shown).
+/// One outbound message (its body, which may hold an acknowledge link, is not shown).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MessageView {
     pub id: i64,
-    /// `page`.
+    /// The incident it is about; `null` for test and verification messages.
+    pub incident_id: Option<String>,
+    /// `page`, `initial_notification`, `status_update`, `resolution_notice`,
+    /// `reminder`, `verification` or `test`.
     pub purpose: String,
     pub user: Option<String>,
     pub contact_method: Option<String>,
-    /// `email`, `sms`, `voice`, `slack` or `webhook`.
+    /// A contact kind (`email`, `sms`, `voice`, ...) for pages, else a
+    /// channel name from the playbook.
     pub channel: String,
     pub destination: String,
     pub subject: String,
@@ -297,6 +301,7 @@ impl From<MessageRecord> for MessageView {
     fn from(m: MessageRecord) -> Self {
         MessageView {
             id: m.id,
+            incident_id: m.incident_id,
             purpose: m.purpose,
             user: m.user_name,
             contact_method: m.contact_method,

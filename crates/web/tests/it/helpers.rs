@@ -12,8 +12,10 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tower::ServiceExt;
 use warroom_domain::{AccessRole, Playbook};
+use warroom_engine::delivery::{Channels, Delivery, SendError};
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{Incidents, IngestRules, Ingestor, ManualClock, Tokens};
+use warroom_store::oncall::MessageRecord;
 use warroom_store::Store;
 use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::{router, AppState};
@@ -38,6 +40,21 @@ pub trait Engine: Send + Sync {
     fn run_paging(&self, now: Timestamp) -> BoxFuture<'_, usize>;
     /// Starts a contact-method verification and returns the code sent.
     fn start_verification<'a>(&'a self, user: &'a str, method: &'a str) -> BoxFuture<'a, String>;
+    /// Runs delivery at `now` over channels that refuse every message for
+    /// good (so each becomes `dead`); returns how many were handled.
+    fn refuse_deliveries(&self, now: Timestamp) -> BoxFuture<'_, usize>;
+}
+
+/// A channel that refuses everything, permanently.
+struct Refusing;
+
+impl Channels for Refusing {
+    async fn send(&self, _message: &MessageRecord) -> Result<String, SendError> {
+        Err(SendError {
+            temporary: false,
+            message: "refused by the test channel".to_owned(),
+        })
+    }
 }
 
 impl<S: Store> Engine for AppState<S> {
@@ -46,6 +63,14 @@ impl<S: Store> Engine for AppState<S> {
     }
     fn start_verification<'a>(&'a self, user: &'a str, method: &'a str) -> BoxFuture<'a, String> {
         Box::pin(async move { self.oncall.start_verification(user, method).await.unwrap() })
+    }
+    fn refuse_deliveries(&self, now: Timestamp) -> BoxFuture<'_, usize> {
+        Box::pin(async move {
+            let store = self.incidents.store().clone();
+            let clock = self.incidents.shared_clock();
+            let delivery = Delivery::new(store, Arc::new(Refusing), clock, 1);
+            delivery.deliver_once(now).await.unwrap()
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! PostgreSQL, through one `Api` helper.
 
 mod alerting;
+mod comms;
 mod helpers;
 mod incidents;
 mod oncall;

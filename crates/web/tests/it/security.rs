@@ -52,6 +52,17 @@ fn writes(id: &str) -> Vec<(Method, String, Value)> {
         (Method::POST, format!("{b}/notes"), json!({"text": "hi"})),
         (
             Method::POST,
+            format!("{b}/updates"),
+            json!({"message": "hi"}),
+        ),
+        (Method::POST, "/api/v1/messages/1/resend".into(), json!({})),
+        (
+            Method::POST,
+            "/api/v1/notify/test".into(),
+            json!({"channel": "hooks"}),
+        ),
+        (
+            Method::POST,
             "/api/v1/tokens".into(),
             json!({"name": "n", "role": "viewer"}),
         ),
@@ -64,6 +75,8 @@ fn reads(id: &str) -> Vec<String> {
         "/api/v1/incidents".to_owned(),
         format!("/api/v1/incidents/{id}"),
         format!("/api/v1/incidents/{id}/timeline"),
+        format!("/api/v1/incidents/{id}/comms"),
+        "/api/v1/notify/channels".into(),
         "/api/v1/severities".into(),
         "/api/v1/categories".into(),
         "/api/v1/roles".into(),
