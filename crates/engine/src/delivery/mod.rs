@@ -266,6 +266,15 @@ pub fn backoff(attempt: i64) -> SignedDuration {
     SignedDuration::from_secs_f64(base.as_secs_f64() * jitter)
 }
 
+/// The channel type a contact kind is sent through (for throttles).
+fn contact_channel_type(kind: &str) -> &str {
+    match kind {
+        "email" => "smtp",
+        "sms" | "voice" => "twilio",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,14 +285,5 @@ mod tests {
             let d = backoff(attempt).as_secs_f64();
             assert!(d >= secs * 0.8 && d <= secs * 1.2, "attempt {attempt}: {d}");
         }
-    }
-}
-
-/// The channel type a contact kind is sent through (for throttles).
-fn contact_channel_type(kind: &str) -> &str {
-    match kind {
-        "email" => "smtp",
-        "sms" | "voice" => "twilio",
-        other => other,
     }
 }

@@ -62,6 +62,7 @@ async fn load_comms<T: WriteTx>(tx: &mut T, incident_id: &str) -> Result<CommsRe
 }
 
 /// Queues messages to `audiences` and returns the timeline events.
+#[allow(clippy::too_many_arguments)] // the hooks differ only in these
 async fn tell<T: WriteTx>(
     tx: &mut T,
     cx: &NotifyContext<'_>,
