@@ -388,6 +388,13 @@ pub trait PagingTx: Send {
         now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// `finish_job` for several jobs in one statement.
+    fn finish_jobs(
+        &mut self,
+        ids: &[i64],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Queues a message; `None` when one with its idempotency key exists.
     fn queue_message(
         &mut self,

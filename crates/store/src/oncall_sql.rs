@@ -615,13 +615,23 @@ macro_rules! impl_oncall {
             }
 
             async fn next_job_at(&self) -> Result<Option<Timestamp>, StoreError> {
-                let next: Option<i64> = sqlx::query_scalar(
-                    "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > run_at \
-                     THEN lease_until ELSE run_at END) FROM paging_jobs WHERE done_at IS NULL",
+                // Two index walks that stop at their first row (`paging_jobs_due`,
+                // `paging_jobs_leased`), not a MIN over every pending job: the
+                // task asks this after every idle round.
+                let free: Option<i64> = sqlx::query_scalar(
+                    "SELECT run_at FROM paging_jobs WHERE done_at IS NULL \
+                     AND (lease_until IS NULL OR lease_until <= run_at) ORDER BY run_at LIMIT 1",
                 )
-                .fetch_one(self.read_pool())
+                .fetch_optional(self.read_pool())
                 .await?;
-                next.map(ts).transpose()
+                let leased: Option<i64> = sqlx::query_scalar(
+                    "SELECT lease_until FROM paging_jobs WHERE done_at IS NULL \
+                     AND lease_until IS NOT NULL AND lease_until > run_at \
+                     ORDER BY lease_until LIMIT 1",
+                )
+                .fetch_optional(self.read_pool())
+                .await?;
+                free.into_iter().chain(leased).min().map(ts).transpose()
             }
 
             async fn pending_jobs(&self, incident_id: &str) -> Result<Vec<JobRecord>, StoreError> {
@@ -758,6 +768,24 @@ macro_rules! impl_oncall {
                     .bind(id)
                     .execute(&mut *self.tx)
                     .await?;
+                Ok(())
+            }
+
+            async fn finish_jobs(&mut self, ids: &[i64], now: Timestamp) -> Result<(), StoreError> {
+                for chunk in ids.chunks(500) {
+                    let list = (2..chunk.len() + 2)
+                        .map(|n| format!("${n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "UPDATE paging_jobs SET done_at = $1, lease_until = NULL WHERE id IN ({list})"
+                    );
+                    let mut query = sqlx::query(&sql).bind(ms(now));
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&mut *self.tx).await?;
+                }
                 Ok(())
             }
 

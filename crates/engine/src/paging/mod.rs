@@ -33,6 +33,7 @@ use warroom_store::{PagingTx, Store, StoreError, WriteTx};
 use crate::clock::Clock;
 pub use ack_link::{AckClaim, AckLinkError, AckLinks};
 use step::{page_step, StepContext};
+use targets::Lookups;
 
 /// The actor of everything the engine does on its own.
 pub const ENGINE_ACTOR: &str = "warroom";
@@ -263,26 +264,58 @@ impl<S: Store> Paging<S> {
 
     /// Runs every job due at `now` (up to a batch). Returns how many ran.
     /// A job that fails stays leased and is retried when its lease lapses.
+    ///
+    /// The round's jobs run in one transaction, so a round costs one commit
+    /// (one fsync on SQLite) however many steps it pages, like the ingest
+    /// group commit. If that transaction fails, its jobs run again one per
+    /// transaction, so one bad job does not hold back the others.
     pub async fn run_once(&self, now: Timestamp) -> Result<usize, StoreError> {
         let jobs = self.store.claim_jobs(now, now + LEASE, BATCH).await?;
-        let mut ran = 0;
-        for job in jobs {
-            match self.run_job(&job, now).await {
-                Ok(()) => {
-                    ran += 1;
-                    self.wake_delivery();
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let ran = match self.run_jobs(&jobs, now).await {
+            Ok(()) => jobs.len(),
+            Err(e) => {
+                tracing::debug!(error = %e, jobs = jobs.len(), "paging round failed; running its jobs one by one");
+                let mut ran = 0;
+                for job in &jobs {
+                    match self.run_jobs(std::slice::from_ref(job), now).await {
+                        Ok(()) => ran += 1,
+                        Err(e) => tracing::warn!(
+                            error = %e, incident = %job.incident_id, kind = %job.kind,
+                            "paging job failed; it is retried when its lease lapses"
+                        ),
+                    }
                 }
-                Err(e) => tracing::warn!(
-                    error = %e, incident = %job.incident_id, kind = %job.kind,
-                    "paging job failed; it is retried when its lease lapses"
-                ),
+                ran
             }
+        };
+        if ran > 0 {
+            self.wake_delivery();
         }
         Ok(ran)
     }
 
-    async fn run_job(&self, job: &JobRecord, now: Timestamp) -> Result<(), StoreError> {
+    /// Runs `jobs` in one transaction.
+    async fn run_jobs(&self, jobs: &[JobRecord], now: Timestamp) -> Result<(), StoreError> {
         let mut tx = self.store.begin().await?;
+        let mut lookups = Lookups::default();
+        for job in jobs {
+            self.run_job(&mut tx, &mut lookups, job, now).await?;
+        }
+        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        tx.finish_jobs(&ids, now).await?;
+        tx.commit().await
+    }
+
+    async fn run_job(
+        &self,
+        tx: &mut S::Tx,
+        lookups: &mut Lookups,
+        job: &JobRecord,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut incident = tx.lock_incident(&job.incident_id).await?;
         let escalation = tx.escalation(&job.incident_id).await?;
         let mut events = Vec::new();
@@ -292,8 +325,9 @@ impl<S: Store> Paging<S> {
             match job.kind.as_str() {
                 JOB_STEP if incident.status == Status::Triggered => {
                     events = page_step(
-                        &mut tx,
+                        tx,
                         &self.context(),
+                        lookups,
                         &incident,
                         &mut escalation,
                         &policy,
@@ -308,7 +342,7 @@ impl<S: Store> Paging<S> {
                         Some(step) if next < i64::from(policy.total_steps()) => {
                             let delay = SignedDuration::from_mins(i64::from(step.delay_minutes));
                             schedule(
-                                &mut tx,
+                                tx,
                                 &incident.id,
                                 JOB_STEP,
                                 job.generation,
@@ -343,8 +377,9 @@ impl<S: Store> Paging<S> {
                             )
                         );
                         events = page_step(
-                            &mut tx,
+                            tx,
                             &self.context(),
+                            lookups,
                             &incident,
                             &mut escalation,
                             &policy,
@@ -355,7 +390,7 @@ impl<S: Store> Paging<S> {
                         .await?;
                         tx.put_escalation(&escalation).await?;
                         schedule(
-                            &mut tx,
+                            tx,
                             &incident.id,
                             JOB_SEVERITY,
                             job.generation,
@@ -379,7 +414,7 @@ impl<S: Store> Paging<S> {
                         .change_status(Status::Triggered, Some(message), ENGINE_ACTOR, now)
                         .map_err(StoreError::Rejected)?;
                     let restart = start_policy(
-                        &mut tx,
+                        tx,
                         &self.playbook,
                         &incident,
                         &policy,
@@ -393,11 +428,9 @@ impl<S: Store> Paging<S> {
                 _ => {}
             }
         }
-        tx.finish_job(job.id, now).await?;
         if !events.is_empty() {
             tx.save_incident(&incident, events).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -441,6 +474,7 @@ impl<S: Store> Paging<S> {
             page_step(
                 &mut tx,
                 &self.context(),
+                &mut Lookups::default(),
                 &incident,
                 &mut escalation,
                 &policy,
@@ -538,6 +572,7 @@ impl<S: Store> Paging<S> {
                     page_step(
                         &mut tx,
                         &self.context(),
+                        &mut Lookups::default(),
                         &incident,
                         &mut escalation,
                         &policy,

@@ -9,7 +9,7 @@ use warroom_store::oncall::{DirectoryKind, EscalationRecord, NewMessage};
 use warroom_store::{StoreError, WriteTx};
 
 use super::ack_link::{AckClaim, AckLinks};
-use super::targets::{self, decode};
+use super::targets::{self, decode, Lookups};
 use super::ENGINE_ACTOR;
 
 /// What a step needs besides the transaction.
@@ -25,6 +25,7 @@ pub(crate) struct StepContext<'a> {
 pub(crate) async fn page_step<T: WriteTx>(
     tx: &mut T,
     cx: &StepContext<'_>,
+    lookups: &mut Lookups,
     incident: &Incident,
     escalation: &mut EscalationRecord,
     policy: &EscalationPolicy,
@@ -36,7 +37,7 @@ pub(crate) async fn page_step<T: WriteTx>(
         return Ok(Vec::new());
     };
     let per_round = policy.steps.len() as i64;
-    let resolved = targets::resolve(tx, &step.targets, now).await?;
+    let resolved = targets::resolve_with(tx, lookups, &step.targets, now).await?;
     let urgency = if escalation.urgency == Urgency::Low.as_str() {
         Urgency::Low
     } else {

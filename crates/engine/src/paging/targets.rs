@@ -2,6 +2,8 @@
 //! people to page at `now`, reading the directory inside the paging
 //! transaction so a step sees one consistent picture.
 
+use std::collections::HashMap;
+
 use jiff::{SignedDuration, Timestamp};
 use warroom_domain::oncall::{Override, Schedule, Target, Team, TeamMode, User};
 use warroom_store::oncall::{DirectoryKind, OverrideRecord};
@@ -22,6 +24,16 @@ impl Resolved {
             self.users.push(user);
         }
     }
+}
+
+/// What the jobs of one paging round have already read. They run at the
+/// same `now` in one transaction and never write the directory, so a
+/// schedule's on-call user and a user's document are the same for all of
+/// them: each is read (and a schedule compiled) once per round.
+#[derive(Debug, Default)]
+pub(crate) struct Lookups {
+    users: HashMap<String, Option<User>>,
+    on_call: HashMap<(String, Timestamp), Result<String, String>>,
 }
 
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(
@@ -66,6 +78,34 @@ pub(crate) async fn on_call<T: WriteTx>(
     })
 }
 
+async fn on_call_cached<T: WriteTx>(
+    tx: &mut T,
+    lookups: &mut Lookups,
+    schedule: &str,
+    now: Timestamp,
+) -> Result<Result<String, String>, StoreError> {
+    let key = (schedule.to_owned(), now);
+    if let Some(known) = lookups.on_call.get(&key) {
+        return Ok(known.clone());
+    }
+    let found = on_call(tx, schedule, now).await?;
+    lookups.on_call.insert(key, found.clone());
+    Ok(found)
+}
+
+async fn load_user_cached<T: WriteTx>(
+    tx: &mut T,
+    lookups: &mut Lookups,
+    name: &str,
+) -> Result<Option<User>, StoreError> {
+    if let Some(known) = lookups.users.get(name) {
+        return Ok(known.clone());
+    }
+    let user = load_user(tx, name).await?;
+    lookups.users.insert(name.to_owned(), user.clone());
+    Ok(user)
+}
+
 pub fn override_from(r: OverrideRecord) -> Override {
     Override {
         id: r.id,
@@ -82,11 +122,21 @@ pub async fn resolve<T: WriteTx>(
     targets: &[Target],
     now: Timestamp,
 ) -> Result<Resolved, StoreError> {
+    resolve_with(tx, &mut Lookups::default(), targets, now).await
+}
+
+/// `resolve`, reusing (and filling) what this round already read.
+pub(crate) async fn resolve_with<T: WriteTx>(
+    tx: &mut T,
+    lookups: &mut Lookups,
+    targets: &[Target],
+    now: Timestamp,
+) -> Result<Resolved, StoreError> {
     let mut resolved = Resolved::default();
     for target in targets {
         let names: Vec<String> = match target {
             Target::User { name } => vec![name.clone()],
-            Target::Schedule { name } => match on_call(tx, name, now).await? {
+            Target::Schedule { name } => match on_call_cached(tx, lookups, name, now).await? {
                 Ok(user) => vec![user],
                 Err(problem) => {
                     resolved.problems.push(problem);
@@ -118,7 +168,7 @@ pub async fn resolve<T: WriteTx>(
             }
         };
         for name in names {
-            match load_user(tx, &name).await? {
+            match load_user_cached(tx, lookups, &name).await? {
                 Some(user) if user.is_reachable() => resolved.add(user),
                 Some(_) => resolved
                     .problems

@@ -80,6 +80,9 @@ CREATE TABLE paging_jobs (
     UNIQUE (incident_id, kind, generation, position)
 );
 CREATE INDEX paging_jobs_due ON paging_jobs (run_at) WHERE done_at IS NULL;
+-- Leased jobs by lease expiry, for `next_job_at` (a few rows at a time).
+CREATE INDEX paging_jobs_leased ON paging_jobs (lease_until)
+    WHERE done_at IS NULL AND lease_until IS NOT NULL;
 
 -- Every outbound message, sent at most once per idempotency key.
 CREATE TABLE outbox (
