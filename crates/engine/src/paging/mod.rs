@@ -317,6 +317,20 @@ impl<S: Store> Paging<S> {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut incident = tx.lock_incident(&job.incident_id).await?;
+        if job.kind == crate::notify::JOB_UPDATE_DUE {
+            // Update reminders share the job table and this worker.
+            let cx = crate::notify::NotifyContext {
+                playbook: &self.playbook,
+                public_url: &self.public_url,
+            };
+            let events =
+                crate::notify::remind(tx, &cx, &incident, job.generation, job.position, now)
+                    .await?;
+            if !events.is_empty() {
+                tx.save_incident(&incident, events).await?;
+            }
+            return Ok(());
+        }
         let escalation = tx.escalation(&job.incident_id).await?;
         let mut events = Vec::new();
         if let Some(mut escalation) = escalation.filter(|e| e.generation == job.generation) {
