@@ -671,14 +671,21 @@ macro_rules! impl_oncall {
             }
 
             async fn next_message_at(&self) -> Result<Option<Timestamp>, StoreError> {
-                let next: Option<i64> = sqlx::query_scalar(
-                    "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > run_at \
-                     THEN lease_until ELSE run_at END) FROM outbox \
-                     WHERE state IN ('queued', 'sending', 'failed')",
+                // Two index walks (`outbox_due`, `outbox_sending`) that stop at
+                // their first row, as `next_job_at` does.
+                let due: Option<i64> = sqlx::query_scalar(
+                    "SELECT run_at FROM outbox WHERE state IN ('queued', 'failed') \
+                     ORDER BY run_at LIMIT 1",
                 )
-                .fetch_one(self.read_pool())
+                .fetch_optional(self.read_pool())
                 .await?;
-                next.map(ts).transpose()
+                let leased: Option<i64> = sqlx::query_scalar(
+                    "SELECT lease_until FROM outbox WHERE state = 'sending' \
+                     ORDER BY lease_until LIMIT 1",
+                )
+                .fetch_optional(self.read_pool())
+                .await?;
+                due.into_iter().chain(leased).min().map(ts).transpose()
             }
 
             async fn list_messages(&self, incident_id: &str) -> Result<Vec<MessageRecord>, StoreError> {

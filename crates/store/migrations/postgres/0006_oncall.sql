@@ -105,5 +105,6 @@ CREATE TABLE outbox (
     created_at      BIGINT NOT NULL,
     sent_at         BIGINT
 );
-CREATE INDEX outbox_due ON outbox (run_at) WHERE state IN ('queued', 'sending', 'failed');
+CREATE INDEX outbox_due ON outbox (run_at) WHERE state IN ('queued', 'failed');
+CREATE INDEX outbox_sending ON outbox (lease_until) WHERE state = 'sending';
 CREATE INDEX outbox_by_incident ON outbox (incident_id, id);
