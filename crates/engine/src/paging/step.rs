@@ -3,6 +3,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+use warroom_domain::notify::templates::Rendered;
+use warroom_domain::notify::{AudienceClass, MessageKind};
 use warroom_domain::oncall::{EscalationPolicy, Urgency, User};
 use warroom_domain::{EventKind, Incident, NewEvent, Playbook};
 use warroom_store::oncall::{DirectoryKind, EscalationRecord, NewMessage};
@@ -103,12 +105,48 @@ fn page_message(
         user: user.name.clone(),
         expires_at,
     });
-    let subject = format!(
-        "[{}] {}: {}",
-        incident.severity, incident.id, incident.title
+    let url = crate::notify::incident_url(cx.public_url, &incident.id);
+    let acknowledge_url = format!("{}/ack/{token}", cx.public_url);
+    // The page template (the playbook's or the built-in one) writes the
+    // words; a template that cannot render must not stop the page.
+    let ctx = crate::notify::MessageContextBuilder::build(
+        cx.playbook,
+        cx.public_url,
+        incident,
+        None,
+        None,
+        &user.name,
+        "responders",
+        Some(acknowledge_url.clone()),
+        now,
     );
-    let body = json!({
+    let rendered = cx
+        .playbook
+        .notifications
+        .templates
+        .render(
+            MessageKind::Page,
+            AudienceClass::Responders,
+            &incident.severity,
+            &ctx,
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the page template failed; sending a plain page");
+            Rendered {
+                subject: format!(
+                    "[{}] {}: {}",
+                    incident.severity, incident.id, incident.title
+                ),
+                text: format!("{}\nAcknowledge: {acknowledge_url}", incident.title),
+                html: None,
+            }
+        });
+    let subject = rendered.subject.clone();
+    let mut body = json!({
         "type": "page",
+        "kind": "page",
+        "text": rendered.text,
+        "thread": incident.id,
         "incident": {
             "id": incident.id,
             "title": incident.title,
@@ -117,7 +155,7 @@ fn page_message(
             "status": incident.status,
             "services": incident.services,
             "declared_at": incident.declared_at,
-            "url": format!("{}/api/v1/incidents/{}", cx.public_url, incident.id),
+            "url": url,
         },
         "user": user.name,
         "contact_method": {"id": method.id, "kind": method.kind, "address": method.address},
@@ -127,9 +165,12 @@ fn page_message(
             "generation": escalation.generation,
             "position": position,
         },
-        "acknowledge_url": format!("{}/ack/{token}", cx.public_url),
+        "acknowledge_url": acknowledge_url,
         "acknowledge_url_expires_at": expires_at,
     });
+    if let Some(html) = rendered.html {
+        body["html"] = html.into();
+    }
     NewMessage {
         idempotency_key: format!(
             "page:{}:{}:{}:{}:{}",
