@@ -51,3 +51,21 @@ fn a_missing_file_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_template_with_an_unknown_variable_names_the_template_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("playbook.yaml");
+    std::fs::write(
+        &path,
+        "notifications:\n  templates:\n    - kind: status_update\n      audience: stakeholders\n      subject: \"[UPDATE] {{ incident.id }}\"\n      text: |\n        Status: {{ incident.status }}\n        {{ incident.titel }}\n",
+    )
+    .unwrap();
+    let (ok, out, err) = check(&path);
+    assert!(!ok, "{out}");
+    let expected = format!("{}:6:7: notifications.templates[0].text", path.display());
+    assert!(err.contains(&expected), "{err}");
+    assert!(err.contains("status_update/stakeholders"), "{err}");
+    assert!(err.contains(", line 2:"), "{err}");
+    assert!(err.contains("incident.titel"), "{err}");
+}

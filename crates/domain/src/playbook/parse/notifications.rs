@@ -122,9 +122,11 @@ impl Check<'_> {
     /// template in the message.
     fn template_error(&self, e: TemplateError) -> PlaybookError {
         let entry = format!("notifications.templates[{}]", e.index.unwrap_or_default());
+        // The template's name (`status_update/stakeholders/SEV-1`) and the
+        // line within it, so the author finds it in the file and in the UI.
         let message = match e.line {
-            Some(line) => format!("line {line}: {}", e.message),
-            None => e.message,
+            Some(line) => format!("template {}, line {line}: {}", e.template, e.message),
+            None => format!("template {}: {}", e.template, e.message),
         };
         match e.part {
             Some(part) => {

@@ -471,7 +471,8 @@ fn bad_templates_are_errors_with_the_template_line() {
     let err = Playbook::parse("playbook.yaml", &yaml).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "playbook.yaml:9:7: notifications.templates[2].text: line 3: unknown variable \
+        "playbook.yaml:9:7: notifications.templates[2].text: template \
+         status_update/stakeholders/SEV-1 text, line 3: unknown variable \
          incident.titel (did you mean incident.title?)"
     );
     // In a branch the sample would not take.
