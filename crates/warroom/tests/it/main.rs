@@ -4,6 +4,7 @@
 
 mod alerts;
 mod cli;
+mod comms;
 mod config;
 mod monitoring;
 mod oncall;

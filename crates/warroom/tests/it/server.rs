@@ -24,9 +24,20 @@ impl Server {
 
     /// Like `start`, with more arguments for `serve` (`--playbook F`, `--clock-offset 6m`).
     pub fn start_with(database_url: &str, dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(database_url, dir, extra, &[])
+    }
+
+    /// Like `start_with`, with environment variables (channel secrets).
+    pub fn start_with_env(
+        database_url: &str,
+        dir: &Path,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
+            .envs(envs.iter().copied())
             .env("WARROOM_DATABASE_URL", database_url)
             .env_remove("WARROOM_PLAYBOOK")
             .env("WARROOM_LOG", "warn")
