@@ -12,6 +12,7 @@ pub mod notify;
 pub mod oncall;
 pub mod paging;
 pub mod tokens;
+pub mod worker;
 
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use incidents::{IncidentOp, Incidents};

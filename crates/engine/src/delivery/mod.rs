@@ -222,34 +222,18 @@ impl<S: Store, C: Channels> Delivery<S, C> {
 
     /// Sends whenever the next message is due or `wake` is called, until dropped.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        let (clock, wake) = (Arc::clone(&self.clock), Arc::clone(&self.wake));
         tokio::spawn(async move {
-            loop {
-                let now = self.clock.now();
-                let handled = match self.deliver_once(now).await {
-                    Ok(n) => n,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "delivery round failed; retrying");
-                        0
-                    }
-                };
-                if handled as u32 >= BATCH {
-                    continue;
-                }
-                let sleep = match self.store.next_message_at().await {
-                    Ok(Some(due)) => {
-                        let wait = due
-                            .duration_since(self.clock.now())
-                            .max(SignedDuration::ZERO);
-                        Duration::try_from(wait).unwrap_or(MAX_SLEEP).min(MAX_SLEEP)
-                    }
-                    Ok(None) => MAX_SLEEP,
-                    Err(_) => Duration::from_secs(1),
-                };
-                tokio::select! {
-                    () = tokio::time::sleep(sleep) => {}
-                    () = self.wake.notified() => {}
-                }
-            }
+            crate::worker::run(
+                "delivery",
+                clock,
+                wake,
+                BATCH as usize,
+                MAX_SLEEP,
+                |now| self.deliver_once(now),
+                || self.store.next_message_at(),
+            )
+            .await;
         })
     }
 }

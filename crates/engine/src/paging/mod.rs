@@ -631,37 +631,18 @@ impl<S: Store> Paging<S> {
     /// Runs due jobs whenever the next one is due or `wake` is called,
     /// until the task is dropped.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        let (clock, wake) = (Arc::clone(&self.clock), Arc::clone(&self.wake));
         tokio::spawn(async move {
-            loop {
-                let now = self.clock.now();
-                let ran = match self.run_once(now).await {
-                    Ok(n) => n,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "paging round failed; retrying");
-                        0
-                    }
-                };
-                if ran as u32 >= BATCH {
-                    continue;
-                }
-                let sleep = match self.store.next_job_at().await {
-                    Ok(Some(due)) => {
-                        let wait = due
-                            .duration_since(self.clock.now())
-                            .max(SignedDuration::ZERO);
-                        Duration::try_from(wait).unwrap_or(MAX_SLEEP).min(MAX_SLEEP)
-                    }
-                    Ok(None) => MAX_SLEEP,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot read the next paging job");
-                        Duration::from_secs(1)
-                    }
-                };
-                tokio::select! {
-                    () = tokio::time::sleep(sleep) => {}
-                    () = self.wake.notified() => {}
-                }
-            }
+            crate::worker::run(
+                "paging",
+                clock,
+                wake,
+                BATCH as usize,
+                MAX_SLEEP,
+                |now| self.run_once(now),
+                || self.store.next_job_at(),
+            )
+            .await;
         })
     }
 }

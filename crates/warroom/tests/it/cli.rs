@@ -6,30 +6,6 @@ use serde_json::{json, Value};
 
 use crate::server::{cli, http, Server};
 
-async fn sqlite_url(dir: &std::path::Path) -> String {
-    format!("sqlite://{}", dir.join("warroom.db").display())
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                let url = super::sqlite_url(dir.path()).await;
-                super::$name(&url, dir.path()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let dir = tempfile::tempdir().unwrap();
-                if let Some(url) = warroom_store::testing::pg_database().await {
-                    super::$name(&url, dir.path()).await;
-                }
-            }
-        }
-    )*};
-}
-
 on_both_backends!(
     declare_with_cli_survives_kill_9,
     fifty_concurrent_declares_are_consecutive,
@@ -153,7 +129,7 @@ async fn fifty_concurrent_declares_are_consecutive(url: &str, dir: &std::path::P
 #[tokio::test]
 async fn token_create_and_viewer_refusal() {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path()).await;
+    let url = crate::server::sqlite_url(dir.path());
     let server = Server::start(&url, dir.path());
     let out = std::process::Command::new(crate::server::BIN)
         .args(["token", "create", "--name", "watcher", "--role", "viewer"])

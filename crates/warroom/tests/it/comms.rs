@@ -17,26 +17,6 @@ use crate::server::{cli, http, Server};
 
 const SECRET: &str = "whsec-test-0123456789";
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("warroom.db").display());
-                super::$name(&url, dir.path()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let dir = tempfile::tempdir().unwrap();
-                if let Some(url) = warroom_store::testing::pg_database().await {
-                    super::$name(&url, dir.path()).await;
-                }
-            }
-        }
-    )*};
-}
-
 on_both_backends!(kill_9_while_sending_loses_nothing_and_sends_nothing_twice);
 
 /// A webhook receiver that holds the first request it gets (so the sender

@@ -12,30 +12,6 @@ use serde_json::Value;
 
 use crate::server::{cli, http, Server};
 
-async fn sqlite_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("warroom.db").display())
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                let url = super::sqlite_url(dir.path()).await;
-                super::$name(&url, dir.path()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let dir = tempfile::tempdir().unwrap();
-                if let Some(url) = warroom_store::testing::pg_database().await {
-                    super::$name(&url, dir.path()).await;
-                }
-            }
-        }
-    )*};
-}
-
 on_both_backends!(an_overdue_step_runs_once_at_once_after_kill_9);
 
 /// Records every POST by path.
@@ -244,7 +220,7 @@ async fn an_overdue_step_runs_once_at_once_after_kill_9(url: &str, dir: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_runs_schedules_and_the_ical_feed_parses() {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path()).await;
+    let url = crate::server::sqlite_url(dir.path());
     let server = Server::start(&url, dir.path());
     let token = server.first_token.clone().unwrap();
     let run = |args: &[&str]| {
