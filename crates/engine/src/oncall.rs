@@ -30,6 +30,15 @@ pub trait DirectoryDoc: Serialize + DeserializeOwned + Clone + Send + Sync + 'st
     fn name(&self) -> &str;
     /// Checks the document on its own (references are checked by the service).
     fn check(&self) -> Result<(), DomainError>;
+
+    /// The names this document refers to: (field, kind, name).
+    fn references(&self) -> Vec<(String, DirectoryKind, String)> {
+        Vec::new()
+    }
+
+    /// Before an API write: what the API may not assert by itself (a user's
+    /// contact methods are verified only by a code; `old` is the stored version).
+    fn restrict_api_write(&mut self, _old: Option<&Self>) {}
 }
 
 impl DirectoryDoc for User {
@@ -40,6 +49,15 @@ impl DirectoryDoc for User {
     fn check(&self) -> Result<(), DomainError> {
         self.validate()
     }
+    /// A new or changed method (kind or address) starts unverified; an
+    /// unchanged one keeps its state.
+    fn restrict_api_write(&mut self, old: Option<&User>) {
+        for m in &mut self.contact_methods {
+            m.verified = old
+                .and_then(|o| o.contact_method(&m.id))
+                .is_some_and(|o| o.verified && o.kind == m.kind && o.address == m.address);
+        }
+    }
 }
 
 impl DirectoryDoc for Team {
@@ -49,6 +67,13 @@ impl DirectoryDoc for Team {
     }
     fn check(&self) -> Result<(), DomainError> {
         self.validate()
+    }
+    fn references(&self) -> Vec<(String, DirectoryKind, String)> {
+        self.members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (format!("members[{i}]"), DirectoryKind::User, m.clone()))
+            .collect()
     }
 }
 
@@ -70,6 +95,19 @@ impl DirectoryDoc for Schedule {
     fn check(&self) -> Result<(), DomainError> {
         self.compile(Vec::new()).map(|_| ())
     }
+    fn references(&self) -> Vec<(String, DirectoryKind, String)> {
+        let mut refs = Vec::new();
+        for (l, layer) in self.layers.iter().enumerate() {
+            for (i, u) in layer.users.iter().enumerate() {
+                refs.push((
+                    format!("layers[{l}].users[{i}]"),
+                    DirectoryKind::User,
+                    u.clone(),
+                ));
+            }
+        }
+        refs
+    }
 }
 
 impl DirectoryDoc for EscalationPolicy {
@@ -79,6 +117,24 @@ impl DirectoryDoc for EscalationPolicy {
     }
     fn check(&self) -> Result<(), DomainError> {
         self.validate()
+    }
+    fn references(&self) -> Vec<(String, DirectoryKind, String)> {
+        let mut refs = Vec::new();
+        for (s, step) in self.steps.iter().enumerate() {
+            for (t, target) in step.targets.iter().enumerate() {
+                let kind = match target {
+                    Target::User { .. } => DirectoryKind::User,
+                    Target::Schedule { .. } => DirectoryKind::Schedule,
+                    Target::Team { .. } => DirectoryKind::Team,
+                };
+                refs.push((
+                    format!("steps[{s}].targets[{t}].name"),
+                    kind,
+                    target.name().to_owned(),
+                ));
+            }
+        }
+        refs
     }
 }
 
@@ -213,54 +269,7 @@ impl<S: Store> Oncall<S> {
 
     /// Checks that every name a document refers to exists.
     async fn check_references<T: DirectoryDoc>(&self, doc: &T) -> Result<(), StoreError> {
-        let value = serde_json::to_value(doc).unwrap_or_default();
-        let mut refs: Vec<(String, DirectoryKind, String)> = Vec::new();
-        match T::KIND {
-            DirectoryKind::Team => {
-                for (i, m) in value["members"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    refs.push((
-                        format!("members[{i}]"),
-                        DirectoryKind::User,
-                        m.as_str().unwrap_or_default().to_owned(),
-                    ));
-                }
-            }
-            DirectoryKind::Schedule => {
-                for (l, layer) in value["layers"].as_array().into_iter().flatten().enumerate() {
-                    for (i, u) in layer["users"].as_array().into_iter().flatten().enumerate() {
-                        refs.push((
-                            format!("layers[{l}].users[{i}]"),
-                            DirectoryKind::User,
-                            u.as_str().unwrap_or_default().to_owned(),
-                        ));
-                    }
-                }
-            }
-            DirectoryKind::Policy => {
-                let policy: EscalationPolicy = serde_json::from_value(value)
-                    .map_err(|e| StoreError::Database(e.to_string()))?;
-                for (s, step) in policy.steps.iter().enumerate() {
-                    for (t, target) in step.targets.iter().enumerate() {
-                        let kind = match target {
-                            Target::User { .. } => DirectoryKind::User,
-                            Target::Schedule { .. } => DirectoryKind::Schedule,
-                            Target::Team { .. } => DirectoryKind::Team,
-                        };
-                        refs.push((
-                            format!("steps[{s}].targets[{t}].name"),
-                            kind,
-                            target.name().to_owned(),
-                        ));
-                    }
-                }
-            }
-            DirectoryKind::User | DirectoryKind::Vendor => {}
-        }
+        let refs = doc.references();
         for (field, kind, name) in refs {
             if !self.exists(kind, &name).await? {
                 return Err(DomainError::invalid(
@@ -277,7 +286,7 @@ impl<S: Store> Oncall<S> {
     pub async fn create<T: DirectoryDoc>(&self, mut doc: T) -> Result<Stored<T>, StoreError> {
         doc.check()?;
         self.check_references(&doc).await?;
-        unverify(&mut doc, None);
+        doc.restrict_api_write(None);
         let now = self.clock.now();
         self.store
             .insert_directory(&DirectoryEntry {
@@ -312,7 +321,7 @@ impl<S: Store> Oncall<S> {
         doc.check()?;
         self.check_references(&doc).await?;
         let old: Stored<T> = self.get(name).await?;
-        unverify(&mut doc, Some(&old.doc));
+        doc.restrict_api_write(Some(&old.doc));
         self.store
             .update_directory(&DirectoryEntry {
                 kind: T::KIND,
@@ -726,29 +735,4 @@ fn check_range(from: Timestamp, to: Timestamp) -> Result<(), StoreError> {
         return Err(DomainError::invalid("to", "a range spans at most 400 days").into());
     }
     Ok(())
-}
-
-/// API-written contact methods are verified only by a code: a new or
-/// changed method (kind or address) starts unverified; an unchanged one keeps its state.
-fn unverify<T: DirectoryDoc>(doc: &mut T, old: Option<&T>) {
-    if T::KIND != DirectoryKind::User {
-        return;
-    }
-    let Ok(mut user) = serde_json::to_value(&*doc).and_then(serde_json::from_value::<User>) else {
-        return;
-    };
-    let old: Option<User> = old.and_then(|o| {
-        serde_json::to_value(o)
-            .and_then(serde_json::from_value)
-            .ok()
-    });
-    for m in &mut user.contact_methods {
-        m.verified = old
-            .as_ref()
-            .and_then(|o| o.contact_method(&m.id))
-            .is_some_and(|o| o.verified && o.kind == m.kind && o.address == m.address);
-    }
-    if let Ok(back) = serde_json::to_value(&user).and_then(serde_json::from_value) {
-        *doc = back;
-    }
 }
