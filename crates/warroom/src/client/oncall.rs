@@ -114,7 +114,7 @@ pub enum OverrideCommand {
         #[arg(long, value_parser = duration)]
         duration: Option<SignedDuration>,
     },
-    /// List a schedule's overrides that have not ended
+    /// List a schedule's overrides in the last 30 days and the next year
     List {
         #[arg(long, value_parser = path_value)]
         schedule: String,
@@ -130,7 +130,9 @@ pub enum OverrideCommand {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DirectoryCommand {
+    /// List them, with where each was defined (playbook or api)
     List,
+    /// Show one as JSON
     Show {
         #[arg(value_parser = path_value)]
         name: String,
@@ -146,6 +148,7 @@ pub enum DirectoryCommand {
         #[arg(long, short)]
         file: PathBuf,
     },
+    /// Delete one defined through the API (playbook entries change in the playbook)
     Delete {
         #[arg(value_parser = path_value)]
         name: String,
@@ -162,6 +165,7 @@ pub enum FeedCommand {
         #[arg(long, value_parser = path_value)]
         user: Option<String>,
     },
+    /// List feeds (never their URLs)
     List,
     /// Revoke a feed; its URL stops working at once
     Revoke {
