@@ -18,6 +18,8 @@ pub struct CommsRecord {
     /// When the next update is due; `None` when the severity has no cadence
     /// or the incident is resolved.
     pub next_update_due: Option<Timestamp>,
+    /// The cadence version since the last update: bumped by each reminder
+    /// and each severity change; the reminder job's position.
     pub reminders: i64,
     /// Updates that came after their due time (or never came), for reports.
     pub missed: i64,
