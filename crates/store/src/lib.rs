@@ -51,6 +51,15 @@ pub struct IncidentFilter {
     pub after: Option<PageCursor>,
 }
 
+/// Firing alerts right now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertCounts {
+    /// Firing and paging (not silenced, inhibited or in maintenance).
+    pub firing: i64,
+    /// Firing but suppressed.
+    pub suppressed: i64,
+}
+
 /// Position in the newest-first incident order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageCursor {
@@ -163,6 +172,16 @@ pub trait Store: oncall::OncallStore + comms::CommsStore + Clone + Send + Sync +
         after: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<TimelineEvent>, StoreError>> + Send;
+
+    /// The newest `limit` events of one incident, oldest first.
+    fn timeline_tail(
+        &self,
+        incident_id: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<TimelineEvent>, StoreError>> + Send;
+
+    /// How many alerts are firing, split by whether they page.
+    fn alert_counts(&self) -> impl Future<Output = Result<AlertCounts, StoreError>> + Send;
 
     /// Stores a token by the hash of its secret. A duplicate name is a `Conflict`.
     fn insert_token(

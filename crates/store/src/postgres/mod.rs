@@ -13,7 +13,7 @@ use warroom_domain::{AccessRole, Incident, TimelineEvent};
 use crate::row::{ms, AlertRow, EventRow, IncidentRow, IntegrationRow, SilenceRow, TokenRow};
 use crate::sqlite::{page, token_conflict};
 use crate::{
-    like_pattern, AlertFilter, AlertRecord, ApiToken, IncidentFilter, IncidentPage,
+    like_pattern, AlertCounts, AlertFilter, AlertRecord, ApiToken, IncidentFilter, IncidentPage,
     IntegrationRecord, SilenceRecord, Store, StoreError,
 };
 
@@ -190,6 +190,36 @@ impl Store for PgStore {
             load_incident(&self.pool, incident_id, false).await?;
         }
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn timeline_tail(
+        &self,
+        incident_id: &str,
+        limit: u32,
+    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT incident_id, seq, at, actor, data::text AS data FROM timeline_events \
+             WHERE incident_id = $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(incident_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            load_incident(&self.pool, incident_id, false).await?;
+        }
+        rows.into_iter().rev().map(TryInto::try_into).collect()
+    }
+
+    async fn alert_counts(&self) -> Result<AlertCounts, StoreError> {
+        let (firing, suppressed): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN suppressed_by IS NULL THEN 1 ELSE 0 END), 0), \
+                    COALESCE(SUM(CASE WHEN suppressed_by IS NULL THEN 0 ELSE 1 END), 0) \
+             FROM alerts WHERE status = 'firing'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(AlertCounts { firing, suppressed })
     }
 
     async fn insert_token(
