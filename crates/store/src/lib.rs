@@ -9,6 +9,7 @@ use std::future::Future;
 use jiff::Timestamp;
 use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, Status, TimelineEvent};
 
+pub mod accounts;
 mod alerts;
 pub mod comms;
 mod error;
@@ -20,6 +21,9 @@ pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use accounts::{
+    AccountRecord, AccountStore, AccountUpdate, IncidentChange, NewAccountRecord, SessionRecord,
+};
 pub use alerts::{
     AlertFilter, AlertGroup, AlertRecord, IntegrationRecord, Repeat, SilenceRecord, WriteTx,
 };
@@ -101,7 +105,9 @@ pub struct ApiToken {
 
 /// Persistence for everything Warroom keeps. Every method that returns `Ok`
 /// has committed durably.
-pub trait Store: oncall::OncallStore + comms::CommsStore + Clone + Send + Sync + 'static {
+pub trait Store:
+    oncall::OncallStore + comms::CommsStore + accounts::AccountStore + Clone + Send + Sync + 'static
+{
     /// Applies pending migrations.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -10,3 +10,6 @@ use crate::StoreError;
 crate::oncall_sql::impl_oncall!(PgStore, PgTx, " FOR UPDATE SKIP LOCKED");
 
 crate::comms::impl_comms!(PgStore, PgTx);
+
+// Two nodes starting at once on an empty database must not both create an admin.
+crate::accounts::impl_accounts!(PgStore, "SELECT pg_advisory_xact_lock(6287397068257316098)");

@@ -10,3 +10,5 @@ use crate::StoreError;
 crate::oncall_sql::impl_oncall!(SqliteStore, SqliteTx, "");
 
 crate::comms::impl_comms!(SqliteStore, SqliteTx);
+
+crate::accounts::impl_accounts!(SqliteStore);

@@ -24,6 +24,7 @@ macro_rules! conformance {
     )*};
 }
 
+mod accounts;
 mod oncall;
 
 conformance!(
