@@ -146,9 +146,13 @@ pub trait AccountStore: Send + Sync {
         idle_before: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Incidents with `updated_at > since_ms`, oldest change first, at most
-    /// `limit` (clamped to 1..=`MAX_PAGE`). A poller passes the last
-    /// `updated_at` it saw.
+    /// Incidents whose timeline grew after `since_ms` (an event with a later
+    /// `at`), oldest change first, at most `limit` (clamped to
+    /// 1..=`MAX_PAGE`); `updated_at` is the newest such event's time and
+    /// `last_event_seq` its sequence number. Timeline events rather than
+    /// `incidents.updated_at`, because the workers append page and message
+    /// events without changing the incident row. A poller passes the newest
+    /// time it saw, minus some slack.
     fn incidents_changed_since(
         &self,
         since_ms: i64,
@@ -483,8 +487,11 @@ macro_rules! impl_accounts {
                 limit: u32,
             ) -> Result<Vec<$crate::accounts::IncidentChange>, StoreError> {
                 let rows: Vec<$crate::accounts::ChangeRow> = sqlx::query_as(
-                    "SELECT id, status, last_event_seq, updated_at FROM incidents \
-                     WHERE updated_at > $1 ORDER BY updated_at, id LIMIT $2",
+                    "SELECT e.incident_id AS id, i.status, MAX(e.seq) AS last_event_seq, \
+                            MAX(e.at) AS updated_at \
+                     FROM timeline_events e JOIN incidents i ON i.id = e.incident_id \
+                     WHERE e.at > $1 GROUP BY e.incident_id, i.status \
+                     ORDER BY MAX(e.at), e.incident_id LIMIT $2",
                 )
                 .bind(since_ms)
                 .bind(i64::from(limit.clamp(1, $crate::MAX_PAGE)))

@@ -23,5 +23,6 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_account ON sessions (account_id);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
--- The live feed polls for incidents changed since its last look.
-CREATE INDEX incidents_by_updated ON incidents (updated_at);
+-- The live feed polls for timeline events appended since its last look
+-- (every change, including the workers' page and message events, is one).
+CREATE INDEX timeline_events_by_at ON timeline_events (at);

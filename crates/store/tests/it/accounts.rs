@@ -3,8 +3,8 @@
 //! their account, touched, deleted one, per account and when expired), and
 //! the live feed's poll for changed incidents.
 
-use warroom_domain::{AccessRole, Status};
-use warroom_store::{AccountUpdate, NewAccountRecord, SessionRecord, Store, StoreError};
+use warroom_domain::{AccessRole, EventKind, NewEvent, Status};
+use warroom_store::{AccountUpdate, NewAccountRecord, SessionRecord, Store, StoreError, WriteTx};
 
 use super::{at, decl, declare};
 
@@ -259,4 +259,27 @@ async fn incidents_changed_since_lists_in_update_order<S: Store>(store: S) {
         .await
         .unwrap()
         .is_empty());
+    // A worker's event (a page delivered) leaves the incident row as it was
+    // and still counts as a change.
+    let mut tx = store.begin().await.unwrap();
+    let unchanged = tx.lock_incident(&b.id).await.unwrap();
+    let event = NewEvent {
+        at: at(5),
+        actor: "engine".into(),
+        kind: EventKind::Note {
+            text: "page delivered".into(),
+        },
+    };
+    tx.save_incident(&unchanged, vec![event]).await.unwrap();
+    tx.commit().await.unwrap();
+    let later = store
+        .incidents_changed_since(at(4).as_millisecond(), 100)
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(
+        (later[0].id.as_str(), later[0].last_event_seq),
+        (b.id.as_str(), 2)
+    );
+    assert_eq!(later[0].updated_at, at(5));
 }
