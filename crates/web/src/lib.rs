@@ -1,5 +1,5 @@
-//! Warroom's HTTP edge: the `/api/v1` JSON API, health probes, the OpenAPI
-//! document, calendar feeds and acknowledge-link pages. The only crate that knows HTTP; the app is built as a `Router`
+//! Warroom's HTTP edge: the `/api/v1` JSON API, the web UI (`ui`), health
+//! probes, the OpenAPI document, calendar feeds and acknowledge-link pages. The only crate that knows HTTP; the app is built as a `Router`
 //! without binding a port, so tests can serve it on `127.0.0.1:0`.
 
 use std::future::Future;
@@ -25,6 +25,7 @@ pub mod extract;
 mod health;
 pub mod ingest;
 pub mod state;
+pub mod ui;
 
 pub use error::ApiError;
 pub use state::AppState;
@@ -42,6 +43,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/readyz", get(health::readyz::<S>))
         .merge(ingest::routes::<S>())
         .merge(ack::routes::<S>())
+        .merge(ui::routes::<S>())
         .route("/ical/{file}", get(api::oncall::feeds::calendar::<S>))
         .fallback(|| async { ApiError::not_found("no such page") })
         .with_state(state)

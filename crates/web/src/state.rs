@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use warroom_engine::accounts::Accounts;
 use warroom_engine::notify::Notifier;
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{Incidents, Ingestor, Oncall, Paging};
 use warroom_store::Store;
 
 use crate::ingest::limit::IngestLimiter;
+use crate::ui::live::LiveFeed;
 
 /// Default sustained alert requests per second per integration.
 pub const DEFAULT_RATE: u32 = 200;
@@ -27,6 +29,10 @@ pub struct AppState<S> {
     pub paging: Paging<S>,
     /// Resend, test messages, template previews, update cadence.
     pub notifier: Notifier<S>,
+    /// Sign-in accounts and browser sessions.
+    pub accounts: Accounts<S>,
+    /// Incident changes fanned out to open browsers.
+    pub live: Arc<LiveFeed>,
 }
 
 impl<S: Store> AppState<S> {
@@ -54,8 +60,11 @@ impl<S: Store> AppState<S> {
             incidents.shared_clock(),
             incidents.delivery_wake(),
         );
+        let accounts = Accounts::new(incidents.store().clone(), incidents.shared_clock());
         AppState {
             notifier,
+            accounts,
+            live: Arc::new(LiveFeed::default()),
             incidents,
             ingestor,
             ingest_limit: Arc::new(IngestLimiter::new(DEFAULT_RATE, DEFAULT_BURST)),

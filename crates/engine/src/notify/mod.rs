@@ -12,7 +12,7 @@
 //! `update_due` whose generation is the number of updates posted, so an
 //! update makes the pending reminder stale.
 
-mod messages;
+pub mod messages;
 mod service;
 
 use jiff::Timestamp;

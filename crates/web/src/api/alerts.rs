@@ -199,7 +199,7 @@ pub struct SilenceView {
     pub comment: String,
 }
 
-pub(super) fn silence_view(silence: &Silence, now: Timestamp) -> SilenceView {
+pub(crate) fn silence_view(silence: &Silence, now: Timestamp) -> SilenceView {
     SilenceView {
         id: silence.id.clone(),
         matchers: warroom_domain::alerting::display_matchers(&silence.matchers),
@@ -211,7 +211,7 @@ pub(super) fn silence_view(silence: &Silence, now: Timestamp) -> SilenceView {
     }
 }
 
-pub(super) fn to_record(s: &Silence, now: Timestamp) -> SilenceRecord {
+pub(crate) fn to_record(s: &Silence, now: Timestamp) -> SilenceRecord {
     SilenceRecord {
         id: s.id.clone(),
         matchers: serde_json::to_value(&s.matchers).unwrap_or_default(),
@@ -262,14 +262,14 @@ pub async fn create_silence<S: Store>(
 }
 
 /// A random id with a prefix that says what it is.
-pub(super) fn new_id(prefix: &str) -> String {
+pub(crate) fn new_id(prefix: &str) -> String {
     let mut id = [0u8; 8];
     rand::rng().fill_bytes(&mut id);
     format!("{prefix}{}", hex::encode(id))
 }
 
 /// The window a request asks for: `starts_at` (default now) to `ends_at`, or for `duration`.
-pub(super) fn window(
+pub(crate) fn window(
     now: Timestamp,
     starts_at: Option<Timestamp>,
     ends_at: Option<Timestamp>,

@@ -43,7 +43,12 @@ pub trait Engine: Send + Sync {
     /// Runs delivery at `now` over channels that refuse every message for
     /// good (so each becomes `dead`); returns how many were handled.
     fn refuse_deliveries(&self, now: Timestamp) -> BoxFuture<'_, usize>;
+    /// Creates a sign-in account with the password `UI_PASSWORD`.
+    fn create_account<'a>(&'a self, email: &'a str, name: &'a str, role: AccessRole) -> BoxFuture<'a, ()>;
 }
+
+/// The password of every account `Engine::create_account` makes.
+pub const UI_PASSWORD: &str = "correct horse battery";
 
 /// A channel that refuses everything, permanently.
 struct Refusing;
@@ -70,6 +75,19 @@ impl<S: Store> Engine for AppState<S> {
             let clock = self.incidents.shared_clock();
             let delivery = Delivery::new(store, Arc::new(Refusing), clock, 1);
             delivery.deliver_once(now).await.unwrap()
+        })
+    }
+    fn create_account<'a>(&'a self, email: &'a str, name: &'a str, role: AccessRole) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.accounts
+                .create(warroom_engine::accounts::NewAccount {
+                    email: email.to_owned(),
+                    name: name.to_owned(),
+                    role,
+                    password: Some(UI_PASSWORD.to_owned()),
+                })
+                .await
+                .unwrap();
         })
     }
 }

@@ -8,6 +8,7 @@ mod incidents;
 mod oncall;
 mod paging;
 mod security;
+mod ui;
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one generic check.
 #[macro_export]

@@ -1,0 +1,124 @@
+//! Live updates: one poller per server watches the timeline for incidents
+//! that changed and fans the changes out to every open browser over
+//! Server-Sent Events.
+//!
+//! Polling the database (every 250 ms, one indexed query) rather than
+//! hooking the engine means changes made by any writer (the ingest task,
+//! the paging and delivery workers, another process on the same database)
+//! reach the browsers the same way. A browser that loses the stream (a
+//! server restart) reconnects by itself and reloads what it shows.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use tokio::sync::broadcast;
+use warroom_engine::Clock;
+use warroom_store::Store;
+
+use super::session::Viewer;
+use crate::state::AppState;
+
+/// How often the poller looks for changes; the UI promises "within a second".
+pub const POLL_EVERY: Duration = Duration::from_millis(250);
+/// How far back each poll looks past the newest change it saw, so a write
+/// that committed late (or a writer whose clock is a little behind) is
+/// not missed; repeats are filtered by sequence number.
+const LOOKBACK: SignedDuration = SignedDuration::from_secs(5);
+
+/// One incident's timeline grew.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Change {
+    pub id: String,
+    pub seq: i64,
+}
+
+/// The fan-out point; the poller starts with the first subscriber.
+#[derive(Default)]
+pub struct LiveFeed {
+    sender: OnceLock<broadcast::Sender<Change>>,
+}
+
+impl LiveFeed {
+    pub fn subscribe<S: Store>(&self, store: &S, clock: Arc<dyn Clock>) -> broadcast::Receiver<Change> {
+        self.sender
+            .get_or_init(|| {
+                let (sender, _) = broadcast::channel(1024);
+                tokio::spawn(poll(store.clone(), clock, sender.clone()));
+                sender
+            })
+            .subscribe()
+    }
+}
+
+async fn poll<S: Store>(store: S, clock: Arc<dyn Clock>, sender: broadcast::Sender<Change>) {
+    let mut newest: Timestamp = clock.now();
+    let mut last_seq: HashMap<String, (i64, Timestamp)> = HashMap::new();
+    let mut interval = tokio::time::interval(POLL_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let since = newest - LOOKBACK;
+        let changes = match store.incidents_changed_since(since.as_millisecond(), 1000).await {
+            Ok(changes) => changes,
+            Err(e) => {
+                tracing::warn!(error = %e, "live feed poll failed; retrying");
+                continue;
+            }
+        };
+        for change in changes {
+            newest = newest.max(change.updated_at);
+            let known = last_seq.get(&change.id).map(|(seq, _)| *seq);
+            if known.is_some_and(|seq| seq >= change.last_event_seq) {
+                continue;
+            }
+            last_seq.insert(change.id.clone(), (change.last_event_seq, change.updated_at));
+            // No receivers is fine: nobody is looking right now.
+            let _ = sender.send(Change {
+                id: change.id,
+                seq: change.last_event_seq,
+            });
+        }
+        last_seq.retain(|_, (_, at)| *at >= since);
+    }
+}
+
+/// `GET /events`: `change` events (`{"id","seq"}`) for a signed-in browser.
+pub async fn events<S: Store>(
+    State(app): State<AppState<S>>,
+    _viewer: Viewer,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = app
+        .live
+        .subscribe(app.incidents.store(), app.incidents.shared_clock());
+    let hello = Event::default().retry(Duration::from_secs(1)).comment("live");
+    let changes = futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(change) => {
+                    let event = Event::default()
+                        .event("change")
+                        .json_data(&change)
+                        .unwrap_or_else(|_| Event::default().comment("unencodable"));
+                    return Some((Ok(event), receiver));
+                }
+                // Too slow to keep up: tell the page to reload everything.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let event = Event::default().event("change").data(r#"{"id":"*","seq":0}"#);
+                    return Some((Ok(event), receiver));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let stream = futures::stream::iter([Ok(hello)]).chain(changes);
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+use futures::StreamExt as _;

@@ -1,0 +1,483 @@
+//! The incident workspace: header with quick actions, the live timeline
+//! with a note box, the phase checklist, roles, stakeholder updates with
+//! preview, linked alerts and details. Every action is a form post that
+//! redirects back; a refused one re-renders the page with the reason.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use warroom_domain::notify::{AudienceClass, MessageKind};
+use warroom_domain::oncall::User;
+use warroom_domain::{Incident, Status};
+use warroom_engine::notify::messages::MessageContextBuilder;
+use warroom_engine::IncidentOp;
+use warroom_store::{AlertFilter, Store};
+
+use super::severity_options;
+use crate::state::AppState;
+use crate::ui::form::Posted;
+use crate::ui::session::Viewer;
+use crate::ui::templates::{page_context, render_status};
+use crate::ui::timeline_view::event_view;
+use crate::ui::view::{incident_row, statuses, time, time_opt, TimeView};
+use crate::ui::UiError;
+
+/// Newest timeline events shown; older ones stay in the API and CLI.
+pub const TIMELINE_SHOWN: u32 = 300;
+
+#[derive(Serialize)]
+struct PhaseView {
+    id: String,
+    name: String,
+    target: Option<String>,
+    done: usize,
+    items: Vec<ItemView>,
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    text: String,
+    done: bool,
+    done_by: Option<String>,
+    done_at: Option<TimeView>,
+}
+
+#[derive(Serialize)]
+struct RoleView {
+    name: String,
+    assignee: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AlertView {
+    status: &'static str,
+    suppressed: bool,
+    summary: String,
+    source: String,
+    count: i64,
+    last_seen: TimeView,
+}
+
+#[derive(Serialize)]
+struct MessageView {
+    to: String,
+    subject: String,
+    channel: String,
+    state: String,
+    attempts: i64,
+    last_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CommsView {
+    updates: i64,
+    last_update_at: Option<TimeView>,
+    next_update_due: Option<TimeView>,
+    overdue: bool,
+    missed: i64,
+}
+
+#[derive(Serialize)]
+struct Starter {
+    name: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Preview {
+    audience: String,
+    audience_class: &'static str,
+    subject: String,
+    text: String,
+}
+
+#[derive(Serialize, Default, Deserialize)]
+pub struct UpdateForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// What the page shows besides stored state: a refusal, a confirmation,
+/// an update preview and the update form as typed.
+#[derive(Default)]
+struct Extras {
+    status: Option<StatusCode>,
+    error: Option<String>,
+    notice: Option<String>,
+    preview: Option<Preview>,
+    update_form: UpdateForm,
+}
+
+pub async fn page<S: Store>(
+    State(app): State<AppState<S>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    workspace(&app, &viewer, &id, Extras::default()).await
+}
+
+async fn workspace<S: Store>(
+    app: &AppState<S>,
+    viewer: &Viewer,
+    id: &str,
+    extras: Extras,
+) -> Result<Response, UiError> {
+    let playbook = app.incidents.playbook();
+    let now = app.incidents.clock().now();
+    let store = app.incidents.store();
+    let incident = app.incidents.get(id).await?;
+    let events = store.timeline_tail(&incident.id, TIMELINE_SHOWN).await?;
+    let more_events = events.len() as u32 >= TIMELINE_SHOWN;
+    let events: Vec<_> = events.iter().map(event_view).collect();
+
+    let phases: Vec<PhaseView> = incident
+        .checklist
+        .iter()
+        .map(|p| PhaseView {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            target: p.target.clone(),
+            done: p.items.iter().filter(|i| i.is_done()).count(),
+            items: p
+                .items
+                .iter()
+                .map(|i| ItemView {
+                    text: i.text.clone(),
+                    done: i.is_done(),
+                    done_by: i.done_by.clone(),
+                    done_at: time_opt(i.done_at),
+                })
+                .collect(),
+        })
+        .collect();
+    let checklist_total: usize = phases.iter().map(|p| p.items.len()).sum();
+    let checklist_done: usize = phases.iter().map(|p| p.done).sum();
+    let roles: Vec<RoleView> = playbook
+        .roles
+        .iter()
+        .map(|r| RoleView {
+            name: r.name.clone(),
+            assignee: incident.roles.get(&r.name).map(|a| a.assignee.clone()),
+        })
+        .collect();
+    let alerts: Vec<AlertView> = store
+        .list_alerts(&AlertFilter {
+            incident_id: Some(incident.id.clone()),
+            limit: 100,
+            ..AlertFilter::default()
+        })
+        .await?
+        .into_iter()
+        .map(|a| AlertView {
+            status: a.status.as_str(),
+            suppressed: a.suppressed_by.is_some(),
+            summary: a.summary,
+            source: a.source,
+            count: a.event_count,
+            last_seen: time(a.last_seen_at),
+        })
+        .collect();
+    let mut messages: Vec<MessageView> = store
+        .list_messages(&incident.id)
+        .await?
+        .into_iter()
+        .rev()
+        .take(50)
+        .map(|m| MessageView {
+            to: m.user_name.unwrap_or(m.destination),
+            subject: m.subject,
+            channel: m.channel,
+            state: m.state,
+            attempts: m.attempts,
+            last_error: m.last_error,
+        })
+        .collect();
+    messages.truncate(50);
+    let comms = store.get_comms(&incident.id).await?.map(|c| CommsView {
+        updates: c.updates,
+        last_update_at: time_opt(c.last_update_at),
+        overdue: c.next_update_due.is_some_and(|d| d < now),
+        next_update_due: time_opt(c.next_update_due),
+        missed: c.missed,
+    });
+    let escalation = store.get_escalation(&incident.id).await?.map(|e| {
+        context! { policy => e.policy, state => e.state }
+    });
+    let mut people: Vec<String> = app
+        .oncall
+        .list::<User>()
+        .await?
+        .into_iter()
+        .map(|u| u.doc.name)
+        .collect();
+    people.push(viewer.account.name.clone());
+    people.sort();
+    people.dedup();
+
+    let status = extras.status.unwrap_or(StatusCode::OK);
+    let ctx = context! {
+        i => incident_row(playbook, &incident, now),
+        summary => incident.summary,
+        customer_facing => incident.customer_facing,
+        declared_by => incident.declared_by,
+        events,
+        more_events,
+        i_checklist => phases,
+        checklist_total,
+        checklist_done,
+        roles,
+        people,
+        alerts,
+        messages,
+        comms,
+        escalation,
+        statuses => statuses(),
+        severities => severity_options(playbook),
+        starters => starters(&incident),
+        preview => extras.preview,
+        update_form => extras.update_form,
+        error => extras.error,
+        notice => extras.notice,
+    };
+    Ok(render_status(
+        status,
+        "workspace.html",
+        page_context(viewer, &format!("{} {}", incident.id, incident.title), "incidents", ctx),
+    ))
+}
+
+/// Starting points for an update, shaped like the seeds' status update template.
+fn starters(incident: &Incident) -> Vec<Starter> {
+    let title = &incident.title;
+    vec![
+        Starter {
+            name: "Investigating",
+            text: format!(
+                "We are investigating: {title}.\n\nIMPACT:\n- {{who is affected, how}}\n\nNEXT STEPS:\n- {{planned actions}}"
+            ),
+        },
+        Starter {
+            name: "Identified",
+            text: format!(
+                "We have found the cause of: {title}.\n\nPROGRESS:\n- {{what has been done}}\n- {{current findings}}\n- {{any workarounds}}\n\nNEXT STEPS:\n- {{planned actions}}\n- ETA: {{estimated time}}"
+            ),
+        },
+        Starter {
+            name: "Monitoring",
+            text: format!(
+                "A fix for {title} is in place and we are watching the results.\n\nPROGRESS:\n- {{what was changed}}"
+            ),
+        },
+        Starter {
+            name: "Resolved",
+            text: format!(
+                "{title} is resolved.\n\nROOT CAUSE:\n- {{brief explanation}}\n\nWe will share a post-incident review."
+            ),
+        },
+    ]
+}
+
+/// Every field any workspace form posts; each action reads its own.
+#[derive(Debug, Deserialize, Default)]
+pub struct ActionForm {
+    status: Option<String>,
+    severity: Option<String>,
+    message: Option<String>,
+    reason: Option<String>,
+    text: Option<String>,
+    role: Option<String>,
+    assignee: Option<String>,
+    phase: Option<String>,
+    item: Option<String>,
+    done: Option<String>,
+    to_step: Option<String>,
+    preview: Option<String>,
+}
+
+fn required(value: &Option<String>, field: &str) -> Result<String, UiError> {
+    super::given(value).ok_or_else(|| UiError::bad_request(field, format!("{field}: required")))
+}
+
+fn parse_status(value: &str, field: &str) -> Result<Status, UiError> {
+    Status::parse(value)
+        .ok_or_else(|| UiError::bad_request(field, format!("{field}: no status named {value:?}")))
+}
+
+pub async fn act<S: Store>(
+    State(app): State<AppState<S>>,
+    Path((id, action)): Path<(String, String)>,
+    Posted { viewer, form }: Posted<ActionForm>,
+) -> Result<Response, UiError> {
+    viewer.require_responder()?;
+    if action == "update" && form.preview.is_some() {
+        return preview_update(&app, &viewer, &id, &form).await;
+    }
+    let outcome = apply(&app, &viewer, &id, &action, &form).await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/incidents/{id}")).into_response()),
+        Err(e) => match e.form_message() {
+            // Show the refusal on the workspace itself, next to the actions.
+            Some((status, message)) if !matches!(status, StatusCode::NOT_FOUND) => {
+                let update_form = UpdateForm {
+                    status: form.status.clone().unwrap_or_default(),
+                    message: form.message.clone().unwrap_or_default(),
+                };
+                workspace(
+                    &app,
+                    &viewer,
+                    &id,
+                    Extras {
+                        status: Some(status),
+                        error: Some(message),
+                        update_form: if action == "update" { update_form } else { UpdateForm::default() },
+                        ..Extras::default()
+                    },
+                )
+                .await
+            }
+            _ => Err(e),
+        },
+    }
+}
+
+async fn apply<S: Store>(
+    app: &AppState<S>,
+    viewer: &Viewer,
+    id: &str,
+    action: &str,
+    form: &ActionForm,
+) -> Result<(), UiError> {
+    let given = super::given;
+    let op = match action {
+        "acknowledge" => IncidentOp::Acknowledge,
+        "status" => IncidentOp::Status {
+            to: parse_status(&required(&form.status, "status")?, "status")?,
+            message: given(&form.message),
+        },
+        "severity" => IncidentOp::Severity {
+            to: required(&form.severity, "severity")?,
+            reason: given(&form.reason),
+        },
+        "resolve" => IncidentOp::Resolve {
+            message: given(&form.message),
+        },
+        "reopen" => IncidentOp::Reopen {
+            to: None,
+            message: given(&form.message),
+        },
+        "close" => IncidentOp::Close,
+        "note" => IncidentOp::Note {
+            text: required(&form.text, "text")?,
+        },
+        "assign" => IncidentOp::AssignRole {
+            role: required(&form.role, "role")?,
+            assignee: required(&form.assignee, "assignee")?,
+        },
+        "unassign" => IncidentOp::UnassignRole {
+            role: required(&form.role, "role")?,
+        },
+        "checklist" => IncidentOp::Checklist {
+            phase: required(&form.phase, "phase")?,
+            item: required(&form.item, "item")?
+                .parse()
+                .map_err(|_| UiError::bad_request("item", "item: not an item number"))?,
+            done: match required(&form.done, "done")?.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(UiError::bad_request("done", "done: use true or false")),
+            },
+        },
+        "update" => IncidentOp::PostUpdate {
+            status: given(&form.status)
+                .map(|s| parse_status(&s, "status"))
+                .transpose()?,
+            message: required(&form.message, "message")?,
+        },
+        "escalate" => {
+            let to_step = given(&form.to_step)
+                .map(|s| {
+                    s.parse::<u32>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| UiError::bad_request("to_step", "to_step: a step number from 1"))
+                })
+                .transpose()?;
+            app.paging.escalate(id, viewer.actor(), to_step).await?;
+            return Ok(());
+        }
+        other => return Err(UiError::not_found(format!("no incident action named {other:?}"))),
+    };
+    app.incidents.apply(id, viewer.actor(), op).await?;
+    Ok(())
+}
+
+/// Renders the update as the first audience the severity notifies would get it.
+async fn preview_update<S: Store>(
+    app: &AppState<S>,
+    viewer: &Viewer,
+    id: &str,
+    form: &ActionForm,
+) -> Result<Response, UiError> {
+    let playbook = app.incidents.playbook();
+    let now = app.incidents.clock().now();
+    let incident = app.incidents.get(id).await?;
+    let message = required(&form.message, "message")?;
+    let status = match super::given(&form.status) {
+        Some(s) => parse_status(&s, "status")?,
+        None => incident.status,
+    };
+    let audience = playbook
+        .severity(&incident.severity)
+        .and_then(|s| s.notify.first())
+        .map(|rule| rule.audience.clone());
+    let class = audience
+        .as_deref()
+        .and_then(|a| playbook.notifications.audience(a))
+        .map_or(AudienceClass::Stakeholders, |a| a.class);
+    let audience = audience.unwrap_or_else(|| "stakeholders".to_owned());
+    let next_due = app
+        .incidents
+        .store()
+        .get_comms(&incident.id)
+        .await?
+        .and_then(|c| c.next_update_due);
+    let ctx = MessageContextBuilder::build(
+        playbook,
+        app.paging.public_url(),
+        &incident,
+        next_due,
+        Some((&status, &message)),
+        &audience,
+        &audience,
+        None,
+        now,
+    );
+    let rendered = playbook
+        .notifications
+        .templates
+        .render(MessageKind::StatusUpdate, class, &incident.severity, &ctx)
+        .map_err(|e| UiError::bad_request("message", format!("the update template does not render: {e}")))?;
+    workspace(
+        app,
+        viewer,
+        id,
+        Extras {
+            preview: Some(Preview {
+                audience,
+                audience_class: class.as_str(),
+                subject: rendered.subject,
+                text: rendered.text,
+            }),
+            update_form: UpdateForm {
+                status: form.status.clone().unwrap_or_default(),
+                message,
+            },
+            ..Extras::default()
+        },
+    )
+    .await
+}

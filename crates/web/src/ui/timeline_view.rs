@@ -1,0 +1,288 @@
+//! Timeline events in words for the workspace: a category (for the filter
+//! and the marker), a headline and, for notes and messages, the text.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use warroom_domain::{EventKind, TimelineEvent};
+
+use super::view::{time, TimeView};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub seq: i64,
+    pub at: TimeView,
+    pub actor: String,
+    /// `note`, `status`, `alert`, `page`, `message`, `role`, `checklist`, `change`.
+    pub category: &'static str,
+    pub headline: String,
+    pub text: Option<String>,
+    /// Failures are marked so they stand out.
+    pub problem: bool,
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "nobody".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+pub fn event_view(e: &TimelineEvent) -> EventView {
+    use EventKind::*;
+    let (category, headline, text, problem) = match &e.kind {
+        Declared {
+            title,
+            severity,
+            status,
+        } => (
+            "status",
+            format!("Declared {severity}, {status}"),
+            Some(title.clone()),
+            false,
+        ),
+        StatusChanged { from, to, message } => (
+            "status",
+            format!("Status {from} → {to}"),
+            message.clone(),
+            false,
+        ),
+        SeverityChanged {
+            from,
+            to,
+            direction,
+            reason,
+        } => (
+            "status",
+            format!("Severity {from} → {to} ({})", direction_word(direction)),
+            reason.clone(),
+            false,
+        ),
+        FieldChanged { field, from, to } => (
+            "change",
+            format!("{field}: {} → {}", value_text(from), value_text(to)),
+            None,
+            false,
+        ),
+        RoleAssigned { role, assignee } => {
+            ("role", format!("{assignee} is {role}"), None, false)
+        }
+        RoleHandedOff { role, from, to } => (
+            "role",
+            format!("{role} handed off from {from} to {to}"),
+            None,
+            false,
+        ),
+        RoleUnassigned { role, from } => {
+            ("role", format!("{from} is no longer {role}"), None, false)
+        }
+        ChecklistItem {
+            phase,
+            item,
+            text,
+            done,
+        } => (
+            "checklist",
+            format!(
+                "{} {phase} item {}",
+                if *done { "Ticked" } else { "Unticked" },
+                item + 1
+            ),
+            Some(text.clone()),
+            false,
+        ),
+        Note { text } => ("note", "Note".to_owned(), Some(text.clone()), false),
+        AlertTriggered {
+            dedup_key,
+            summary,
+            severity,
+            origin,
+            ..
+        } => (
+            "alert",
+            format!("Alert fired: {severity} from {origin} ({dedup_key})"),
+            Some(summary.clone()),
+            false,
+        ),
+        AlertAcknowledged { dedup_key, .. } => (
+            "alert",
+            format!("Alert acknowledged at the source ({dedup_key})"),
+            None,
+            false,
+        ),
+        AlertResolved {
+            dedup_key, summary, ..
+        } => (
+            "alert",
+            format!("Alert resolved ({dedup_key})"),
+            Some(summary.clone()),
+            false,
+        ),
+        EscalationStarted {
+            policy,
+            urgency,
+            reason,
+        } => (
+            "page",
+            format!("Escalation policy {policy} started ({urgency} urgency)"),
+            reason.clone(),
+            false,
+        ),
+        EscalationStep {
+            step,
+            round,
+            paged,
+            problems,
+            reason,
+            ..
+        } => (
+            "page",
+            format!("Step {step}, round {round}: paged {}", list(paged)),
+            reason
+                .clone()
+                .or_else(|| (!problems.is_empty()).then(|| problems.join("; "))),
+            paged.is_empty(),
+        ),
+        EscalationExhausted { policy } => (
+            "page",
+            format!("Policy {policy} ran out of steps with nobody acknowledging"),
+            None,
+            true,
+        ),
+        PageQueued {
+            user,
+            contact_method,
+            channel,
+            ..
+        } => (
+            "page",
+            format!("Page queued for {user} by {channel} ({contact_method})"),
+            None,
+            false,
+        ),
+        PageDelivered {
+            user,
+            channel,
+            attempt,
+            ..
+        } => (
+            "page",
+            format!("Page delivered to {user} by {channel} (attempt {attempt})"),
+            None,
+            false,
+        ),
+        PageFailed {
+            user,
+            channel,
+            attempt,
+            error,
+            gave_up,
+            ..
+        } => (
+            "page",
+            format!(
+                "Page to {user} by {channel} failed (attempt {attempt}{})",
+                if *gave_up { ", gave up" } else { ", will retry" }
+            ),
+            Some(error.clone()),
+            true,
+        ),
+        UpdatePosted { status, message } => (
+            "message",
+            format!("Update posted ({status})"),
+            Some(message.clone()),
+            false,
+        ),
+        NotificationQueued {
+            message_kind,
+            to,
+            channel,
+            ..
+        } => (
+            "message",
+            format!("{} queued for {to} by {channel}", kind_words(message_kind)),
+            None,
+            false,
+        ),
+        NotificationSent {
+            message_kind,
+            to,
+            channel,
+            ..
+        } => (
+            "message",
+            format!("{} sent to {to} by {channel}", kind_words(message_kind)),
+            None,
+            false,
+        ),
+        NotificationFailed {
+            message_kind,
+            to,
+            channel,
+            error,
+            gave_up,
+            ..
+        } => (
+            "message",
+            format!(
+                "{} to {to} by {channel} failed{}",
+                kind_words(message_kind),
+                if *gave_up { ", gave up" } else { ", will retry" }
+            ),
+            Some(error.clone()),
+            true,
+        ),
+        UpdateOverdue { due_at, reminded } => (
+            "message",
+            format!(
+                "Stakeholder update overdue (due {})",
+                short(*due_at)
+            ),
+            reminded.as_ref().map(|r| format!("Reminded {r}")),
+            true,
+        ),
+    };
+    EventView {
+        seq: e.seq,
+        at: time(e.at),
+        actor: e.actor.clone(),
+        category,
+        headline,
+        text,
+        problem,
+    }
+}
+
+fn short(t: Timestamp) -> String {
+    super::view::short_utc(t)
+}
+
+fn direction_word(d: &warroom_domain::timeline::SeverityDirection) -> &'static str {
+    match d {
+        warroom_domain::timeline::SeverityDirection::Raised => "raised",
+        warroom_domain::timeline::SeverityDirection::Lowered => "lowered",
+    }
+}
+
+fn kind_words(kind: &str) -> String {
+    let words = kind.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => words,
+    }
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "(none)".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) if items.is_empty() => "(none)".to_owned(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(value_text)
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
