@@ -25,6 +25,7 @@ macro_rules! on_both_backends {
 }
 
 mod alerts;
+mod browser;
 mod cli;
 mod comms;
 mod config;
