@@ -46,7 +46,11 @@ pub struct LiveFeed {
 }
 
 impl LiveFeed {
-    pub fn subscribe<S: Store>(&self, store: &S, clock: Arc<dyn Clock>) -> broadcast::Receiver<Change> {
+    pub fn subscribe<S: Store>(
+        &self,
+        store: &S,
+        clock: Arc<dyn Clock>,
+    ) -> broadcast::Receiver<Change> {
         self.sender
             .get_or_init(|| {
                 let (sender, _) = broadcast::channel(1024);
@@ -65,7 +69,10 @@ async fn poll<S: Store>(store: S, clock: Arc<dyn Clock>, sender: broadcast::Send
     loop {
         interval.tick().await;
         let since = newest - LOOKBACK;
-        let changes = match store.incidents_changed_since(since.as_millisecond(), 1000).await {
+        let changes = match store
+            .incidents_changed_since(since.as_millisecond(), 1000)
+            .await
+        {
             Ok(changes) => changes,
             Err(e) => {
                 tracing::warn!(error = %e, "live feed poll failed; retrying");
@@ -78,7 +85,10 @@ async fn poll<S: Store>(store: S, clock: Arc<dyn Clock>, sender: broadcast::Send
             if known.is_some_and(|seq| seq >= change.last_event_seq) {
                 continue;
             }
-            last_seq.insert(change.id.clone(), (change.last_event_seq, change.updated_at));
+            last_seq.insert(
+                change.id.clone(),
+                (change.last_event_seq, change.updated_at),
+            );
             // No receivers is fine: nobody is looking right now.
             let _ = sender.send(Change {
                 id: change.id,
@@ -97,7 +107,9 @@ pub async fn events<S: Store>(
     let receiver = app
         .live
         .subscribe(app.incidents.store(), app.incidents.shared_clock());
-    let hello = Event::default().retry(Duration::from_secs(1)).comment("live");
+    let hello = Event::default()
+        .retry(Duration::from_secs(1))
+        .comment("live");
     let changes = futures::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {
@@ -110,7 +122,9 @@ pub async fn events<S: Store>(
                 }
                 // Too slow to keep up: tell the page to reload everything.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let event = Event::default().event("change").data(r#"{"id":"*","seq":0}"#);
+                    let event = Event::default()
+                        .event("change")
+                        .data(r#"{"id":"*","seq":0}"#);
                     return Some((Ok(event), receiver));
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,

@@ -10,8 +10,8 @@
 
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
-use tower_http::set_header::SetResponseHeaderLayer;
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 use warroom_store::Store;
 
 use crate::state::AppState;
@@ -27,7 +27,6 @@ mod timeline_view;
 mod view;
 
 pub use error::UiError;
-
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "warroom_session";
@@ -84,6 +83,9 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .layer(header_layer(header::REFERRER_POLICY, "same-origin"))
 }
 
-fn header_layer(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+fn header_layer(
+    name: header::HeaderName,
+    value: &'static str,
+) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }

@@ -133,9 +133,7 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-pub async fn login_form(
-    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
-) -> Response {
+pub async fn login_form(axum::extract::Query(q): axum::extract::Query<LoginQuery>) -> Response {
     login_page(StatusCode::OK, "", &safe_next(q.next.as_deref()), None)
 }
 
@@ -174,7 +172,11 @@ pub async fn login<S: Store>(
             Some("Enter your email and password."),
         ));
     }
-    let Some(signed_in) = app.accounts.sign_in(form.email.trim(), &form.password).await? else {
+    let Some(signed_in) = app
+        .accounts
+        .sign_in(form.email.trim(), &form.password)
+        .await?
+    else {
         return Ok(login_page(
             StatusCode::UNAUTHORIZED,
             &form.email,
@@ -183,7 +185,12 @@ pub async fn login<S: Store>(
         ));
     };
     let mut response = Redirect::to(&next).into_response();
-    set_session_cookie(&app, &mut response, &signed_in.secret, SESSION_MAX.as_secs());
+    set_session_cookie(
+        &app,
+        &mut response,
+        &signed_in.secret,
+        SESSION_MAX.as_secs(),
+    );
     Ok(response)
 }
 
@@ -198,7 +205,12 @@ pub async fn logout<S: Store>(
 }
 
 /// `max_age` 0 deletes the cookie.
-fn set_session_cookie<S: Store>(app: &AppState<S>, response: &mut Response, secret: &str, max_age: i64) {
+fn set_session_cookie<S: Store>(
+    app: &AppState<S>,
+    response: &mut Response,
+    secret: &str,
+    max_age: i64,
+) {
     let secure = if app.paging.public_url().starts_with("https://") {
         "; Secure"
     } else {

@@ -56,9 +56,7 @@ pub fn render(template: &str, ctx: Value) -> Response {
 }
 
 pub fn render_status(status: StatusCode, template: &str, ctx: Value) -> Response {
-    let result = env()
-        .get_template(template)
-        .and_then(|t| t.render(ctx));
+    let result = env().get_template(template).and_then(|t| t.render(ctx));
     match result {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {

@@ -64,9 +64,7 @@ pub fn event_view(e: &TimelineEvent) -> EventView {
             None,
             false,
         ),
-        RoleAssigned { role, assignee } => {
-            ("role", format!("{assignee} is {role}"), None, false)
-        }
+        RoleAssigned { role, assignee } => ("role", format!("{assignee} is {role}"), None, false),
         RoleHandedOff { role, from, to } => (
             "role",
             format!("{role} handed off from {from} to {to}"),
@@ -86,7 +84,7 @@ pub fn event_view(e: &TimelineEvent) -> EventView {
             format!(
                 "{} {phase} item {}",
                 if *done { "Ticked" } else { "Unticked" },
-                item + 1
+                item
             ),
             Some(text.clone()),
             false,
@@ -182,7 +180,11 @@ pub fn event_view(e: &TimelineEvent) -> EventView {
             "page",
             format!(
                 "Page to {user} by {channel} failed (attempt {attempt}{})",
-                if *gave_up { ", gave up" } else { ", will retry" }
+                if *gave_up {
+                    ", gave up"
+                } else {
+                    ", will retry"
+                }
             ),
             Some(error.clone()),
             true,
@@ -227,17 +229,18 @@ pub fn event_view(e: &TimelineEvent) -> EventView {
             format!(
                 "{} to {to} by {channel} failed{}",
                 kind_words(message_kind),
-                if *gave_up { ", gave up" } else { ", will retry" }
+                if *gave_up {
+                    ", gave up"
+                } else {
+                    ", will retry"
+                }
             ),
             Some(error.clone()),
             true,
         ),
         UpdateOverdue { due_at, reminded } => (
             "message",
-            format!(
-                "Stakeholder update overdue (due {})",
-                short(*due_at)
-            ),
+            format!("Stakeholder update overdue (due {})", short(*due_at)),
             reminded.as_ref().map(|r| format!("Reminded {r}")),
             true,
         ),
@@ -278,11 +281,9 @@ fn value_text(v: &serde_json::Value) -> String {
         serde_json::Value::Null => "(none)".to_owned(),
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(items) if items.is_empty() => "(none)".to_owned(),
-        serde_json::Value::Array(items) => items
-            .iter()
-            .map(value_text)
-            .collect::<Vec<_>>()
-            .join(", "),
+        serde_json::Value::Array(items) => {
+            items.iter().map(value_text).collect::<Vec<_>>().join(", ")
+        }
         other => other.to_string(),
     }
 }

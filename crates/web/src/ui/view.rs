@@ -100,12 +100,22 @@ fn target_clock(
     let used = until.duration_since(start);
     let (state, text) = match met_at {
         Some(_) if until <= due => ("met", format!("met in {}", duration_words(used))),
-        Some(_) => ("red", format!("met {} late", duration_words(until.duration_since(due)))),
-        None if now > due => ("red", format!("{} over", duration_words(now.duration_since(due)))),
-        None if used.as_secs() * 4 >= target.as_secs() * 3 => {
-            ("amber", format!("{} left", duration_words(due.duration_since(now))))
-        }
-        None => ("ok", format!("{} left", duration_words(due.duration_since(now)))),
+        Some(_) => (
+            "red",
+            format!("met {} late", duration_words(until.duration_since(due))),
+        ),
+        None if now > due => (
+            "red",
+            format!("{} over", duration_words(now.duration_since(due))),
+        ),
+        None if used.as_secs() * 4 >= target.as_secs() * 3 => (
+            "amber",
+            format!("{} left", duration_words(due.duration_since(now))),
+        ),
+        None => (
+            "ok",
+            format!("{} left", duration_words(due.duration_since(now))),
+        ),
     };
     TargetClock {
         label,
@@ -147,7 +157,13 @@ pub fn incident_row(playbook: &Playbook, i: &Incident, now: Timestamp) -> Incide
             ));
         }
         if let Some(target) = level.resolution_target {
-            clocks.push(target_clock("Resolution", i.declared_at, target, i.resolved_at, now));
+            clocks.push(target_clock(
+                "Resolution",
+                i.declared_at,
+                target,
+                i.resolved_at,
+                now,
+            ));
         }
     }
     let end = i.resolved_at.unwrap_or(now);

@@ -44,7 +44,12 @@ pub trait Engine: Send + Sync {
     /// good (so each becomes `dead`); returns how many were handled.
     fn refuse_deliveries(&self, now: Timestamp) -> BoxFuture<'_, usize>;
     /// Creates a sign-in account with the password `UI_PASSWORD`.
-    fn create_account<'a>(&'a self, email: &'a str, name: &'a str, role: AccessRole) -> BoxFuture<'a, ()>;
+    fn create_account<'a>(
+        &'a self,
+        email: &'a str,
+        name: &'a str,
+        role: AccessRole,
+    ) -> BoxFuture<'a, ()>;
 }
 
 /// The password of every account `Engine::create_account` makes.
@@ -77,7 +82,12 @@ impl<S: Store> Engine for AppState<S> {
             delivery.deliver_once(now).await.unwrap()
         })
     }
-    fn create_account<'a>(&'a self, email: &'a str, name: &'a str, role: AccessRole) -> BoxFuture<'a, ()> {
+    fn create_account<'a>(
+        &'a self,
+        email: &'a str,
+        name: &'a str,
+        role: AccessRole,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             self.accounts
                 .create(warroom_engine::accounts::NewAccount {

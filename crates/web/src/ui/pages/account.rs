@@ -20,7 +20,12 @@ pub async fn page<S: Store>(
     Ok(account_page(&viewer, StatusCode::OK, None, None))
 }
 
-fn account_page(viewer: &Viewer, status: StatusCode, error: Option<String>, notice: Option<&str>) -> Response {
+fn account_page(
+    viewer: &Viewer,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<&str>,
+) -> Response {
     render_status(
         status,
         "account.html",
@@ -60,7 +65,12 @@ pub async fn change_password<S: Store>(
         )
         .await;
     match changed {
-        Ok(()) => Ok(account_page(&viewer, StatusCode::OK, None, Some("Password changed; your other sessions are signed out."))),
+        Ok(()) => Ok(account_page(
+            &viewer,
+            StatusCode::OK,
+            None,
+            Some("Password changed; your other sessions are signed out."),
+        )),
         Err(e) => {
             let e = UiError::from(e);
             match e.form_message() {

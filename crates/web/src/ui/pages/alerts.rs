@@ -95,8 +95,12 @@ pub async fn list<S: Store>(
             last_seen: time(a.last_seen_at),
         })
         .collect();
-    let tabs = [("firing", "Firing"), ("suppressed", "Suppressed"), ("resolved", "Resolved")]
-        .map(|(id, name)| context! { id, name });
+    let tabs = [
+        ("firing", "Firing"),
+        ("suppressed", "Suppressed"),
+        ("resolved", "Resolved"),
+    ]
+    .map(|(id, name)| context! { id, name });
     Ok(render(
         "alerts.html",
         page_context(&viewer, "Alerts", "alerts", context! { alerts, tab, tabs }),
@@ -203,7 +207,11 @@ fn quoted(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-fn silence_form_page(viewer: &Viewer, form: &SilenceForm, error: Option<(StatusCode, String)>) -> Response {
+fn silence_form_page(
+    viewer: &Viewer,
+    form: &SilenceForm,
+    error: Option<(StatusCode, String)>,
+) -> Response {
     let status = error.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     render_status(
         status,
@@ -231,7 +239,11 @@ pub async fn create_silence<S: Store>(
     }
 }
 
-async fn create<S: Store>(app: &AppState<S>, viewer: &Viewer, form: &SilenceForm) -> Result<(), UiError> {
+async fn create<S: Store>(
+    app: &AppState<S>,
+    viewer: &Viewer,
+    form: &SilenceForm,
+) -> Result<(), UiError> {
     let now = app.incidents.clock().now();
     let text = form
         .matchers
@@ -241,7 +253,10 @@ async fn create<S: Store>(app: &AppState<S>, viewer: &Viewer, form: &SilenceForm
         .collect::<Vec<_>>()
         .join(",");
     if text.is_empty() {
-        return Err(UiError::bad_request("matchers", "matchers: give at least one matcher"));
+        return Err(UiError::bad_request(
+            "matchers",
+            "matchers: give at least one matcher",
+        ));
     }
     let matchers = parse_matchers(&text)
         .map_err(|e| UiError::bad_request("matchers", format!("matchers: {e}")))?;

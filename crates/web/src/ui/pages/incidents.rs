@@ -163,7 +163,9 @@ pub async fn declare<S: Store>(
         ..Declaration::default()
     };
     match app.incidents.declare(viewer.actor(), declaration).await {
-        Ok((incident, _)) => Ok(Redirect::to(&format!("/incidents/{}", incident.id)).into_response()),
+        Ok((incident, _)) => {
+            Ok(Redirect::to(&format!("/incidents/{}", incident.id)).into_response())
+        }
         Err(e) => {
             let e = UiError::from(e);
             match e.form_message() {

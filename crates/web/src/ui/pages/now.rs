@@ -60,7 +60,12 @@ pub async fn page<S: Store>(
     let mut groups: Vec<SeverityGroup> = Vec::new();
     let mut updates_due = Vec::new();
     let mut sorted = open.clone();
-    sorted.sort_by_key(|i| (crate::ui::view::severity_rank(playbook, &i.severity), std::cmp::Reverse(i.declared_at)));
+    sorted.sort_by_key(|i| {
+        (
+            crate::ui::view::severity_rank(playbook, &i.severity),
+            std::cmp::Reverse(i.declared_at),
+        )
+    });
     for incident in &sorted {
         let next_update = store
             .get_comms(&incident.id)

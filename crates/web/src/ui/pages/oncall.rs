@@ -136,7 +136,8 @@ async fn oncall_page<S: Store>(
         schedules_now.push(NowView {
             schedule: name.clone(),
             user: current.and_then(|s| s.user.clone()),
-            via_override: current.is_some_and(|s| matches!(s.source, Some(ShiftSource::Override { .. }))),
+            via_override: current
+                .is_some_and(|s| matches!(s.source, Some(ShiftSource::Override { .. }))),
             until: current.map(|s| time(s.end)),
         });
         let shifts = app.oncall.shifts(name, week_from, week_to).await?;
@@ -153,7 +154,11 @@ async fn oncall_page<S: Store>(
                         user: s.user.clone(),
                         override_: matches!(s.source, Some(ShiftSource::Override { .. })),
                         from: zs.strftime("%H:%M").to_string(),
-                        to: if end == to { "24:00".to_owned() } else { ze.strftime("%H:%M").to_string() },
+                        to: if end == to {
+                            "24:00".to_owned()
+                        } else {
+                            ze.strftime("%H:%M").to_string()
+                        },
                         start_local: zs.strftime("%Y-%m-%dT%H:%M").to_string(),
                         end_local: ze.strftime("%Y-%m-%dT%H:%M").to_string(),
                     }
@@ -173,7 +178,12 @@ async fn oncall_page<S: Store>(
             });
         }
     }
-    let default_policy = app.incidents.playbook().oncall.default_escalation_policy.clone();
+    let default_policy = app
+        .incidents
+        .playbook()
+        .oncall
+        .default_escalation_policy
+        .clone();
     let policies: Vec<_> = app
         .oncall
         .list::<EscalationPolicy>()
@@ -225,14 +235,24 @@ async fn oncall_page<S: Store>(
         error => error.map(|(_, m)| m),
         notice,
     };
-    Ok(render_status(status, "oncall.html", page_context(viewer, "On call", "oncall", ctx)))
+    Ok(render_status(
+        status,
+        "oncall.html",
+        page_context(viewer, "On call", "oncall", ctx),
+    ))
 }
 
 fn target_words(target: &Target) -> String {
     match target {
         Target::User { name } => name.clone(),
         Target::Schedule { name } => format!("on call on {name}"),
-        Target::Team { name, mode } => format!("team {name} ({})", serde_json::to_value(mode).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
+        Target::Team { name, mode } => format!(
+            "team {name} ({})",
+            serde_json::to_value(mode)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        ),
     }
 }
 
@@ -256,7 +276,12 @@ fn parse_local(value: &str, tz: &TimeZone, field: &str) -> Result<Timestamp, UiE
         .parse::<DateTime>()
         .and_then(|dt| dt.to_zoned(tz.clone()))
         .map(|z| z.timestamp())
-        .map_err(|e| UiError::bad_request(field, format!("{field}: {e}; use a date and time like 2026-11-25T09:00")))
+        .map_err(|e| {
+            UiError::bad_request(
+                field,
+                format!("{field}: {e}; use a date and time like 2026-11-25T09:00"),
+            )
+        })
 }
 
 pub async fn create_override<S: Store>(
@@ -286,7 +311,16 @@ pub async fn create_override<S: Store>(
                     start: form.start,
                     end: form.end,
                 };
-                oncall_page(&app, &viewer, &headers, Some(&week), typed, Some(message), None).await
+                oncall_page(
+                    &app,
+                    &viewer,
+                    &headers,
+                    Some(&week),
+                    typed,
+                    Some(message),
+                    None,
+                )
+                .await
             }
             None => Err(e),
         },

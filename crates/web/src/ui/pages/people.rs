@@ -60,6 +60,11 @@ pub async fn page<S: Store>(
     };
     Ok(render(
         "people.html",
-        page_context(&viewer, "People", "people", context! { users, teams, vendors, accounts }),
+        page_context(
+            &viewer,
+            "People",
+            "people",
+            context! { users, teams, vendors, accounts },
+        ),
     ))
 }

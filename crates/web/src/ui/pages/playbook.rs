@@ -48,6 +48,11 @@ pub async fn page<S: Store>(
         .collect();
     Ok(render(
         "playbook.html",
-        page_context(&viewer, "Playbook", "playbook", context! { severities, roles, categories, phases }),
+        page_context(
+            &viewer,
+            "Playbook",
+            "playbook",
+            context! { severities, roles, categories, phases },
+        ),
     ))
 }

@@ -246,7 +246,12 @@ async fn workspace<S: Store>(
     Ok(render_status(
         status,
         "workspace.html",
-        page_context(viewer, &format!("{} {}", incident.id, incident.title), "incidents", ctx),
+        page_context(
+            viewer,
+            &format!("{} {}", incident.id, incident.title),
+            "incidents",
+            ctx,
+        ),
     ))
 }
 
@@ -333,7 +338,11 @@ pub async fn act<S: Store>(
                     Extras {
                         status: Some(status),
                         error: Some(message),
-                        update_form: if action == "update" { update_form } else { UpdateForm::default() },
+                        update_form: if action == "update" {
+                            update_form
+                        } else {
+                            UpdateForm::default()
+                        },
                         ..Extras::default()
                     },
                 )
@@ -400,16 +409,19 @@ async fn apply<S: Store>(
         "escalate" => {
             let to_step = given(&form.to_step)
                 .map(|s| {
-                    s.parse::<u32>()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| UiError::bad_request("to_step", "to_step: a step number from 1"))
+                    s.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        UiError::bad_request("to_step", "to_step: a step number from 1")
+                    })
                 })
                 .transpose()?;
             app.paging.escalate(id, viewer.actor(), to_step).await?;
             return Ok(());
         }
-        other => return Err(UiError::not_found(format!("no incident action named {other:?}"))),
+        other => {
+            return Err(UiError::not_found(format!(
+                "no incident action named {other:?}"
+            )))
+        }
     };
     app.incidents.apply(id, viewer.actor(), op).await?;
     Ok(())
@@ -460,7 +472,12 @@ async fn preview_update<S: Store>(
         .notifications
         .templates
         .render(MessageKind::StatusUpdate, class, &incident.severity, &ctx)
-        .map_err(|e| UiError::bad_request("message", format!("the update template does not render: {e}")))?;
+        .map_err(|e| {
+            UiError::bad_request(
+                "message",
+                format!("the update template does not render: {e}"),
+            )
+        })?;
     workspace(
         app,
         viewer,
