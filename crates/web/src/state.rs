@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use warroom_engine::notify::Notifier;
 use warroom_engine::paging::AckLinks;
-use warroom_engine::{Incidents, Ingestor, Oncall, Paging};
+use warroom_engine::{Accounts, Incidents, Ingestor, Oncall, Paging};
 use warroom_store::Store;
 
 use crate::ingest::limit::IngestLimiter;
@@ -27,6 +27,8 @@ pub struct AppState<S> {
     pub paging: Paging<S>,
     /// Resend, test messages, template previews, update cadence.
     pub notifier: Notifier<S>,
+    /// Sign-in accounts and browser sessions for the web UI.
+    pub accounts: Accounts<S>,
 }
 
 impl<S: Store> AppState<S> {
@@ -54,7 +56,9 @@ impl<S: Store> AppState<S> {
             incidents.shared_clock(),
             incidents.delivery_wake(),
         );
+        let accounts = Accounts::new(incidents.store().clone(), incidents.shared_clock());
         AppState {
+            accounts,
             notifier,
             incidents,
             ingestor,

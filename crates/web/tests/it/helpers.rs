@@ -43,6 +43,8 @@ pub trait Engine: Send + Sync {
     /// Runs delivery at `now` over channels that refuse every message for
     /// good (so each becomes `dead`); returns how many were handled.
     fn refuse_deliveries(&self, now: Timestamp) -> BoxFuture<'_, usize>;
+    /// Whether this email and password sign in.
+    fn signs_in<'a>(&'a self, email: &'a str, password: &'a str) -> BoxFuture<'a, bool>;
 }
 
 /// A channel that refuses everything, permanently.
@@ -70,6 +72,12 @@ impl<S: Store> Engine for AppState<S> {
             let clock = self.incidents.shared_clock();
             let delivery = Delivery::new(store, Arc::new(Refusing), clock, 1);
             delivery.deliver_once(now).await.unwrap()
+        })
+    }
+    fn signs_in<'a>(&'a self, email: &'a str, password: &'a str) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let signed = self.accounts.sign_in(email, password).await.unwrap();
+            signed.is_some()
         })
     }
 }
