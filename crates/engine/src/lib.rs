@@ -2,6 +2,7 @@
 //! stored state (declare, change, authenticate), the clock, and, as later
 //! issues add them, the background workers that run on durable rows.
 
+pub mod accounts;
 pub mod clock;
 pub mod delivery;
 pub mod expiry;
@@ -14,6 +15,7 @@ pub mod paging;
 pub mod tokens;
 pub mod worker;
 
+pub use accounts::Accounts;
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use incidents::{IncidentOp, Incidents};
 pub use ingest::{IngestRequest, IngestRules, IngestSource, Ingestor, Outcome, SignalResult};

@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use warroom_engine::accounts::Accounts;
 use warroom_engine::notify::Notifier;
 use warroom_engine::paging::AckLinks;
-use warroom_engine::{Incidents, Ingestor, Oncall, Paging};
+use warroom_engine::{Accounts, Incidents, Ingestor, Oncall, Paging};
 use warroom_store::Store;
 
 use crate::ingest::limit::IngestLimiter;

@@ -42,6 +42,7 @@ on_both_backends!(
     muted_alerts_page_when_nothing_mutes_them_any_more,
 );
 
+mod accounts;
 mod channels;
 mod comms;
 mod paging;

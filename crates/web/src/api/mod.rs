@@ -12,6 +12,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::state::AppState;
 
+pub mod accounts;
 pub mod alerts;
 pub mod catalog;
 pub mod comms;
@@ -42,7 +43,8 @@ pub mod types;
         alerts::expire_silence, maintenance::create, maintenance::list,
         paging::escalate, paging::reassign, paging::escalation, paging::messages,
         comms::post_update, comms::comms, notify::message, notify::resend, notify::test,
-        notify::channels, notify::preview,
+        notify::channels, notify::preview, accounts::create, accounts::list, accounts::get,
+        accounts::update, accounts::reset_password,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth, &Oncall),
@@ -50,6 +52,7 @@ pub mod types;
         (name = "incidents", description = "Declare, list and run incidents"),
         (name = "playbook", description = "What the playbook declares"),
         (name = "tokens", description = "API tokens (admin only)"),
+        (name = "accounts", description = "Sign-in accounts for the web UI (admin only)"),
         (name = "alerts", description = "Integrations, alerts and silences"),
         (name = "oncall", description = "The on-call directory, schedules, overrides and calendar feeds"),
         (name = "paging", description = "Escalation, reassignment and the pages sent for an incident"),
@@ -125,6 +128,18 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/phases", get(catalog::phases::<S>))
         .route("/tokens", post(tokens::create::<S>).get(tokens::list::<S>))
         .route("/tokens/{name}", axum::routing::delete(tokens::revoke::<S>))
+        .route(
+            "/accounts",
+            post(accounts::create::<S>).get(accounts::list::<S>),
+        )
+        .route(
+            "/accounts/{id}",
+            get(accounts::get::<S>).patch(accounts::update::<S>),
+        )
+        .route(
+            "/accounts/{id}/password",
+            post(accounts::reset_password::<S>),
+        )
         .route(
             "/integrations",
             post(integrations::create::<S>).get(integrations::list::<S>),

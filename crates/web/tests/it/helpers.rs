@@ -50,6 +50,8 @@ pub trait Engine: Send + Sync {
         name: &'a str,
         role: AccessRole,
     ) -> BoxFuture<'a, ()>;
+    /// Whether this email and password sign in.
+    fn signs_in<'a>(&'a self, email: &'a str, password: &'a str) -> BoxFuture<'a, bool>;
 }
 
 /// The password of every account `Engine::create_account` makes.
@@ -98,6 +100,12 @@ impl<S: Store> Engine for AppState<S> {
                 })
                 .await
                 .unwrap();
+        })
+    }
+    fn signs_in<'a>(&'a self, email: &'a str, password: &'a str) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let signed = self.accounts.sign_in(email, password).await.unwrap();
+            signed.is_some()
         })
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP API tests: the router served in-process (no port), on SQLite and on
 //! PostgreSQL, through one `Api` helper.
 
+mod accounts;
 mod alerting;
 mod comms;
 mod helpers;
