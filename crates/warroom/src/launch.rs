@@ -8,7 +8,8 @@ use warroom_domain::{AccessRole, Playbook};
 use warroom_engine::delivery::{ChannelSet, Delivery};
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{
-    Clock, Incidents, IngestRules, Ingestor, OffsetClock, Oncall, Paging, SystemClock, Tokens,
+    Accounts, Clock, Incidents, IngestRules, Ingestor, OffsetClock, Oncall, Paging, SystemClock,
+    Tokens,
 };
 use warroom_store::{PgStore, SqliteStore, Store};
 use warroom_web::ingest::limit::IngestLimiter;
@@ -83,6 +84,20 @@ async fn run_server<S: Store>(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let accounts = Accounts::new(store.clone(), Arc::clone(&clock));
+    if let Some((admin, password)) = accounts
+        .bootstrap_admin(&args.admin_email)
+        .await
+        .context("--admin-email")?
+    {
+        // Printed exactly once: the database had no account at all.
+        println!(
+            "First start: created the admin account {} with password {password}; sign in at {}/ and change it.\n\n  \
+             WARROOM_ADMIN_PASSWORD={password}\n",
+            admin.email,
+            public_url.trim_end_matches('/'),
+        );
+    }
     let incidents = Incidents::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock))
         .with_public_url(&public_url);
     let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)).with_public_url(&public_url));

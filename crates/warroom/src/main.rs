@@ -91,6 +91,14 @@ enum Command {
         #[command(subcommand)]
         cmd: client::NotifyCommand,
     },
+    /// Sign-in accounts for the web UI (admin): create, list, update, reset passwords.
+    /// Not the on-call people who get paged (`warroom oncall user`).
+    User {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::UserCommand,
+    },
     /// Silence alerts by label matchers, list and expire silences.
     Silence {
         #[command(flatten)]
@@ -176,6 +184,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Notify { client, cmd } => client::run_notify(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::User { client, cmd } => client::run_user(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Silence { client, cmd } => client::run_silence(&client, cmd)

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// until those channels are configured (the page JSON plus `deliver_to`).
     #[arg(long, env = "WARROOM_PAGE_RELAY_URL")]
     pub page_relay_url: Option<String>,
+    /// Email of the admin account created on first start, when there is no
+    /// account yet; its generated password is printed once.
+    #[arg(long, env = "WARROOM_ADMIN_EMAIL", default_value = "admin@localhost")]
+    pub admin_email: String,
     /// Run the engine's clock this far ahead of the system time, e.g. "6m"
     /// (drills and tests of timers; never in production).
     #[arg(long, env = "WARROOM_CLOCK_OFFSET", hide = true, value_parser = crate::settings::offset)]

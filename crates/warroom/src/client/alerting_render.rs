@@ -16,7 +16,11 @@ const MIN_LAST_WIDTH: usize = 16;
 
 /// A table with a header line; every column but the last is padded to its
 /// widest cell, and the last is cut so lines fit in `width` columns.
-fn table<const N: usize>(header: [&str; N], rows: &[[String; N]], width: usize) -> String {
+pub(super) fn table<const N: usize>(
+    header: [&str; N],
+    rows: &[[String; N]],
+    width: usize,
+) -> String {
     let mut widths = header.map(text_width);
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

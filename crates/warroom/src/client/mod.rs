@@ -5,6 +5,7 @@
 //! `alerting`, with its own `alerting_render` and `alerting_wire`, does the
 //! same for `warroom integration|alert|silence`.
 
+mod accounts;
 mod alerting;
 mod alerting_render;
 mod alerting_wire;
@@ -17,6 +18,7 @@ mod oncall;
 mod render;
 mod wire;
 
+pub use accounts::{run_user, UserCommand};
 pub use alerting::{
     run_alert, run_integration, run_silence, AlertCommand, IntegrationCommand, SilenceCommand,
 };

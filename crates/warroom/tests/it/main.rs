@@ -24,6 +24,7 @@ macro_rules! on_both_backends {
     )*};
 }
 
+mod accounts;
 mod alerts;
 mod browser;
 mod cli;

@@ -14,6 +14,8 @@ pub struct Server {
     pub url: String,
     /// The admin token printed on first start, if this start printed one.
     pub first_token: Option<String>,
+    /// The first admin account's password printed on first start, if this start printed one.
+    pub first_password: Option<String>,
 }
 
 impl Server {
@@ -63,6 +65,7 @@ impl Server {
             child,
             url: String::new(),
             first_token: None,
+            first_password: None,
         };
         loop {
             // On timeout `server` drops, which kills and reaps the process.
@@ -71,6 +74,9 @@ impl Server {
                 .expect("the server should print its address within a minute");
             if let Some(token) = line.trim().strip_prefix("export WARROOM_TOKEN=") {
                 server.first_token = Some(token.to_owned());
+            }
+            if let Some(password) = line.trim().strip_prefix("WARROOM_ADMIN_PASSWORD=") {
+                server.first_password = Some(password.to_owned());
             }
             if let Some(rest) = line.strip_prefix("warroom listening on ") {
                 server.url = rest.split_whitespace().next().unwrap().to_owned();
