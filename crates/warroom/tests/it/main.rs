@@ -33,3 +33,4 @@ mod config;
 mod monitoring;
 mod oncall;
 mod server;
+mod ui;

@@ -29,6 +29,12 @@ impl Server {
         Server::start_with_env(database_url, dir, extra, &[])
     }
 
+    /// Like `start_with`, on a fixed address, so a restarted server is
+    /// where browsers expect it.
+    pub fn start_on(database_url: &str, dir: &Path, listen: &str, extra: &[&str]) -> Server {
+        Server::spawn(database_url, dir, listen, extra, &[])
+    }
+
     /// Like `start_with`, with environment variables (channel secrets).
     pub fn start_with_env(
         database_url: &str,
@@ -36,8 +42,18 @@ impl Server {
         extra: &[&str],
         envs: &[(&str, &str)],
     ) -> Server {
+        Server::spawn(database_url, dir, "127.0.0.1:0", extra, envs)
+    }
+
+    fn spawn(
+        database_url: &str,
+        dir: &Path,
+        listen: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(extra)
             .envs(envs.iter().copied())
             .env("WARROOM_DATABASE_URL", database_url)

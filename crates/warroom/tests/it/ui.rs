@@ -49,7 +49,7 @@ oncall:
           users: [carol, bob]
           shift: {weeks: 1}
           start: 2026-01-05T09:00:00
-          restrictions: [{days: [mon, tue, wed, thu, fri], start: "08:00", end: "18:00"}]
+          restrictions: [{days: [mon, tue, wed, thu, fri], from: "08:00", to: "18:00"}]
   escalation_policies:
     - name: default
       steps:
@@ -172,9 +172,9 @@ async fn run(database_url: &str, dir: &Path) {
     admin.wait_for_text(".timeline", "Rolled back deploy 4711", LIVE).await;
     eprintln!("the note reached the second browser in {:?}", posted.elapsed());
 
-    ada.click("button[data-item='detection-0']").await;
-    ada.wait_for("button[data-item='detection-0'].done", PAGE).await;
-    admin.wait_for("button[data-item='detection-0'].done", LIVE * 2).await;
+    ada.click("button[data-item='detection-1']").await;
+    ada.wait_for("button[data-item='detection-1'].done", PAGE).await;
+    admin.wait_for("button[data-item='detection-1'].done", LIVE * 2).await;
 
     // Screenshots while the incident is open, at both widths and themes.
     shot(&ada, "workspace").await;
