@@ -83,7 +83,9 @@ async fn sign_in(session: &Session, base: &str, email: &str, password: &str) {
     session.goto(&format!("{base}/login")).await;
     session.fill("input[name=email]", email).await;
     session.fill("input[name=password]", password).await;
-    session.click("form[action='/login'] button[type=submit]").await;
+    session
+        .click("form[action='/login'] button[type=submit]")
+        .await;
     session.wait_for(".stats", PAGE).await;
 }
 
@@ -113,7 +115,11 @@ async fn shot(session: &Session, name: &str) {
     let path = session
         .screenshot_full_page(&format!("{name}-{}", session.label()))
         .await;
-    assert!(std::fs::metadata(&path).unwrap().len() > 10_000, "{}", path.display());
+    assert!(
+        std::fs::metadata(&path).unwrap().len() > 10_000,
+        "{}",
+        path.display()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,8 +135,14 @@ async fn run(database_url: &str, dir: &Path) {
     let playbook_arg = playbook.to_str().unwrap().to_owned();
     let server = Server::start_on(database_url, dir, &listen, &["--playbook", &playbook_arg]);
     let base = server.url.clone();
-    let token = server.first_token.clone().expect("first start prints a token");
-    let admin_password = server.first_password.clone().expect("first start prints the admin password");
+    let token = server
+        .first_token
+        .clone()
+        .expect("first start prints a token");
+    let admin_password = server
+        .first_password
+        .clone()
+        .expect("first start prints the admin password");
     create_account(&server, &token, "ada@example.com", "ada", "responder").await;
     create_account(&server, &token, "vic@example.com", "vic", "viewer").await;
 
@@ -143,40 +155,82 @@ async fn run(database_url: &str, dir: &Path) {
     // Declare from the form.
     let started = Instant::now();
     ada.goto(&format!("{base}/incidents/new")).await;
-    ada.fill("input[name=title]", "Checkout fails for card payments").await;
+    ada.fill("input[name=title]", "Checkout fails for card payments")
+        .await;
     ada.click("input[name=severity][value='SEV-1']").await;
-    ada.fill("textarea[name=summary]", "Card payments time out at the gateway").await;
+    ada.fill(
+        "textarea[name=summary]",
+        "Card payments time out at the gateway",
+    )
+    .await;
     ada.click("#declare button[type=submit]").await;
     ada.wait_for(".incident-head", PAGE).await;
     let declare_took = started.elapsed();
     let url = ada.url().await;
     let id = url.rsplit('/').next().unwrap().to_owned();
     assert!(id.starts_with("INC-"), "{url}");
-    assert!(declare_took < Duration::from_secs(10), "declaring took {declare_took:?}");
+    assert!(
+        declare_took < Duration::from_secs(10),
+        "declaring took {declare_took:?}"
+    );
     ada.wait_for_text(".incident-head", "triggered", PAGE).await;
 
     // The second browser watches the workspace live.
     admin.goto(&url).await;
-    admin.wait_for_text(".incident-head", "triggered", PAGE).await;
+    admin
+        .wait_for_text(".incident-head", "triggered", PAGE)
+        .await;
 
     ada.click("#ack").await;
-    ada.wait_for_text(".incident-head .status", "acknowledged", PAGE).await;
+    ada.wait_for_text(".incident-head .status", "acknowledged", PAGE)
+        .await;
     let seen = Instant::now();
-    admin.wait_for_text(".incident-head .status", "acknowledged", LIVE * 2).await;
-    eprintln!("acknowledge reached the second browser in {:?}", seen.elapsed());
+    admin
+        .wait_for_text(".incident-head .status", "acknowledged", LIVE * 2)
+        .await;
+    eprintln!(
+        "acknowledge reached the second browser in {:?}",
+        seen.elapsed()
+    );
 
     ada.fill("#note", "Rolled back deploy 4711").await;
     ada.click(".note-box button[type=submit]").await;
-    ada.wait_for_text(".timeline", "Rolled back deploy 4711", PAGE).await;
+    ada.wait_for_text(".timeline", "Rolled back deploy 4711", PAGE)
+        .await;
     let posted = Instant::now();
-    admin.wait_for_text(".timeline", "Rolled back deploy 4711", LIVE).await;
-    eprintln!("the note reached the second browser in {:?}", posted.elapsed());
+    admin
+        .wait_for_text(".timeline", "Rolled back deploy 4711", LIVE)
+        .await;
+    eprintln!(
+        "the note reached the second browser in {:?}",
+        posted.elapsed()
+    );
 
     ada.click("button[data-item='detection-1']").await;
-    ada.wait_for("button[data-item='detection-1'].done", PAGE).await;
-    admin.wait_for("button[data-item='detection-1'].done", LIVE * 2).await;
+    ada.wait_for("button[data-item='detection-1'].done", PAGE)
+        .await;
+    admin
+        .wait_for("button[data-item='detection-1'].done", LIVE * 2)
+        .await;
 
     // Screenshots while the incident is open, at both widths and themes.
+    let phone = browser.session(Theme::Light, Viewport::Phone).await;
+    sign_in(&phone, &base, "ada@example.com", PASSWORD).await;
+    for (page, ready) in [
+        ("", ".incident-cards"),
+        ("/oncall", ".week .shift"),
+        (url.trim_start_matches(&base), ".timeline .ev"),
+    ] {
+        phone.goto(&format!("{base}{page}")).await;
+        phone.wait_for(ready, PAGE).await;
+        let name = match page {
+            "" => "now",
+            "/oncall" => "oncall",
+            _ => "workspace",
+        };
+        shot(&phone, name).await;
+    }
+    phone.close().await;
     shot(&ada, "workspace").await;
     shot(&admin, "workspace").await;
     ada.goto(&base).await;
@@ -197,7 +251,14 @@ async fn run(database_url: &str, dir: &Path) {
     sign_in(&vic, &base, "vic@example.com", PASSWORD).await;
     vic.goto(&url).await;
     vic.wait_for(".timeline", PAGE).await;
-    for control in ["#ack", "#note", "#resolve", "#update-form", "button[data-item]", "a[href='/incidents/new']"] {
+    for control in [
+        "#ack",
+        "#note",
+        "#resolve",
+        "#update-form",
+        "button[data-item]",
+        "a[href='/incidents/new']",
+    ] {
         assert!(!vic.exists(control).await, "a viewer sees {control}");
     }
     shot(&vic, "workspace").await;
@@ -229,16 +290,23 @@ async fn run(database_url: &str, dir: &Path) {
          <script>document.forms[0].submit()</script>"
     ))
     .await;
-    ada.wait_until("location.href.startsWith('http')", PAGE).await;
-    assert_eq!(note_count(&server, &token, &id, "forged-by-another-site").await, 0);
+    ada.wait_until("location.href.startsWith('http')", PAGE)
+        .await;
+    assert_eq!(
+        note_count(&server, &token, &id, "forged-by-another-site").await,
+        0
+    );
 
     // Resolve.
     ada.goto(&url).await;
     ada.click("#resolve-menu summary").await;
     ada.click("#resolve").await;
-    ada.wait_for_text(".incident-head .status", "resolved", PAGE).await;
+    ada.wait_for_text(".incident-head .status", "resolved", PAGE)
+        .await;
     admin.goto(&url).await;
-    admin.wait_for_text(".incident-head .status", "resolved", PAGE).await;
+    admin
+        .wait_for_text(".incident-head .status", "resolved", PAGE)
+        .await;
 
     // Live updates survive a restart: the browser reconnects by itself.
     server.kill9();
@@ -251,7 +319,9 @@ async fn run(database_url: &str, dir: &Path) {
         .await
         .unwrap();
     assert!(r.status().is_success());
-    admin.wait_for_text(".timeline", "after the restart", PAGE).await;
+    admin
+        .wait_for_text(".timeline", "after the restart", PAGE)
+        .await;
 
     for session in [ada, admin, vic] {
         session.close().await;

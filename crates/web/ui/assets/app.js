@@ -60,7 +60,7 @@
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
         var seen = {};
-        document.querySelectorAll(".timeline .ev").forEach(function (ev) { seen[ev.querySelector(".ev-head").textContent + ev.querySelector(".ev-meta").textContent] = true; });
+        document.querySelectorAll(".timeline .ev").forEach(function (ev) { seen[ev.dataset.seq] = true; });
         doc.querySelectorAll("[data-region]").forEach(function (fresh) {
           var old = document.querySelector('[data-region="' + fresh.dataset.region + '"]');
           if (!old || old.innerHTML === fresh.innerHTML) return;
@@ -70,7 +70,7 @@
           old.replaceWith(fresh);
           fresh.querySelectorAll("details").forEach(function (d) { if (keepOpen.indexOf(d.querySelector("summary").textContent) >= 0) d.open = true; });
           fresh.querySelectorAll(".timeline .ev").forEach(function (ev) {
-            if (!seen[ev.querySelector(".ev-head").textContent + ev.querySelector(".ev-meta").textContent]) ev.classList.add("fresh");
+            if (!seen[ev.dataset.seq]) ev.classList.add("fresh");
           });
           localTimes(fresh);
         });

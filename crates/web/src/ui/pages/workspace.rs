@@ -132,7 +132,8 @@ async fn workspace<S: Store>(
     let incident = app.incidents.get(id).await?;
     let events = store.timeline_tail(&incident.id, TIMELINE_SHOWN).await?;
     let more_events = events.len() as u32 >= TIMELINE_SHOWN;
-    let events: Vec<_> = events.iter().map(event_view).collect();
+    // Newest first: the note box sits on top, what just happened under it.
+    let events: Vec<_> = events.iter().rev().map(event_view).collect();
 
     let phases: Vec<PhaseView> = incident
         .checklist
