@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::Stream;
+use futures::{Stream, StreamExt as _};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -111,28 +111,19 @@ pub async fn events<S: Store>(
         .retry(Duration::from_secs(1))
         .comment("live");
     let changes = futures::stream::unfold(receiver, |mut receiver| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(change) => {
-                    let event = Event::default()
-                        .event("change")
-                        .json_data(&change)
-                        .unwrap_or_else(|_| Event::default().comment("unencodable"));
-                    return Some((Ok(event), receiver));
-                }
-                // Too slow to keep up: tell the page to reload everything.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let event = Event::default()
-                        .event("change")
-                        .data(r#"{"id":"*","seq":0}"#);
-                    return Some((Ok(event), receiver));
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
+        let event = match receiver.recv().await {
+            Ok(change) => Event::default()
+                .event("change")
+                .json_data(&change)
+                .unwrap_or_else(|_| Event::default().comment("unencodable")),
+            // Too slow to keep up: tell the page to reload everything.
+            Err(broadcast::error::RecvError::Lagged(_)) => Event::default()
+                .event("change")
+                .data(r#"{"id":"*","seq":0}"#),
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
     });
     let stream = futures::stream::iter([Ok(hello)]).chain(changes);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
-
-use futures::StreamExt as _;
