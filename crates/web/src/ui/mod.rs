@@ -66,7 +66,16 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/services/integrations",
             post(services::create_integration::<S>),
         )
+        .route(
+            "/services/integrations/{id}/{action}",
+            post(services::change_integration::<S>),
+        )
         .route("/people", get(people::page::<S>))
+        .route("/people/accounts", post(people::create_account::<S>))
+        .route(
+            "/people/accounts/{id}/{action}",
+            post(people::change_account::<S>),
+        )
         .route("/playbook", get(playbook::page::<S>))
         .route("/events", get(live::events::<S>))
         .route("/assets/{file}", get(assets::serve))

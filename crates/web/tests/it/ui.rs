@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use warroom_domain::AccessRole;
 
-use crate::helpers::{Api, Page, UI_PASSWORD};
+use crate::helpers::{Api, NowForTests, Page, UI_PASSWORD};
 use crate::on_both_backends;
 
 /// A signed-in browser, as far as HTTP goes: its cookie and CSRF token.
@@ -136,7 +136,7 @@ on_both_backends!(
     admin_creates_an_integration_key_shown_once,
     live_feed_reports_changes,
 );
-on_both_backends!(playbook = crate::helpers::oncall_playbook; every_page_renders, silences_and_overrides_from_the_ui);
+on_both_backends!(playbook = crate::helpers::oncall_playbook; every_page_renders, silences_and_overrides_from_the_ui, reassign_resend_keys_and_accounts);
 
 async fn sign_in_and_out(api: Api) {
     people(&api).await;
@@ -786,4 +786,166 @@ async fn silences_and_overrides_from_the_ui(api: Api) {
         .await;
     assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(backwards.body.contains("end"));
+}
+
+async fn reassign_resend_keys_and_accounts(api: Api) {
+    people(&api).await;
+    let id = api.declare("Disk full", "SEV-1").await;
+    let ada = sign_in(&api, "ada@example.com").await;
+    let root = sign_in(&api, "root@example.com").await;
+    let path = format!("/incidents/{id}");
+
+    // Reassign to a person: paging starts over with bob.
+    let page = ada.get(&api, &path).await.body;
+    assert!(
+        page.contains("value=\"user:bob\""),
+        "the reassign list names the directory"
+    );
+    let r = ada
+        .post(&api, &format!("{path}/reassign"), "to=user%3Abob")
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    for bad in ["to=bob", "to=planet%3Amars", "to="] {
+        let r = ada.post(&api, &format!("{path}/reassign"), bad).await;
+        assert!(r.status.is_client_error(), "{bad}: {}", r.status);
+    }
+    api.engine.run_paging(api.clock.now_for_tests()).await;
+    let timeline = api
+        .get(&format!("/api/v1/incidents/{id}/timeline"))
+        .await
+        .body
+        .to_string();
+    assert!(timeline.contains("\"bob\""), "{timeline}");
+
+    // A dead page can be sent again from the workspace.
+    api.engine
+        .refuse_deliveries(api.clock.now_for_tests())
+        .await;
+    let page = ada.get(&api, &path).await.body;
+    let at = page
+        .find("name=\"message_id\" value=\"")
+        .expect("a dead message offers Resend");
+    let rest = &page[at + "name=\"message_id\" value=\"".len()..];
+    let message_id = &rest[..rest.find('"').unwrap()];
+    let r = ada
+        .post(
+            &api,
+            &format!("{path}/resend"),
+            &format!("message_id={message_id}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let other = api.declare("Other", "SEV-3").await;
+    let r = ada
+        .post(
+            &api,
+            &format!("/incidents/{other}/resend"),
+            &format!("message_id={message_id}"),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "a message resends only from its own incident"
+    );
+
+    // Integration keys: a new one replaces the old, revoke ends it.
+    let created = root
+        .post(
+            &api,
+            "/services/integrations",
+            "service=api&kind=pagerduty&name=pd",
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK);
+    let integrations = api
+        .send(Method::GET, "/api/v1/integrations", Some(&api.admin), None)
+        .await
+        .body;
+    let iid = integrations.as_array().map_or_else(
+        || {
+            integrations["integrations"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        },
+        |list| list[0]["id"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(
+        ada.post(&api, &format!("/services/integrations/{iid}/rotate"), "")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let rotated = root
+        .post(&api, &format!("/services/integrations/{iid}/rotate"), "")
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    assert!(rotated.body.contains("shown only once"));
+    let revoked = root
+        .post(&api, &format!("/services/integrations/{iid}/revoke"), "")
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    assert!(root.get(&api, "/services").await.body.contains("revoked"));
+
+    // Accounts: an admin adds one (password shown once) and disables it.
+    assert_eq!(
+        ada.post(
+            &api,
+            "/people/accounts",
+            "email=new%40example.com&name=new&role=viewer"
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let made = root
+        .post(
+            &api,
+            "/people/accounts",
+            "email=new%40example.com&name=new&role=viewer",
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert!(made.body.contains("shown only now"));
+    assert_eq!(made.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let again = root
+        .post(
+            &api,
+            "/people/accounts",
+            "email=new%40example.com&name=new&role=viewer",
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("email"));
+    let bad_role = root
+        .post(
+            &api,
+            "/people/accounts",
+            "email=x%40example.com&name=x&role=god",
+        )
+        .await;
+    assert_eq!(bad_role.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let accounts = api
+        .send(Method::GET, "/api/v1/accounts", Some(&api.admin), None)
+        .await
+        .body;
+    let new_id = accounts
+        .as_array()
+        .or_else(|| accounts["accounts"].as_array())
+        .unwrap()
+        .iter()
+        .find(|a| a["email"] == "new@example.com")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let disabled = root
+        .post(&api, &format!("/people/accounts/{new_id}/disable"), "")
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    assert!(
+        !api.engine
+            .signs_in("new@example.com", "whatever-it-was")
+            .await
+    );
 }

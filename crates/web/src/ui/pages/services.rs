@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use warroom_domain::Status;
 use warroom_engine::integrations::{Integrations, KINDS};
@@ -75,7 +75,7 @@ async fn services_page<S: Store>(
         .into_iter()
         .map(|i| {
             context! {
-                name => i.name, kind => i.kind, service => i.service, key_hint => i.key_hint,
+                id => i.id, name => i.name, kind => i.kind, service => i.service, key_hint => i.key_hint,
                 revoked => i.revoked_at.is_some(),
             }
         })
@@ -147,5 +147,41 @@ pub async fn create_integration<S: Store>(
                 None => Err(e),
             }
         }
+    }
+}
+
+/// `POST /services/integrations/{id}/rotate|revoke` (admins): a new key,
+/// shown once, or no key at all; the old key stops working at once.
+pub async fn change_integration<S: Store>(
+    State(app): State<AppState<S>>,
+    headers: HeaderMap,
+    axum::extract::Path((id, action)): axum::extract::Path<(String, String)>,
+    Posted { viewer, .. }: Posted<serde::de::IgnoredAny>,
+) -> Result<Response, UiError> {
+    viewer.require_admin()?;
+    let store = app.incidents.store();
+    match action.as_str() {
+        "rotate" => {
+            let issued = Integrations::rotate(store, &id).await?;
+            let shown = context! {
+                key => issued.key,
+                service => issued.integration.service,
+                endpoints => endpoints(&issued.integration.kind, &issued.key),
+            };
+            let mut response = services_page(&app, &viewer, &headers, Some(shown), None).await?;
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            Ok(response)
+        }
+        "revoke" => {
+            let now = app.incidents.clock().now();
+            store.revoke_integration(&id, now).await?;
+            Ok(axum::response::Redirect::to("/services").into_response())
+        }
+        other => Err(UiError::not_found(format!(
+            "no integration action named {other:?}"
+        ))),
     }
 }

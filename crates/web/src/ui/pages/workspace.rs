@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use warroom_domain::notify::{AudienceClass, MessageKind};
-use warroom_domain::oncall::User;
+use warroom_domain::oncall::{EscalationPolicy, Schedule, Target, Team, User};
 use warroom_domain::{Incident, Status};
 use warroom_engine::notify::messages::MessageContextBuilder;
+use warroom_engine::paging::Reassign;
 use warroom_engine::IncidentOp;
 use warroom_store::{AlertFilter, Store};
 
@@ -62,6 +63,8 @@ struct AlertView {
 
 #[derive(Serialize)]
 struct MessageView {
+    id: i64,
+    resendable: bool,
     to: String,
     subject: String,
     channel: String,
@@ -182,13 +185,15 @@ async fn workspace<S: Store>(
             last_seen: time(a.last_seen_at),
         })
         .collect();
-    let mut messages: Vec<MessageView> = store
+    let messages: Vec<MessageView> = store
         .list_messages(&incident.id)
         .await?
         .into_iter()
         .rev()
         .take(50)
         .map(|m| MessageView {
+            id: m.id,
+            resendable: matches!(m.state.as_str(), "failed" | "dead"),
             to: m.user_name.unwrap_or(m.destination),
             subject: m.subject,
             channel: m.channel,
@@ -197,7 +202,6 @@ async fn workspace<S: Store>(
             last_error: m.last_error,
         })
         .collect();
-    messages.truncate(50);
     let comms = store.get_comms(&incident.id).await?.map(|c| CommsView {
         updates: c.updates,
         last_update_at: time_opt(c.last_update_at),
@@ -219,8 +223,34 @@ async fn workspace<S: Store>(
     people.sort();
     people.dedup();
 
+    let mut reassign_to: Vec<(String, String)> = Vec::new();
+    for u in app.oncall.list::<User>().await? {
+        reassign_to.push((
+            format!("user:{}", u.doc.name),
+            format!("person {}", u.doc.name),
+        ));
+    }
+    for s in app.oncall.list::<Schedule>().await? {
+        reassign_to.push((
+            format!("schedule:{}", s.doc.name),
+            format!("on call on {}", s.doc.name),
+        ));
+    }
+    for t in app.oncall.list::<Team>().await? {
+        reassign_to.push((
+            format!("team:{}", t.doc.name),
+            format!("team {}", t.doc.name),
+        ));
+    }
+    for p in app.oncall.list::<EscalationPolicy>().await? {
+        reassign_to.push((
+            format!("policy:{}", p.doc.name),
+            format!("policy {}", p.doc.name),
+        ));
+    }
     let status = extras.status.unwrap_or(StatusCode::OK);
     let ctx = context! {
+        reassign_to,
         i => incident_row(playbook, &incident, now),
         summary => incident.summary,
         customer_facing => incident.customer_facing,
@@ -302,6 +332,9 @@ pub struct ActionForm {
     done: Option<String>,
     to_step: Option<String>,
     preview: Option<String>,
+    message_id: Option<String>,
+    /// `user:NAME`, `schedule:NAME`, `team:NAME` or `policy:NAME`.
+    to: Option<String>,
 }
 
 fn required(value: &Option<String>, field: &str) -> Result<String, UiError> {
@@ -416,6 +449,45 @@ async fn apply<S: Store>(
                 })
                 .transpose()?;
             app.paging.escalate(id, viewer.actor(), to_step).await?;
+            return Ok(());
+        }
+        "resend" => {
+            let message_id: i64 =
+                required(&form.message_id, "message_id")?
+                    .parse()
+                    .map_err(|_| {
+                        UiError::bad_request("message_id", "message_id: not a message number")
+                    })?;
+            let message = app.notifier.message(message_id).await?;
+            if message.incident_id.as_deref() != Some(id) {
+                return Err(UiError::not_found(format!(
+                    "message {message_id} is not about {id}"
+                )));
+            }
+            app.notifier.resend(message_id).await?;
+            return Ok(());
+        }
+        "reassign" => {
+            let wrong = || {
+                UiError::bad_request(
+                    "to",
+                    "to: use user:NAME, schedule:NAME, team:NAME or policy:NAME",
+                )
+            };
+            let to = required(&form.to, "to")?;
+            let (kind, name) = to.split_once(':').ok_or_else(wrong)?;
+            let name = name.to_owned();
+            let target = match kind {
+                "user" => Reassign::Targets(vec![Target::User { name }]),
+                "schedule" => Reassign::Targets(vec![Target::Schedule { name }]),
+                "team" => Reassign::Targets(vec![Target::Team {
+                    name,
+                    mode: Default::default(),
+                }]),
+                "policy" => Reassign::Policy(name),
+                _ => return Err(wrong()),
+            };
+            app.paging.reassign(id, viewer.actor(), target).await?;
             return Ok(());
         }
         other => {
