@@ -269,6 +269,7 @@ async fn responder_runs_an_incident(api: Api) {
         ("assign", "role=Incident+Commander&assignee=ada"),
         ("severity", "severity=SEV-1&reason=more+customers"),
         ("update", "status=identified&message=We+found+it"),
+        ("details", "title=Checkout+fails+in+EU&summary=Only+EU&services=api%2C+web&category=&customer_facing=true"),
         ("resolve", "message=fixed"),
     ] {
         let r = ada.post(&api, &format!("{path}/{action}"), form).await;
@@ -278,6 +279,8 @@ async fn responder_runs_an_incident(api: Api) {
     let incident = api.get(&format!("/api/v1/incidents/{id}")).await.body;
     assert_eq!(incident["status"], "resolved");
     assert_eq!(incident["severity"], "SEV-1");
+    assert_eq!(incident["title"], "Checkout fails in EU");
+    assert_eq!(incident["services"], serde_json::json!(["api", "web"]));
     assert!(
         incident["roles"].to_string().contains("\"ada\""),
         "{}",
@@ -317,6 +320,11 @@ async fn responder_runs_an_incident(api: Api) {
 
     let page = ada.get(&api, &path).await.body;
     assert!(page.contains("Rolled back deploy 1234"));
+    let bad = ada
+        .post(&api, &format!("{path}/details"), "title=x&services=nope")
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("services"), "{}", bad.body);
     assert!(page.contains("Reopen"), "a resolved incident offers Reopen");
     // A refused change is shown on the workspace, naming the reason.
     let refused = ada.post(&api, &format!("{path}/escalate"), "").await;

@@ -10,7 +10,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use warroom_domain::notify::{AudienceClass, MessageKind};
 use warroom_domain::oncall::{EscalationPolicy, Schedule, Target, Team, User};
-use warroom_domain::{Incident, Status};
+use warroom_domain::{DetailsPatch, Incident, Status};
 use warroom_engine::notify::messages::MessageContextBuilder;
 use warroom_engine::paging::Reassign;
 use warroom_engine::IncidentOp;
@@ -268,6 +268,8 @@ async fn workspace<S: Store>(
         escalation,
         statuses => statuses(),
         severities => severity_options(playbook),
+        categories => playbook.categories.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+        service_ids => playbook.services.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
         starters => starters(&incident),
         preview => extras.preview,
         update_form => extras.update_form,
@@ -333,6 +335,12 @@ pub struct ActionForm {
     to_step: Option<String>,
     preview: Option<String>,
     message_id: Option<String>,
+    title: Option<String>,
+    summary: Option<String>,
+    category: Option<String>,
+    /// Comma-separated service ids.
+    services: Option<String>,
+    customer_facing: Option<String>,
     /// `user:NAME`, `schedule:NAME`, `team:NAME` or `policy:NAME`.
     to: Option<String>,
 }
@@ -451,6 +459,23 @@ async fn apply<S: Store>(
             app.paging.escalate(id, viewer.actor(), to_step).await?;
             return Ok(());
         }
+        "details" => IncidentOp::Details(DetailsPatch {
+            title: Some(required(&form.title, "title")?),
+            summary: Some(form.summary.clone().unwrap_or_default()),
+            category: Some(given(&form.category)),
+            services: Some(
+                form.services
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            customer_facing: Some(form.customer_facing.as_deref() == Some("true")),
+            ..DetailsPatch::default()
+        }),
         "resend" => {
             let message_id: i64 =
                 required(&form.message_id, "message_id")?
