@@ -246,6 +246,25 @@ async fn run(database_url: &str, dir: &Path) {
     admin.wait_for(".week .shift", PAGE).await;
     shot(&admin, "oncall").await;
 
+    // Every other page, once each at desktop width and once on the phone.
+    for (page, ready, name) in [
+        ("/incidents", "table.list", "incidents"),
+        ("/incidents/new", "#declare", "declare"),
+        ("/alerts", ".tabs", "alerts"),
+        ("/silences/new", "textarea[name=matchers]", "silence-new"),
+        ("/services", "#int-title", "services"),
+        ("/people", "#users-title", "people"),
+        ("/playbook", "#sev-title", "playbook"),
+        ("/account", "input[name=new_password]", "account"),
+    ] {
+        ada.goto(&format!("{base}{page}")).await;
+        ada.wait_for(ready, PAGE).await;
+        shot(&ada, name).await;
+        admin.goto(&format!("{base}{page}")).await;
+        admin.wait_for(ready, PAGE).await;
+        shot(&admin, name).await;
+    }
+
     // A viewer sees no write controls, and a forged POST is refused.
     let vic = browser.session(Theme::Dark, Viewport::Desktop).await;
     sign_in(&vic, &base, "vic@example.com", PASSWORD).await;

@@ -37,10 +37,14 @@ pub fn time_opt(t: Option<Timestamp>) -> Option<TimeView> {
 pub fn duration_words(d: SignedDuration) -> String {
     let secs = d.as_secs().unsigned_abs();
     let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    if days > 0 {
+    if days > 0 && hours > 0 {
         format!("{days}d {hours}h")
-    } else if hours > 0 {
+    } else if days > 0 {
+        format!("{days}d")
+    } else if hours > 0 && mins > 0 {
         format!("{hours}h {mins}m")
+    } else if hours > 0 {
+        format!("{hours}h")
     } else if mins > 0 {
         format!("{mins}m")
     } else {
@@ -189,4 +193,41 @@ pub fn incident_row(playbook: &Playbook, i: &Incident, now: Timestamp) -> Incide
 /// The statuses a person may pick in a form, in lifecycle order.
 pub fn statuses() -> Vec<&'static str> {
     Status::ALL.iter().map(|s| s.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn durations_read_as_the_two_largest_units() {
+        let words = |secs| duration_words(SignedDuration::from_secs(secs));
+        assert_eq!(words(45), "45s");
+        assert_eq!(words(12 * 60 + 5), "12m");
+        assert_eq!(words(3600), "1h");
+        assert_eq!(words(3 * 3600 + 12 * 60), "3h 12m");
+        assert_eq!(words(86_400), "1d");
+        assert_eq!(words(2 * 86_400 + 3 * 3600 + 59), "2d 3h");
+        assert_eq!(words(-90), "1m");
+    }
+
+    #[test]
+    fn a_clock_turns_amber_at_three_quarters_and_red_past_the_target() {
+        let start = t("2026-11-25T10:00:00Z");
+        let target = SignedDuration::from_mins(20);
+        let at = |mins: i64| start + SignedDuration::from_mins(mins);
+        let state = |now, met| target_clock("Response", start, target, met, now).state;
+        assert_eq!(state(at(14), None), "ok");
+        assert_eq!(state(at(15), None), "amber");
+        assert_eq!(state(at(21), None), "red");
+        assert_eq!(state(at(30), Some(at(10))), "met");
+        assert_eq!(state(at(30), Some(at(25))), "red");
+        let late = target_clock("Response", start, target, None, at(26));
+        assert_eq!(late.text, "6m over");
+        assert_eq!(late.due, "2026-11-25T10:20:00Z");
+    }
 }
