@@ -241,13 +241,20 @@ impl Session {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
-    /// Clicks the element matching `css`.
+    /// Clicks the element matching `css`. Live pages swap regions in place,
+    /// so an element found a moment ago may be replaced before the click
+    /// lands; then it finds the new one and clicks again.
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let mut attempts = 0;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if attempts < 5 && e.to_string().contains("stale element") => {
+                    attempts += 1;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// The visible text of the first element matching `css`.
