@@ -15,6 +15,11 @@
 //!   `ingest::ingest_once` (one incident, a few thousand timeline events),
 //!   1,000 of them resolved again; alerts for `api`, some silenced;
 //! - two active and two expired silences;
+//! - what the paging and delivery tasks would have done meanwhile: after each
+//!   incident (and at the end, at the real now) `Paging::run_once` and
+//!   `Delivery::deliver_once` run until nothing is due, over a channel that
+//!   accepts every message (escalation steps, missed-update reminders), so
+//!   `warroom serve` on the same database starts with no work to catch up;
 //! - an admin account, signed in: every request carries its session cookie.
 //!
 //! Then it requests every page through `router.oneshot(..)` and reads the
@@ -43,16 +48,18 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use criterion::Criterion;
 use http_body_util::BodyExt;
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use tower::ServiceExt;
 use warroom_domain::alert::{AlertAction, AlertSignal};
 use warroom_domain::{AccessRole, Declaration, Playbook, Status};
 use warroom_engine::accounts::NewAccount;
+use warroom_engine::delivery::{Channels, Delivery, SendError};
 use warroom_engine::ingest::ingest_once;
 use warroom_engine::{
     Clock, IncidentOp, Incidents, IngestRequest, IngestRules, IngestSource, Ingestor, ManualClock,
     SystemClock, Tokens,
 };
+use warroom_store::oncall::MessageRecord;
 use warroom_store::{PgStore, SqliteStore, Store};
 use warroom_web::{router, AppState};
 
@@ -175,6 +182,7 @@ struct Seeded {
     typical: String,
     storm: String,
     storm_events: usize,
+    typical_events: usize,
 }
 
 fn main() {
@@ -255,8 +263,10 @@ fn main() {
             }
         };
         eprintln!(
-            "{backend}: seeded in {:.0} s ({INCIDENTS} incidents, storm incident {} with {} events)",
+            "{backend}: seeded in {:.0} s ({INCIDENTS} incidents; workspace {} with {} events, storm incident {} with {} events)",
             started.elapsed().as_secs_f64(),
+            seeded.typical,
+            seeded.typical_events,
             seeded.storm,
             seeded.storm_events
         );
@@ -429,12 +439,14 @@ async fn seed<S: Store>(store: S) -> Seeded {
         .expect("sync the playbook");
     let app = router(state.clone());
 
+    let delivery = Delivery::new(store.clone(), Arc::new(Sent), Arc::new(clock.clone()), 1);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let step = SignedDuration::from_secs(30 * 24 * 3600 / (INCIDENTS as i64 + 10));
     let mut typical = String::new();
     for n in 0..INCIDENTS {
         clock.set(start + step * n as i32);
         let id = seed_incident(&incidents, &clock, &mut rng, n).await;
+        run_workers(&state, &delivery, clock.now()).await;
         // An open incident being investigated.
         if n == INCIDENTS - LEFT_OPEN + 2 {
             typical = id;
@@ -543,6 +555,13 @@ async fn seed<S: Store>(store: S) -> Seeded {
             .await
             .expect("a note on the storm incident");
     }
+    clock.set(real_now);
+    run_workers(&state, &delivery, real_now).await;
+    let typical_events = store
+        .timeline(&typical, 0, 100_000)
+        .await
+        .expect("a timeline")
+        .len();
     let storm_events = store
         .timeline(&storm, 0, 100_000)
         .await
@@ -550,7 +569,6 @@ async fn seed<S: Store>(store: S) -> Seeded {
         .len();
 
     // The account every request signs in as, at the real now.
-    clock.set(real_now);
     state
         .accounts
         .create(NewAccount {
@@ -573,6 +591,7 @@ async fn seed<S: Store>(store: S) -> Seeded {
         typical,
         storm,
         storm_events,
+        typical_events,
     }
 }
 
@@ -676,12 +695,28 @@ async fn seed_incident<S: Store>(
     }
     for op in ops {
         clock.advance(SignedDuration::from_secs(60 + rng.below(240) as i64));
+        let who = *rng.pick(&PEOPLE);
         incidents
-            .apply(&id, *rng.pick(&PEOPLE), op)
+            .apply(&id, who, op)
             .await
             .unwrap_or_else(|e| panic!("change {id}: {e}"));
     }
     id
+}
+
+/// A channel that accepts every message, as if it were sent.
+struct Sent;
+
+impl Channels for Sent {
+    async fn send(&self, _message: &MessageRecord) -> Result<String, SendError> {
+        Ok("bench".to_owned())
+    }
+}
+
+/// Runs the paging and delivery work due at `now` until none is left.
+async fn run_workers<S: Store>(state: &AppState<S>, delivery: &Delivery<S, Sent>, now: Timestamp) {
+    while state.paging.run_once(now).await.expect("paging") > 0 {}
+    while delivery.deliver_once(now).await.expect("delivery") > 0 {}
 }
 
 fn signal(action: AlertAction, alertname: &str, key: &str, severity: &str) -> AlertSignal {
