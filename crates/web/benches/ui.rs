@@ -477,50 +477,29 @@ async fn seed<S: Store>(store: S) -> Seeded {
         routes: Vec::new(),
     };
     let mut storm = String::new();
-    for batch in 0..STORM_ALERTS / 100 {
-        clock.advance(SignedDuration::from_secs(1));
-        let signals = (0..100)
-            .map(|i| {
-                let n = batch * 100 + i;
-                signal(
-                    AlertAction::Trigger,
-                    "ReplicationLag",
-                    &format!("db-{n}"),
-                    "critical",
-                )
-            })
-            .collect();
-        let request = IngestRequest {
-            source: source("database"),
-            signals,
-        };
-        let results = ingest_once(&store, &rules, clock.now(), &request)
-            .await
-            .expect("ingest the storm");
-        if let Some(id) = results.iter().find_map(|r| r.incident_id.clone()) {
-            storm = id;
+    for (action, count) in [
+        (AlertAction::Trigger, STORM_ALERTS),
+        (AlertAction::Resolve, STORM_RESOLVED),
+    ] {
+        for batch in 0..count / 100 {
+            clock.advance(SignedDuration::from_secs(1));
+            let signals = (0..100)
+                .map(|i| {
+                    let key = format!("db-{}", batch * 100 + i);
+                    signal(action, "ReplicationLag", &key, "critical")
+                })
+                .collect();
+            let request = IngestRequest {
+                source: source("database"),
+                signals,
+            };
+            let results = ingest_once(&store, &rules, clock.now(), &request)
+                .await
+                .expect("ingest the storm");
+            if let Some(id) = results.iter().find_map(|r| r.incident_id.clone()) {
+                storm = id;
+            }
         }
-    }
-    for batch in 0..STORM_RESOLVED / 100 {
-        clock.advance(SignedDuration::from_secs(1));
-        let signals = (0..100)
-            .map(|i| {
-                let n = batch * 100 + i;
-                signal(
-                    AlertAction::Resolve,
-                    "ReplicationLag",
-                    &format!("db-{n}"),
-                    "critical",
-                )
-            })
-            .collect();
-        let request = IngestRequest {
-            source: source("database"),
-            signals,
-        };
-        ingest_once(&store, &rules, clock.now(), &request)
-            .await
-            .expect("resolve part of the storm");
     }
     // Some alerts for `api`: 60 latency alerts (one incident) and 40 disk
     // alerts the DiskFull silence suppresses.
