@@ -15,7 +15,7 @@
 pub mod messages;
 mod service;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use warroom_domain::notify::MessageKind;
 use warroom_domain::{EventKind, Incident, NewEvent, Playbook, Status};
 use warroom_store::comms::CommsRecord;
@@ -312,14 +312,25 @@ pub async fn remind<T: WriteTx>(
         .playbook
         .severity(&incident.severity)
         .and_then(|s| s.update_every);
-    if let Some(every) = every {
-        comms.next_update_due = Some(due + every);
+    if let Some(every) = every.filter(|e| e.is_positive()) {
+        // After downtime several intervals may have passed: count them as
+        // missed, but remind once and schedule the next one from now
+        // rather than replaying a reminder per missed interval.
+        let mut next = due + every;
+        if next <= now {
+            let behind = now.duration_since(next).as_millis() / every.as_millis() + 1;
+            comms.missed += i64::try_from(behind).unwrap_or(i64::MAX);
+            next += SignedDuration::from_millis(
+                i64::try_from(every.as_millis() * behind).unwrap_or(i64::MAX),
+            );
+        }
+        comms.next_update_due = Some(next);
         tx.schedule_job(&NewJob {
             incident_id: incident.id.clone(),
             kind: JOB_UPDATE_DUE.to_owned(),
             generation: comms.updates,
             position: comms.reminders,
-            run_at: due + every,
+            run_at: next,
         })
         .await?;
     }

@@ -13,6 +13,7 @@ use warroom_store::Store;
 on_both_backends!(
     a_sev1_without_an_update_for_15_minutes_reminds_the_coordinator_once,
     updates_and_resolution_reach_the_audiences_told,
+    after_downtime_one_reminder_counts_every_missed_update,
 );
 
 fn t0() -> Timestamp {
@@ -307,4 +308,32 @@ async fn updates_and_resolution_reach_the_audiences_told<S: Store>(store: S) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("reopen"), "{err}");
+}
+
+/// The server was down for an hour past a SEV-1's 15-minute cadence: one
+/// reminder, not one per missed interval, and the misses are all counted.
+async fn after_downtime_one_reminder_counts_every_missed_update<S: Store>(store: S) {
+    let s = setup(store).await;
+    let id = s.declare("SEV-1").await;
+    s.at(62).await;
+    s.at(62).await;
+    let reminders = s
+        .messages(&id)
+        .await
+        .into_iter()
+        .filter(|(purpose, ..)| purpose == "reminder")
+        .count();
+    assert_eq!(reminders, 1);
+    let comms = s.store.get_comms(&id).await.unwrap().unwrap();
+    // Due at 15, 30, 45 and 60 minutes; the next one falls at 75.
+    assert_eq!(comms.missed, 4);
+    assert_eq!(comms.next_update_due, Some(mins(75)));
+    s.at(75).await;
+    let reminders = s
+        .messages(&id)
+        .await
+        .into_iter()
+        .filter(|(purpose, ..)| purpose == "reminder")
+        .count();
+    assert_eq!(reminders, 2);
 }
