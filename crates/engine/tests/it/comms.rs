@@ -120,6 +120,15 @@ impl<S: Store> Setup<S> {
             .collect()
     }
 
+    /// How many reminders were queued about the incident.
+    async fn reminders(&self, id: &str) -> usize {
+        self.messages(id)
+            .await
+            .iter()
+            .filter(|(purpose, ..)| purpose == "reminder")
+            .count()
+    }
+
     async fn timeline(&self, id: &str) -> Vec<TimelineEvent> {
         self.store.timeline(id, 0, 500).await.unwrap()
     }
@@ -195,20 +204,10 @@ async fn a_sev1_without_an_update_for_15_minutes_reminds_the_coordinator_once<S:
     assert_eq!((comms.updates, comms.missed), (1, 1));
     s.at(30).await;
     s.at(34).await;
-    let reminders = s
-        .messages(&id)
-        .await
-        .into_iter()
-        .filter(|(purpose, ..)| purpose == "reminder")
-        .count();
+    let reminders = s.reminders(&id).await;
     assert_eq!(reminders, 1);
     s.at(35).await;
-    let reminders = s
-        .messages(&id)
-        .await
-        .into_iter()
-        .filter(|(purpose, ..)| purpose == "reminder")
-        .count();
+    let reminders = s.reminders(&id).await;
     assert_eq!(reminders, 2, "the next missed update reminds again");
 }
 
@@ -317,23 +316,13 @@ async fn after_downtime_one_reminder_counts_every_missed_update<S: Store>(store:
     let id = s.declare("SEV-1").await;
     s.at(62).await;
     s.at(62).await;
-    let reminders = s
-        .messages(&id)
-        .await
-        .into_iter()
-        .filter(|(purpose, ..)| purpose == "reminder")
-        .count();
+    let reminders = s.reminders(&id).await;
     assert_eq!(reminders, 1);
     let comms = s.store.get_comms(&id).await.unwrap().unwrap();
     // Due at 15, 30, 45 and 60 minutes; the next one falls at 75.
     assert_eq!(comms.missed, 4);
     assert_eq!(comms.next_update_due, Some(mins(75)));
     s.at(75).await;
-    let reminders = s
-        .messages(&id)
-        .await
-        .into_iter()
-        .filter(|(purpose, ..)| purpose == "reminder")
-        .count();
+    let reminders = s.reminders(&id).await;
     assert_eq!(reminders, 2);
 }

@@ -341,13 +341,23 @@ pub async fn expire_silence<S: Store>(
 ) -> Result<axum::Json<SilenceView>, ApiError> {
     caller.require_responder()?;
     let now = app.incidents.clock().now();
+    let silence = expire(&app, &id, now).await?;
+    Ok(axum::Json(silence_view(&silence, now)))
+}
+
+/// Ends a silence at `now` (the API and the UI both expire through this).
+pub(crate) async fn expire<S: Store>(
+    app: &AppState<S>,
+    id: &str,
+    now: Timestamp,
+) -> Result<Silence, ApiError> {
     let store = app.incidents.store();
-    let mut silence = silence_from_record(store.get_silence(&id).await?)?;
+    let mut silence = silence_from_record(store.get_silence(id).await?)?;
     silence
         .expire(now)
         .map_err(warroom_domain::DomainError::from)?;
     store
-        .set_silence_window(&id, silence.starts_at, silence.ends_at)
+        .set_silence_window(id, silence.starts_at, silence.ends_at)
         .await?;
-    Ok(axum::Json(silence_view(&silence, now)))
+    Ok(silence)
 }

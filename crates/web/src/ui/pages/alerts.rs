@@ -283,14 +283,6 @@ pub async fn expire_silence<S: Store>(
     Posted { viewer, .. }: Posted<serde::de::IgnoredAny>,
 ) -> Result<Response, UiError> {
     viewer.require_responder()?;
-    let now = app.incidents.clock().now();
-    let store = app.incidents.store();
-    let mut silence = silence_from_record(store.get_silence(&id).await?)?;
-    silence
-        .expire(now)
-        .map_err(warroom_domain::DomainError::from)?;
-    store
-        .set_silence_window(&id, silence.starts_at, silence.ends_at)
-        .await?;
+    crate::api::alerts::expire(&app, &id, app.incidents.clock().now()).await?;
     silences_page(&app, &viewer, Some(format!("Expired silence {id}."))).await
 }
