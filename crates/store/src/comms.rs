@@ -41,6 +41,10 @@ pub trait CommsStore: Send + Sync {
         incident_id: &str,
     ) -> impl Future<Output = Result<Option<CommsRecord>, StoreError>> + Send;
 
+    /// Every incident with a stakeholder update due, soonest first (the Now
+    /// page's one read instead of one per open incident).
+    fn comms_due(&self) -> impl Future<Output = Result<Vec<CommsRecord>, StoreError>> + Send;
+
     /// Messages sent on `channel` to `destination` at or after `since`.
     fn sent_since(
         &self,
@@ -111,6 +115,19 @@ macro_rules! impl_comms {
                     .fetch_optional(self.read_pool())
                     .await?;
                 row.map($crate::comms::CommsRecord::try_from).transpose()
+            }
+
+            async fn comms_due(&self) -> Result<Vec<$crate::comms::CommsRecord>, StoreError> {
+                let sql = format!(
+                    "SELECT {} FROM incident_comms WHERE next_update_due IS NOT NULL \
+                     ORDER BY next_update_due, incident_id",
+                    $crate::comms::COMMS_COLUMNS
+                );
+                let rows: Vec<$crate::comms::CommsRow> =
+                    sqlx::query_as(&sql).fetch_all(self.read_pool()).await?;
+                rows.into_iter()
+                    .map($crate::comms::CommsRecord::try_from)
+                    .collect()
             }
 
             async fn sent_since(

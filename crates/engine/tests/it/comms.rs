@@ -290,7 +290,8 @@ async fn updates_and_resolution_reach_the_audiences_told<S: Store>(store: S) {
             "resolution_notice"
         ]
     );
-    // Resolved: no reminder ever comes.
+    // Resolved: no update is due any more, and no reminder ever comes.
+    assert!(s.store.comms_due().await.unwrap().is_empty());
     s.at(60).await;
     assert!(!s.messages(&id).await.iter().any(|(p, ..)| p == "reminder"));
     // And a resolved incident takes no updates.
@@ -322,6 +323,12 @@ async fn after_downtime_one_reminder_counts_every_missed_update<S: Store>(store:
     // Due at 15, 30, 45 and 60 minutes; the next one falls at 75.
     assert_eq!(comms.missed, 4);
     assert_eq!(comms.next_update_due, Some(mins(75)));
+    let due = s.store.comms_due().await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].incident_id.as_str(), due[0].next_update_due),
+        (id.as_str(), Some(mins(75)))
+    );
     s.at(75).await;
     let reminders = s.reminders(&id).await;
     assert_eq!(reminders, 2);

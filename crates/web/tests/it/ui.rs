@@ -717,6 +717,12 @@ async fn every_page_renders(api: Api) {
     }
     let now = root.get(&api, "/").await.body;
     assert!(now.contains("primary"), "the Now page names the schedule");
+    // SEV-2 updates every hour: due at 15:00 on the manual clock (14:00).
+    assert!(
+        now.contains("Next update <time datetime=\"2026-11-25T15:00:00Z\""),
+        "{now}"
+    );
+    assert!(!now.contains("No stakeholder updates due"));
     assert!(now.contains("alice"), "and who is on call on it");
     let css = root.get(&api, "/assets/app.css").await;
     assert_eq!(

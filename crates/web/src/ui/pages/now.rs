@@ -66,11 +66,14 @@ pub async fn page<S: Store>(
             std::cmp::Reverse(i.declared_at),
         )
     });
+    let due: std::collections::HashMap<String, jiff::Timestamp> = store
+        .comms_due()
+        .await?
+        .into_iter()
+        .filter_map(|c| Some((c.incident_id, c.next_update_due?)))
+        .collect();
     for incident in &sorted {
-        let next_update = store
-            .get_comms(&incident.id)
-            .await?
-            .and_then(|c| c.next_update_due);
+        let next_update = due.get(&incident.id).copied();
         if let Some(due) = next_update {
             updates_due.push(UpdateDue {
                 id: incident.id.clone(),
