@@ -19,12 +19,19 @@ on_both_backends!(an_overdue_step_runs_once_at_once_after_kill_9);
 struct Receiver(Arc<Mutex<Vec<(String, Value)>>>);
 
 impl Receiver {
+    /// The distinct pages `who` received. Delivery is at least once: a page
+    /// on the wire when the server is killed is sent again with the same
+    /// idempotency key, which a receiver handles once.
     fn to(&self, who: &str) -> Vec<Value> {
         let seen = self.0.lock().unwrap();
-        seen.iter()
-            .filter(|(path, _)| path == who)
-            .map(|(_, body)| body.clone())
-            .collect()
+        let mut distinct: Vec<Value> = Vec::new();
+        for (_, body) in seen.iter().filter(|(path, _)| path == who) {
+            let key = &body["idempotency_key"];
+            if !distinct.iter().any(|b| &b["idempotency_key"] == key) {
+                distinct.push(body.clone());
+            }
+        }
+        distinct
     }
 }
 
