@@ -48,7 +48,7 @@ pub async fn page<S: Store>(
     let playbook = app.incidents.playbook();
     let now = app.incidents.clock().now();
     let store = app.incidents.store();
-    let open = app
+    let mut open = app
         .incidents
         .list(&IncidentFilter {
             statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
@@ -59,8 +59,7 @@ pub async fn page<S: Store>(
         .incidents;
     let mut groups: Vec<SeverityGroup> = Vec::new();
     let mut updates_due = Vec::new();
-    let mut sorted = open.clone();
-    sorted.sort_by_key(|i| {
+    open.sort_by_key(|i| {
         (
             crate::ui::view::severity_rank(playbook, &i.severity),
             std::cmp::Reverse(i.declared_at),
@@ -72,7 +71,7 @@ pub async fn page<S: Store>(
         .into_iter()
         .filter_map(|c| Some((c.incident_id, c.next_update_due?)))
         .collect();
-    for incident in &sorted {
+    for incident in &open {
         let next_update = due.get(&incident.id).copied();
         if let Some(due) = next_update {
             updates_due.push(UpdateDue {

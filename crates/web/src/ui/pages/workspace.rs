@@ -212,24 +212,22 @@ async fn workspace<S: Store>(
     let escalation = store.get_escalation(&incident.id).await?.map(|e| {
         context! { policy => e.policy, state => e.state }
     });
-    let mut people: Vec<String> = app
+    let users: Vec<String> = app
         .oncall
         .list::<User>()
         .await?
         .into_iter()
         .map(|u| u.doc.name)
         .collect();
+    let mut people = users.clone();
     people.push(viewer.account.name.clone());
     people.sort();
     people.dedup();
 
-    let mut reassign_to: Vec<(String, String)> = Vec::new();
-    for u in app.oncall.list::<User>().await? {
-        reassign_to.push((
-            format!("user:{}", u.doc.name),
-            format!("person {}", u.doc.name),
-        ));
-    }
+    let mut reassign_to: Vec<(String, String)> = users
+        .iter()
+        .map(|name| (format!("user:{name}"), format!("person {name}")))
+        .collect();
     for s in app.oncall.list::<Schedule>().await? {
         reassign_to.push((
             format!("schedule:{}", s.doc.name),
