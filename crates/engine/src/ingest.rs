@@ -6,7 +6,7 @@
 //! (group commit): thousands of concurrent senders share a handful of fsyncs,
 //! and nobody gets a 2xx before their alerts are committed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
@@ -18,7 +18,7 @@ use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
 use warroom_domain::alerting::{first_inhibitor, GroupingRule, InhibitRule, SeverityMap, Silence};
 use warroom_domain::playbook::AlertsResolved;
 use warroom_domain::{Declaration, EventKind, Incident, Playbook, Status};
-use warroom_store::{AlertGroup, AlertRecord, Repeat, SilenceRecord, Store, StoreError, WriteTx};
+use warroom_store::{AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 
@@ -144,7 +144,25 @@ pub struct Touched {
     firing: BTreeMap<String, (Option<i64>, i64)>,
     /// Incidents opened in this batch.
     created: usize,
+    /// Repeats of firing alerts the batch counted up front in one statement
+    /// (`prebump`), by (service, dedup key): alert id and incident.
+    prebumped: HashMap<AlertKey, (i64, Option<String>)>,
+    /// Keys `prebump` found not firing, and not created since: a trigger
+    /// for one of them skips the lookup.
+    absent: HashSet<AlertKey>,
+    /// New alerts, written by one multi-row insert at `flush_alerts`.
+    pending: Vec<AlertRecord>,
+    pending_by_key: HashMap<AlertKey, usize>,
+    /// Alert ids reserved and not used yet.
+    ids: Vec<i64>,
+    /// How many ids to reserve at once: the batch's triggers.
+    triggers: u32,
+    /// Silences live at the batch's `now`, loaded once.
+    silences: Option<Vec<Silence>>,
 }
+
+/// An alert's identity while it fires: (service, dedup key).
+type AlertKey = (String, String);
 
 impl Touched {
     async fn get<T: WriteTx>(
@@ -200,8 +218,137 @@ impl Touched {
             .insert(incident.id.clone(), (incident, Vec::new()));
     }
 
+    /// Counts, in one statement, every trigger of `requests` that repeats a
+    /// firing alert, so the hot dedup path (Prometheus re-sending) costs one
+    /// statement per batch instead of one per alert. Keys the batch also
+    /// acknowledges or resolves are left to `apply`, which keeps their order.
+    pub async fn prebump<'r, T: WriteTx>(
+        &mut self,
+        tx: &mut T,
+        requests: impl Iterator<Item = &'r IngestRequest>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        // Per key: how many triggers, the latest one, and the latest `ends_at`.
+        let mut wanted: HashMap<AlertKey, (i64, &AlertSignal, Option<Timestamp>)> = HashMap::new();
+        let mut order = Vec::new();
+        let mut mixed = HashSet::new();
+        for request in requests {
+            for signal in &request.signals {
+                let Some(dedup_key) = &signal.dedup_key else {
+                    if signal.action == AlertAction::Trigger {
+                        self.triggers += 1;
+                    }
+                    continue;
+                };
+                let key = (
+                    request.source.service_for(&signal.labels).to_owned(),
+                    dedup_key.clone(),
+                );
+                if signal.action != AlertAction::Trigger {
+                    mixed.insert(key);
+                    continue;
+                }
+                self.triggers += 1;
+                let entry = wanted.entry(key).or_insert_with_key(|key| {
+                    order.push(key.clone());
+                    (0, signal, None)
+                });
+                entry.0 += 1;
+                entry.1 = signal;
+                entry.2 = signal.ends_at.or(entry.2);
+            }
+        }
+        order.retain(|key| !mixed.contains(key));
+        if order.is_empty() {
+            return Ok(());
+        }
+        let repeats: Vec<Repeat<'_>> = order
+            .iter()
+            .map(|key| {
+                let (times, signal, ends_at) = wanted[key];
+                Repeat {
+                    service: &key.0,
+                    dedup_key: &key.1,
+                    times,
+                    now,
+                    summary: &signal.summary,
+                    details: &signal.details,
+                    links: &signal.links,
+                    ends_at,
+                }
+            })
+            .collect();
+        let bumped = tx.bump_open_alerts(&repeats).await?;
+        for BumpedAlert {
+            service,
+            dedup_key,
+            id,
+            incident_id,
+        } in bumped
+        {
+            self.prebumped.insert((service, dedup_key), (id, incident_id));
+        }
+        self.absent = order
+            .into_iter()
+            .filter(|key| !self.prebumped.contains_key(key))
+            .collect();
+        Ok(())
+    }
+
+    /// Counts a repeat of an alert created earlier in this batch, if it was.
+    fn bump_pending(&mut self, key: &AlertKey, signal: &AlertSignal, now: Timestamp) -> Option<&AlertRecord> {
+        let alert = &mut self.pending[*self.pending_by_key.get(key)?];
+        alert.event_count += 1;
+        alert.last_seen_at = now;
+        alert.summary.clone_from(&signal.summary);
+        alert.details.clone_from(&signal.details);
+        alert.links.clone_from(&signal.links);
+        if signal.ends_at.is_some() {
+            alert.ends_at = signal.ends_at;
+        }
+        Some(alert)
+    }
+
+    /// Gives the alert an id and queues it for `flush_alerts`.
+    async fn insert_alert<T: WriteTx>(
+        &mut self,
+        tx: &mut T,
+        mut alert: AlertRecord,
+    ) -> Result<i64, StoreError> {
+        if self.ids.is_empty() {
+            let mut ids = tx.reserve_alert_ids(self.triggers.clamp(16, 4096)).await?;
+            ids.reverse();
+            self.ids = ids;
+        }
+        alert.id = self.ids.pop().expect("just reserved");
+        let key = (alert.service.clone(), alert.dedup_key.clone());
+        self.absent.remove(&key);
+        self.pending_by_key.insert(key, self.pending.len());
+        let id = alert.id;
+        self.pending.push(alert);
+        Ok(id)
+    }
+
+    /// Writes the queued new alerts; reads of stored alerts come after this.
+    async fn flush_alerts<T: WriteTx>(&mut self, tx: &mut T) -> Result<(), StoreError> {
+        if !self.pending.is_empty() {
+            tx.insert_alerts(&self.pending).await?;
+            self.pending.clear();
+            self.pending_by_key.clear();
+        }
+        Ok(())
+    }
+
+    async fn silences<T: WriteTx>(&mut self, tx: &mut T, now: Timestamp) -> Result<&[Silence], StoreError> {
+        if self.silences.is_none() {
+            self.silences = Some(load_silences(tx, now).await?);
+        }
+        Ok(self.silences.as_deref().unwrap_or_default())
+    }
+
     /// Writes every changed incident and its events.
-    pub async fn flush<T: WriteTx>(self, tx: &mut T) -> Result<(), StoreError> {
+    pub async fn flush<T: WriteTx>(mut self, tx: &mut T) -> Result<(), StoreError> {
+        self.flush_alerts(tx).await?;
         for (service, (_, delta)) in self.firing {
             if delta != 0 {
                 tx.add_firing(&service, delta).await?;
@@ -235,7 +382,6 @@ pub async fn apply<T: WriteTx>(
         request.source.severity_overrides.clone(),
     )
     .map_err(|e| StoreError::Database(format!("integration severity map: {e}")))?;
-    let mut silences: Option<Vec<Silence>> = None;
     // Labels of firing alerts, loaded only when inhibition rules exist.
     let mut firing: Option<Vec<BTreeMap<String, String>>> = None;
     let actor = format!("{INTEGRATION_ACTOR}{}", request.source.integration_name);
@@ -251,16 +397,37 @@ pub async fn apply<T: WriteTx>(
         };
         if signal.action == AlertAction::Trigger {
             // The hot path: Prometheus re-sends every firing alert on each evaluation.
+            let key = (service.to_owned(), dedup_key.clone());
+            let known = if let Some((id, incident_id)) = touched.prebumped.get(&key) {
+                Some((*id, incident_id.clone()))
+            } else {
+                touched
+                    .bump_pending(&key, signal, now)
+                    .map(|a| (a.id, a.incident_id.clone()))
+            };
+            if let Some((id, incident_id)) = known {
+                result.outcome = Outcome::Deduplicated;
+                result.alert_id = Some(id);
+                result.incident_id = incident_id;
+                results.push(result);
+                continue;
+            }
             let repeat = Repeat {
                 service,
                 dedup_key: &dedup_key,
+                times: 1,
                 now,
                 summary: &signal.summary,
                 details: &signal.details,
                 links: &signal.links,
                 ends_at: signal.ends_at,
             };
-            if let Some((id, incident_id)) = tx.bump_open_alert(&repeat).await? {
+            let stored = if touched.absent.contains(&key) {
+                None
+            } else {
+                tx.bump_open_alert(&repeat).await?
+            };
+            if let Some((id, incident_id)) = stored {
                 result.outcome = Outcome::Deduplicated;
                 result.alert_id = Some(id);
                 result.incident_id = incident_id;
@@ -270,7 +437,10 @@ pub async fn apply<T: WriteTx>(
         }
         let open = match signal.action {
             AlertAction::Trigger => None,
-            _ => tx.open_alert(service, &dedup_key).await?,
+            _ => {
+                touched.flush_alerts(tx).await?;
+                tx.open_alert(service, &dedup_key).await?
+            }
         };
         match (signal.action, open) {
             (AlertAction::Trigger, None) => {
@@ -289,10 +459,6 @@ pub async fn apply<T: WriteTx>(
                 let severity = severities.map(signal.severity.as_deref());
                 let mut alert =
                     new_alert(&request.source, service, signal, dedup_key, severity, now);
-                let silences = match &mut silences {
-                    Some(s) => s,
-                    None => silences.insert(load_silences(tx, now).await?),
-                };
                 let mut labels = alert.labels.clone();
                 labels
                     .entry("service".to_owned())
@@ -302,24 +468,33 @@ pub async fn apply<T: WriteTx>(
                 } else {
                     let firing = match &mut firing {
                         Some(f) => f,
-                        None => firing.insert(tx.firing_labels().await?),
+                        None => {
+                            touched.flush_alerts(tx).await?;
+                            firing.insert(tx.firing_labels().await?)
+                        }
                     };
                     let rule = first_inhibitor(&rules.inhibit_rules, &labels, firing.iter());
                     firing.push(labels.clone());
                     rule
                 };
-                if let Some(silence) = silences.iter().find(|s| s.mutes(&labels, now)) {
-                    alert.suppressed_by = Some(suppressed_by(&silence.id));
-                    alert.id = tx.insert_alert(&alert).await?;
+                let silence = touched
+                    .silences(tx, now)
+                    .await?
+                    .iter()
+                    .find(|s| s.mutes(&labels, now))
+                    .map(|s| suppressed_by(&s.id));
+                if let Some(silence) = silence {
+                    alert.suppressed_by = Some(silence);
+                    alert.id = touched.insert_alert(tx, alert.clone()).await?;
                     result.outcome = Outcome::Suppressed;
                 } else if let Some(rule) = inhibited_by {
                     alert.suppressed_by = Some(format!("inhibited:rule {rule}"));
-                    alert.id = tx.insert_alert(&alert).await?;
+                    alert.id = touched.insert_alert(tx, alert.clone()).await?;
                     result.outcome = Outcome::Suppressed;
                 } else {
                     let incident_id = incident_for(tx, touched, rules, &alert, &actor, now).await?;
                     alert.incident_id = Some(incident_id);
-                    alert.id = tx.insert_alert(&alert).await?;
+                    alert.id = touched.insert_alert(tx, alert.clone()).await?;
                     record_triggered(tx, touched, &alert, &actor, now).await?;
                     result.outcome = Outcome::Created;
                 }
@@ -406,6 +581,7 @@ async fn fold_into_storm<T: WriteTx>(
         "summary": signal.summary,
         "labels": signal.labels,
     });
+    touched.flush_alerts(tx).await?;
     if let Some(mut storm) = tx.open_alert(service, STORM_KEY).await? {
         storm.event_count += 1;
         storm.last_seen_at = now;
@@ -445,7 +621,7 @@ async fn fold_into_storm<T: WriteTx>(
     );
     let incident_id = incident_for(tx, touched, rules, &storm, actor, now).await?;
     storm.incident_id = Some(incident_id);
-    storm.id = tx.insert_alert(&storm).await?;
+    storm.id = touched.insert_alert(tx, storm.clone()).await?;
     touched.add_firing(service, 1);
     record_triggered(tx, touched, &storm, actor, now).await?;
     Ok(storm)
@@ -780,6 +956,9 @@ pub async fn ingest_once<S: Store>(
 ) -> Result<Vec<SignalResult>, StoreError> {
     let mut tx = store.begin().await?;
     let mut touched = Touched::default();
+    touched
+        .prebump(&mut tx, std::iter::once(request), now)
+        .await?;
     let results = apply(&mut tx, rules, now, request, &mut touched).await?;
     touched.flush(&mut tx).await?;
     tx.commit().await?;
@@ -843,6 +1022,9 @@ async fn commit_batch<S: Store>(
     let together = async {
         let mut tx = store.begin().await?;
         let mut touched = Touched::default();
+        touched
+            .prebump(&mut tx, batch.iter().map(|(request, _)| request), now)
+            .await?;
         let mut all = Vec::with_capacity(batch.len());
         for (request, _) in &batch {
             all.push(apply(&mut tx, rules, now, request, &mut touched).await?);

@@ -49,11 +49,22 @@ pub struct AlertRecord {
 pub struct Repeat<'a> {
     pub service: &'a str,
     pub dedup_key: &'a str,
+    /// How many times it arrived (a batch can carry the same alert often).
+    pub times: i64,
     pub now: Timestamp,
     pub summary: &'a str,
     pub details: &'a serde_json::Map<String, serde_json::Value>,
     pub links: &'a [warroom_domain::alert::AlertLink],
     pub ends_at: Option<Timestamp>,
+}
+
+/// A firing alert `bump_open_alerts` counted a repeat of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BumpedAlert {
+    pub service: String,
+    pub dedup_key: String,
+    pub id: i64,
+    pub incident_id: Option<String>,
 }
 
 /// Which group of alerts an incident collects, and when it last grew.
@@ -129,6 +140,26 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
         &mut self,
         repeat: &Repeat<'_>,
     ) -> impl Future<Output = Result<Option<(i64, Option<String>)>, StoreError>> + Send;
+
+    /// `bump_open_alert` for many alerts in one statement: returns the
+    /// `(service, dedup_key, id, incident_id)` of those that were firing.
+    /// The keys must be distinct.
+    fn bump_open_alerts(
+        &mut self,
+        repeats: &[Repeat<'_>],
+    ) -> impl Future<Output = Result<Vec<BumpedAlert>, StoreError>> + Send;
+
+    /// Reserves `n` alert ids for `insert_alerts`; no other insert will use them.
+    fn reserve_alert_ids(
+        &mut self,
+        n: u32,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+
+    /// Inserts alerts with ids from `reserve_alert_ids`, many per statement.
+    fn insert_alerts(
+        &mut self,
+        alerts: &[AlertRecord],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Inserts and returns the new id.
     fn insert_alert(

@@ -25,7 +25,7 @@ pub use accounts::{
     AccountRecord, AccountStore, AccountUpdate, IncidentChange, NewAccountRecord, SessionRecord,
 };
 pub use alerts::{
-    AlertFilter, AlertGroup, AlertRecord, IntegrationRecord, Repeat, SilenceRecord, WriteTx,
+    AlertFilter, AlertGroup, BumpedAlert, AlertRecord, IntegrationRecord, Repeat, SilenceRecord, WriteTx,
 };
 pub use comms::{CommsStore, CommsTx};
 pub use error::StoreError;

@@ -416,3 +416,49 @@ impl TryFrom<IntegrationRow> for crate::IntegrationRecord {
         })
     }
 }
+
+/// Pushes one alert row, id first, in `ALERT_WRITE_COLUMNS` order into a
+/// multi-row insert; `json_cast` follows each JSON value (`::jsonb` on PostgreSQL).
+pub(crate) fn push_alert_row<'args, DB>(
+    row: &mut sqlx::query_builder::Separated<'_, 'args, DB, &'static str>,
+    a: &crate::AlertRecord,
+    json_cast: &'static str,
+) where
+    DB: Database,
+    String: Encode<'args, DB> + Type<DB>,
+    Option<String>: Encode<'args, DB> + Type<DB>,
+    i64: Encode<'args, DB> + Type<DB>,
+    Option<i64>: Encode<'args, DB> + Type<DB>,
+{
+    row.push_bind(a.id)
+        .push_bind(a.service.clone())
+        .push_bind(a.dedup_key.clone())
+        .push_bind(a.status.as_str().to_owned())
+        .push_bind(a.summary.clone())
+        .push_bind(a.severity.clone())
+        .push_bind(a.source_severity.clone())
+        .push_bind(a.source.clone())
+        .push_bind(a.origin.clone())
+        .push_bind(a.integration_id.clone())
+        .push_bind(serde_json::json!(a.labels).to_string())
+        .push_unseparated(json_cast)
+        .push_bind(serde_json::Value::Object(a.details.clone()).to_string())
+        .push_unseparated(json_cast)
+        .push_bind(serde_json::json!(a.links).to_string())
+        .push_unseparated(json_cast)
+        .push_bind(a.generator_url.clone())
+        .push_bind(a.group_key.clone())
+        .push_bind(a.incident_id.clone())
+        .push_bind(a.suppressed_by.clone())
+        .push_bind(a.event_count)
+        .push_bind(a.starts_at.map(ms))
+        .push_bind(a.ends_at.map(ms))
+        .push_bind(ms(a.first_seen_at))
+        .push_bind(ms(a.last_seen_at))
+        .push_bind(a.acknowledged_at.map(ms))
+        .push_bind(a.resolved_at.map(ms));
+}
+
+/// Alerts per multi-row statement: 24 values each, well under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bind parameters.
+pub(crate) const ALERT_CHUNK: usize = 400;

@@ -8,10 +8,10 @@ use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
 use super::{ALERT_VALUES, INCIDENT_COLUMNS, WRITE_VALUES};
 use crate::row::{
-    event_data, ms, number_events, AlertRow, AlertValues, IncidentRow, IncidentValues, SilenceRow,
-    ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
+    event_data, ms, number_events, push_alert_row, AlertRow, AlertValues, IncidentRow,
+    IncidentValues, SilenceRow, ALERT_CHUNK, ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
 };
-use crate::{AlertGroup, AlertRecord, Repeat, SilenceRecord, StoreError, WriteTx};
+use crate::{AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, StoreError, WriteTx};
 
 /// JSONB columns come back as text so both backends share `AlertRow`.
 pub(super) const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary, severity, \
@@ -158,7 +158,7 @@ impl WriteTx for PgTx {
         r: &Repeat<'_>,
     ) -> Result<Option<(i64, Option<String>)>, StoreError> {
         let row: Option<(i64, Option<String>)> = sqlx::query_as(
-            "UPDATE alerts SET event_count = event_count + 1, last_seen_at = $1, summary = $2, \
+            "UPDATE alerts SET event_count = event_count + $8, last_seen_at = $1, summary = $2, \
              details = $3::jsonb, links = $4::jsonb, ends_at = COALESCE($5, ends_at) \
              WHERE service = $6 AND dedup_key = $7 AND status = 'firing' \
              RETURNING id, incident_id",
@@ -170,9 +170,73 @@ impl WriteTx for PgTx {
         .bind(r.ends_at.map(ms))
         .bind(r.service)
         .bind(r.dedup_key)
+        .bind(r.times)
         .fetch_optional(&mut *self.tx)
         .await?;
         Ok(row)
+    }
+
+    async fn bump_open_alerts(
+        &mut self,
+        repeats: &[Repeat<'_>],
+    ) -> Result<Vec<BumpedAlert>, StoreError> {
+        let mut bumped = Vec::new();
+        for chunk in repeats.chunks(ALERT_CHUNK) {
+            let mut update = QueryBuilder::<Postgres>::new(
+                "UPDATE alerts AS a SET event_count = a.event_count + r.times, \
+                 last_seen_at = r.now, summary = r.summary, details = r.details::jsonb, \
+                 links = r.links::jsonb, ends_at = COALESCE(r.ends_at, a.ends_at) FROM (",
+            );
+            update.push_values(chunk, |mut row, r| {
+                row.push_bind(r.service)
+                    .push_bind(r.dedup_key)
+                    .push_bind(r.times)
+                    .push_unseparated("::bigint")
+                    .push_bind(ms(r.now))
+                    .push_unseparated("::bigint")
+                    .push_bind(r.summary)
+                    .push_bind(serde_json::Value::Object(r.details.clone()).to_string())
+                    .push_bind(serde_json::json!(r.links).to_string())
+                    .push_bind(r.ends_at.map(ms))
+                    .push_unseparated("::bigint");
+            });
+            update.push(
+                ") AS r (service, dedup_key, times, now, summary, details, links, ends_at) \
+                 WHERE a.service = r.service AND a.dedup_key = r.dedup_key \
+                 AND a.status = 'firing' RETURNING a.service, a.dedup_key, a.id, a.incident_id",
+            );
+            let rows: Vec<(String, String, i64, Option<String>)> =
+                update.build_query_as().fetch_all(&mut *self.tx).await?;
+            bumped.extend(rows.into_iter().map(|(service, dedup_key, id, incident_id)| {
+                BumpedAlert {
+                    service,
+                    dedup_key,
+                    id,
+                    incident_id,
+                }
+            }));
+        }
+        Ok(bumped)
+    }
+
+    async fn reserve_alert_ids(&mut self, n: u32) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) FROM generate_series(1, $1)",
+        )
+        .bind(i64::from(n))
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    async fn insert_alerts(&mut self, alerts: &[AlertRecord]) -> Result<(), StoreError> {
+        for chunk in alerts.chunks(ALERT_CHUNK) {
+            let mut insert = QueryBuilder::<Postgres>::new(format!(
+                "INSERT INTO alerts (id, {ALERT_WRITE_COLUMNS}) "
+            ));
+            insert.push_values(chunk, |mut row, a| push_alert_row(&mut row, a, "::jsonb"));
+            insert.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn insert_alert(&mut self, alert: &AlertRecord) -> Result<i64, StoreError> {

@@ -8,10 +8,10 @@ use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
 use super::{INCIDENT_COLUMNS, WRITE_VALUES};
 use crate::row::{
-    event_data, ms, number_events, AlertRow, AlertValues, IncidentRow, IncidentValues, SilenceRow,
-    ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
+    event_data, ms, number_events, push_alert_row, AlertRow, AlertValues, IncidentRow,
+    IncidentValues, SilenceRow, ALERT_CHUNK, ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
 };
-use crate::{AlertGroup, AlertRecord, Repeat, SilenceRecord, StoreError, WriteTx};
+use crate::{AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, StoreError, WriteTx};
 
 pub(super) const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary, severity, \
      source_severity, source, origin, integration_id, labels, details, links, generator_url, \
@@ -137,11 +137,12 @@ impl WriteTx for SqliteTx {
         r: &Repeat<'_>,
     ) -> Result<Option<(i64, Option<String>)>, StoreError> {
         let row: Option<(i64, Option<String>)> = sqlx::query_as(
-            "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, \
+            "UPDATE alerts SET event_count = event_count + ?, last_seen_at = ?, summary = ?, \
              details = ?, links = ?, ends_at = COALESCE(?, ends_at) \
              WHERE service = ? AND dedup_key = ? AND status = 'firing' \
              RETURNING id, incident_id",
         )
+        .bind(r.times)
         .bind(ms(r.now))
         .bind(r.summary)
         .bind(serde_json::Value::Object(r.details.clone()).to_string())
@@ -152,6 +153,75 @@ impl WriteTx for SqliteTx {
         .fetch_optional(&mut *self.tx)
         .await?;
         Ok(row)
+    }
+
+    async fn bump_open_alerts(
+        &mut self,
+        repeats: &[Repeat<'_>],
+    ) -> Result<Vec<BumpedAlert>, StoreError> {
+        let mut bumped = Vec::new();
+        for chunk in repeats.chunks(ALERT_CHUNK) {
+            // VALUES columns are column1..column8 in SQLite.
+            let mut update = QueryBuilder::<Sqlite>::new(
+                "UPDATE alerts SET event_count = alerts.event_count + r.column3, \
+                 last_seen_at = r.column4, summary = r.column5, details = r.column6, \
+                 links = r.column7, ends_at = COALESCE(r.column8, alerts.ends_at) FROM (",
+            );
+            update.push_values(chunk, |mut row, r| {
+                row.push_bind(r.service)
+                    .push_bind(r.dedup_key)
+                    .push_bind(r.times)
+                    .push_bind(ms(r.now))
+                    .push_bind(r.summary)
+                    .push_bind(serde_json::Value::Object(r.details.clone()).to_string())
+                    .push_bind(serde_json::json!(r.links).to_string())
+                    .push_bind(r.ends_at.map(ms));
+            });
+            update.push(
+                ") AS r WHERE alerts.service = r.column1 AND alerts.dedup_key = r.column2 \
+                 AND alerts.status = 'firing' RETURNING service, dedup_key, id, incident_id",
+            );
+            let rows: Vec<(String, String, i64, Option<String>)> =
+                update.build_query_as().fetch_all(&mut *self.tx).await?;
+            bumped.extend(rows.into_iter().map(|(service, dedup_key, id, incident_id)| {
+                BumpedAlert {
+                    service,
+                    dedup_key,
+                    id,
+                    incident_id,
+                }
+            }));
+        }
+        Ok(bumped)
+    }
+
+    async fn reserve_alert_ids(&mut self, n: u32) -> Result<Vec<i64>, StoreError> {
+        // AUTOINCREMENT never hands out an id at or below the table's
+        // sqlite_sequence row, so moving it up reserves the range.
+        sqlx::query(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'alerts', COALESCE(MAX(id), 0) \
+             FROM alerts WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'alerts')",
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'alerts' RETURNING seq",
+        )
+        .bind(i64::from(n))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok((last - i64::from(n) + 1..=last).collect())
+    }
+
+    async fn insert_alerts(&mut self, alerts: &[AlertRecord]) -> Result<(), StoreError> {
+        for chunk in alerts.chunks(ALERT_CHUNK) {
+            let mut insert = QueryBuilder::<Sqlite>::new(format!(
+                "INSERT INTO alerts (id, {ALERT_WRITE_COLUMNS}) "
+            ));
+            insert.push_values(chunk, |mut row, a| push_alert_row(&mut row, a, ""));
+            insert.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn insert_alert(&mut self, alert: &AlertRecord) -> Result<i64, StoreError> {
