@@ -18,7 +18,9 @@ use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
 use warroom_domain::alerting::{first_inhibitor, GroupingRule, InhibitRule, SeverityMap, Silence};
 use warroom_domain::playbook::AlertsResolved;
 use warroom_domain::{Declaration, EventKind, Incident, Playbook, Status};
-use warroom_store::{AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, Store, StoreError, WriteTx};
+use warroom_store::{
+    AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, Store, StoreError, WriteTx,
+};
 
 use crate::clock::Clock;
 
@@ -138,6 +140,9 @@ pub const INTEGRATION_ACTOR: &str = "integration:";
 #[derive(Default)]
 pub struct Touched {
     incidents: BTreeMap<String, (Incident, Vec<warroom_domain::NewEvent>)>,
+    /// Each loaded incident as it was stored, to skip rewriting rows whose
+    /// only change is `updated_at` (one alert event after another).
+    loaded: HashMap<String, Incident>,
     /// Alert groups read or changed in this batch; `true` when changed.
     groups: BTreeMap<String, (AlertGroup, bool)>,
     /// Firing alerts per service: (stored count, if read yet; change in this batch).
@@ -172,6 +177,7 @@ impl Touched {
     ) -> Result<&mut (Incident, Vec<warroom_domain::NewEvent>), StoreError> {
         if !self.incidents.contains_key(id) {
             let incident = tx.lock_incident(id).await?;
+            self.loaded.insert(id.to_owned(), incident.clone());
             self.incidents.insert(id.to_owned(), (incident, Vec::new()));
         }
         Ok(self.incidents.get_mut(id).expect("just inserted"))
@@ -286,7 +292,8 @@ impl Touched {
             incident_id,
         } in bumped
         {
-            self.prebumped.insert((service, dedup_key), (id, incident_id));
+            self.prebumped
+                .insert((service, dedup_key), (id, incident_id));
         }
         self.absent = order
             .into_iter()
@@ -296,7 +303,12 @@ impl Touched {
     }
 
     /// Counts a repeat of an alert created earlier in this batch, if it was.
-    fn bump_pending(&mut self, key: &AlertKey, signal: &AlertSignal, now: Timestamp) -> Option<&AlertRecord> {
+    fn bump_pending(
+        &mut self,
+        key: &AlertKey,
+        signal: &AlertSignal,
+        now: Timestamp,
+    ) -> Option<&AlertRecord> {
         let alert = &mut self.pending[*self.pending_by_key.get(key)?];
         alert.event_count += 1;
         alert.last_seen_at = now;
@@ -316,6 +328,8 @@ impl Touched {
         mut alert: AlertRecord,
     ) -> Result<i64, StoreError> {
         if self.ids.is_empty() {
+            // The trait's contract: use (insert) reserved ids before reserving more.
+            self.flush_alerts(tx).await?;
             let mut ids = tx.reserve_alert_ids(self.triggers.clamp(16, 4096)).await?;
             ids.reverse();
             self.ids = ids;
@@ -339,7 +353,11 @@ impl Touched {
         Ok(())
     }
 
-    async fn silences<T: WriteTx>(&mut self, tx: &mut T, now: Timestamp) -> Result<&[Silence], StoreError> {
+    async fn silences<T: WriteTx>(
+        &mut self,
+        tx: &mut T,
+        now: Timestamp,
+    ) -> Result<&[Silence], StoreError> {
         if self.silences.is_none() {
             self.silences = Some(load_silences(tx, now).await?);
         }
@@ -359,8 +377,19 @@ impl Touched {
                 tx.put_alert_group(&group).await?;
             }
         }
-        for (incident, events) in self.incidents.into_values() {
-            if !events.is_empty() {
+        for (id, (incident, events)) in self.incidents {
+            if events.is_empty() {
+                continue;
+            }
+            let unchanged = self.loaded.get(&id).is_some_and(|before| {
+                Incident {
+                    updated_at: before.updated_at,
+                    ..incident.clone()
+                } == *before
+            });
+            if unchanged {
+                tx.append_incident_events(&incident, events).await?;
+            } else {
                 tx.save_incident(&incident, events).await?;
             }
         }

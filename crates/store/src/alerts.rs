@@ -119,6 +119,15 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
         id: &str,
     ) -> impl Future<Output = Result<Incident, StoreError>> + Send;
 
+    /// Appends `events` to an incident whose only change is `updated_at`:
+    /// cheaper than `save_incident`, which rewrites the whole row (checklists
+    /// and roles included) when an alert storm adds one event per alert.
+    fn append_incident_events(
+        &mut self,
+        incident: &Incident,
+        events: Vec<NewEvent>,
+    ) -> impl Future<Output = Result<Vec<TimelineEvent>, StoreError>> + Send;
+
     /// Writes back an incident loaded with `lock_incident` and appends `events`.
     fn save_incident(
         &mut self,
@@ -149,7 +158,9 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
         repeats: &[Repeat<'_>],
     ) -> impl Future<Output = Result<Vec<BumpedAlert>, StoreError>> + Send;
 
-    /// Reserves `n` alert ids for `insert_alerts`; no other insert will use them.
+    /// Reserves `n` alert ids for `insert_alerts`. Callers insert every id
+    /// they use before reserving again or inserting any other way: on SQLite
+    /// the ids are free only until this transaction's next insert.
     fn reserve_alert_ids(
         &mut self,
         n: u32,

@@ -25,7 +25,8 @@ pub use accounts::{
     AccountRecord, AccountStore, AccountUpdate, IncidentChange, NewAccountRecord, SessionRecord,
 };
 pub use alerts::{
-    AlertFilter, AlertGroup, BumpedAlert, AlertRecord, IntegrationRecord, Repeat, SilenceRecord, WriteTx,
+    AlertFilter, AlertGroup, AlertRecord, BumpedAlert, IntegrationRecord, Repeat, SilenceRecord,
+    WriteTx,
 };
 pub use comms::{CommsStore, CommsTx};
 pub use error::StoreError;

@@ -40,6 +40,7 @@ on_both_backends!(
     alerts_past_the_cap_fold_into_a_storm_alert,
     a_catch_all_key_routes_by_labels,
     muted_alerts_page_when_nothing_mutes_them_any_more,
+    one_batch_keeps_the_order_of_its_signals,
 );
 
 mod accounts;
@@ -592,4 +593,62 @@ async fn muted_alerts_page_when_nothing_mutes_them_any_more<S: Store>(store: S) 
     assert!(timeline
         .iter()
         .any(|e| e.kind.name() == "alert_triggered" && e.actor == "warroom"));
+}
+
+/// A batch counts repeats up front and inserts new alerts at the end; the
+/// outcome must still be what the signals would do one by one.
+async fn one_batch_keeps_the_order_of_its_signals<S: Store>(store: S) {
+    use AlertAction::*;
+    let sig = |action, key, summary| signal(action, Some(key), summary, "error");
+    send(&store, t(0), sig(Trigger, "old", "Old firing")).await;
+    let results = ingest_once(
+        &store,
+        &rules(),
+        t(1),
+        &request(vec![
+            sig(Trigger, "old", "Old again"),
+            sig(Trigger, "new", "New one"),
+            sig(Trigger, "new", "New repeated"),
+            sig(Trigger, "old", "Old third"),
+            sig(Resolve, "new", "New resolved"),
+            sig(Trigger, "new", "New after resolve"),
+        ]),
+    )
+    .await
+    .unwrap();
+    let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Deduplicated,
+            Outcome::Created,
+            Outcome::Deduplicated,
+            Outcome::Deduplicated,
+            Outcome::Resolved,
+            Outcome::Created,
+        ]
+    );
+    assert_eq!(results[1].alert_id, results[2].alert_id);
+    assert_ne!(results[1].alert_id, results[5].alert_id);
+    let alerts = store
+        .list_alerts(&AlertFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let by_id = |id| alerts.iter().find(|a| Some(a.id) == id).unwrap();
+    let old = by_id(results[0].alert_id);
+    assert_eq!((old.event_count, old.summary.as_str()), (3, "Old third"));
+    assert_eq!(old.last_seen_at, t(1));
+    let first_new = by_id(results[1].alert_id);
+    assert_eq!(first_new.event_count, 2);
+    assert_eq!(first_new.summary, "New repeated");
+    assert_eq!(first_new.status, AlertStatus::Resolved);
+    let second_new = by_id(results[5].alert_id);
+    assert_eq!(second_new.status, AlertStatus::Firing);
+    assert_eq!(alerts.len(), 3);
+    // Ids come from a reserved range: a later alert still gets a larger one.
+    let later = send(&store, t(2), sig(Trigger, "later", "Later")).await;
+    assert!(later.alert_id > results[5].alert_id);
 }

@@ -109,6 +109,19 @@ impl WriteTx for PgTx {
         load_incident(&mut *self.tx, id, true).await
     }
 
+    async fn append_incident_events(
+        &mut self,
+        incident: &Incident,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+            .bind(ms(incident.updated_at))
+            .bind(&incident.id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.append_events(&incident.id, events).await
+    }
+
     async fn save_incident(
         &mut self,
         incident: &Incident,
@@ -207,14 +220,15 @@ impl WriteTx for PgTx {
             );
             let rows: Vec<(String, String, i64, Option<String>)> =
                 update.build_query_as().fetch_all(&mut *self.tx).await?;
-            bumped.extend(rows.into_iter().map(|(service, dedup_key, id, incident_id)| {
-                BumpedAlert {
-                    service,
-                    dedup_key,
-                    id,
-                    incident_id,
-                }
-            }));
+            bumped.extend(
+                rows.into_iter()
+                    .map(|(service, dedup_key, id, incident_id)| BumpedAlert {
+                        service,
+                        dedup_key,
+                        id,
+                        incident_id,
+                    }),
+            );
         }
         Ok(bumped)
     }

@@ -99,6 +99,19 @@ impl WriteTx for SqliteTx {
         load_incident(&mut *self.tx, id).await
     }
 
+    async fn append_incident_events(
+        &mut self,
+        incident: &Incident,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        sqlx::query("UPDATE incidents SET updated_at = ? WHERE id = ?")
+            .bind(ms(incident.updated_at))
+            .bind(&incident.id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.append_events(&incident.id, events).await
+    }
+
     async fn save_incident(
         &mut self,
         incident: &Incident,
@@ -183,34 +196,29 @@ impl WriteTx for SqliteTx {
             );
             let rows: Vec<(String, String, i64, Option<String>)> =
                 update.build_query_as().fetch_all(&mut *self.tx).await?;
-            bumped.extend(rows.into_iter().map(|(service, dedup_key, id, incident_id)| {
-                BumpedAlert {
-                    service,
-                    dedup_key,
-                    id,
-                    incident_id,
-                }
-            }));
+            bumped.extend(
+                rows.into_iter()
+                    .map(|(service, dedup_key, id, incident_id)| BumpedAlert {
+                        service,
+                        dedup_key,
+                        id,
+                        incident_id,
+                    }),
+            );
         }
         Ok(bumped)
     }
 
     async fn reserve_alert_ids(&mut self, n: u32) -> Result<Vec<i64>, StoreError> {
-        // AUTOINCREMENT never hands out an id at or below the table's
-        // sqlite_sequence row, so moving it up reserves the range.
-        sqlx::query(
-            "INSERT INTO sqlite_sequence (name, seq) SELECT 'alerts', COALESCE(MAX(id), 0) \
-             FROM alerts WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'alerts')",
-        )
-        .execute(&mut *self.tx)
-        .await?;
+        // AUTOINCREMENT keeps the highest id ever used in sqlite_sequence, and
+        // BEGIN IMMEDIATE holds the only write lock: the ids above it are free
+        // until this transaction inserts (the trait's contract).
         let last: i64 = sqlx::query_scalar(
-            "UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'alerts' RETURNING seq",
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'alerts'), 0)",
         )
-        .bind(i64::from(n))
         .fetch_one(&mut *self.tx)
         .await?;
-        Ok((last - i64::from(n) + 1..=last).collect())
+        Ok((last + 1..=last + i64::from(n)).collect())
     }
 
     async fn insert_alerts(&mut self, alerts: &[AlertRecord]) -> Result<(), StoreError> {
