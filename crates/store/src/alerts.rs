@@ -59,7 +59,7 @@ pub struct Repeat<'a> {
 }
 
 /// A firing alert `bump_open_alerts` counted a repeat of.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct BumpedAlert {
     pub service: String,
     pub dedup_key: String,

@@ -218,17 +218,8 @@ impl WriteTx for PgTx {
                  WHERE a.service = r.service AND a.dedup_key = r.dedup_key \
                  AND a.status = 'firing' RETURNING a.service, a.dedup_key, a.id, a.incident_id",
             );
-            let rows: Vec<(String, String, i64, Option<String>)> =
-                update.build_query_as().fetch_all(&mut *self.tx).await?;
-            bumped.extend(
-                rows.into_iter()
-                    .map(|(service, dedup_key, id, incident_id)| BumpedAlert {
-                        service,
-                        dedup_key,
-                        id,
-                        incident_id,
-                    }),
-            );
+            let rows: Vec<BumpedAlert> = update.build_query_as().fetch_all(&mut *self.tx).await?;
+            bumped.extend(rows);
         }
         Ok(bumped)
     }

@@ -194,17 +194,8 @@ impl WriteTx for SqliteTx {
                 ") AS r WHERE alerts.service = r.column1 AND alerts.dedup_key = r.column2 \
                  AND alerts.status = 'firing' RETURNING service, dedup_key, id, incident_id",
             );
-            let rows: Vec<(String, String, i64, Option<String>)> =
-                update.build_query_as().fetch_all(&mut *self.tx).await?;
-            bumped.extend(
-                rows.into_iter()
-                    .map(|(service, dedup_key, id, incident_id)| BumpedAlert {
-                        service,
-                        dedup_key,
-                        id,
-                        incident_id,
-                    }),
-            );
+            let rows: Vec<BumpedAlert> = update.build_query_as().fetch_all(&mut *self.tx).await?;
+            bumped.extend(rows);
         }
         Ok(bumped)
     }
