@@ -321,12 +321,9 @@ impl Touched {
         Some(alert)
     }
 
-    /// Gives the alert an id and queues it for `flush_alerts`.
-    async fn insert_alert<T: WriteTx>(
-        &mut self,
-        tx: &mut T,
-        mut alert: AlertRecord,
-    ) -> Result<i64, StoreError> {
+    /// An id for a new alert, from the range reserved for this batch.
+    /// Every id handed out must reach `queue_alert` in the same batch.
+    async fn next_alert_id<T: WriteTx>(&mut self, tx: &mut T) -> Result<i64, StoreError> {
         if self.ids.is_empty() {
             // The trait's contract: use (insert) reserved ids before reserving more.
             self.flush_alerts(tx).await?;
@@ -334,13 +331,15 @@ impl Touched {
             ids.reverse();
             self.ids = ids;
         }
-        alert.id = self.ids.pop().expect("just reserved");
+        Ok(self.ids.pop().expect("just reserved"))
+    }
+
+    /// Queues a new alert (its id from `next_alert_id`) for `flush_alerts`.
+    fn queue_alert(&mut self, alert: AlertRecord) {
         let key = (alert.service.clone(), alert.dedup_key.clone());
         self.absent.remove(&key);
         self.pending_by_key.insert(key, self.pending.len());
-        let id = alert.id;
         self.pending.push(alert);
-        Ok(id)
     }
 
     /// Writes the queued new alerts; reads of stored alerts come after this.
@@ -454,9 +453,12 @@ pub async fn apply<T: WriteTx>(
             let stored = if touched.absent.contains(&key) {
                 None
             } else {
-                tx.bump_open_alert(&repeat).await?
+                tx.bump_open_alerts(&[repeat]).await?.pop()
             };
-            if let Some((id, incident_id)) = stored {
+            if let Some(BumpedAlert {
+                id, incident_id, ..
+            }) = stored
+            {
                 result.outcome = Outcome::Deduplicated;
                 result.alert_id = Some(id);
                 result.incident_id = incident_id;
@@ -512,23 +514,22 @@ pub async fn apply<T: WriteTx>(
                     .iter()
                     .find(|s| s.mutes(&labels, now))
                     .map(|s| suppressed_by(&s.id));
+                alert.id = touched.next_alert_id(tx).await?;
                 if let Some(silence) = silence {
                     alert.suppressed_by = Some(silence);
-                    alert.id = touched.insert_alert(tx, alert.clone()).await?;
                     result.outcome = Outcome::Suppressed;
                 } else if let Some(rule) = inhibited_by {
                     alert.suppressed_by = Some(format!("inhibited:rule {rule}"));
-                    alert.id = touched.insert_alert(tx, alert.clone()).await?;
                     result.outcome = Outcome::Suppressed;
                 } else {
                     let incident_id = incident_for(tx, touched, rules, &alert, &actor, now).await?;
                     alert.incident_id = Some(incident_id);
-                    alert.id = touched.insert_alert(tx, alert.clone()).await?;
                     record_triggered(tx, touched, &alert, &actor, now).await?;
                     result.outcome = Outcome::Created;
                 }
                 result.alert_id = Some(alert.id);
-                result.incident_id = alert.incident_id;
+                result.incident_id.clone_from(&alert.incident_id);
+                touched.queue_alert(alert);
             }
             (AlertAction::Acknowledge, Some(mut alert)) => {
                 alert.acknowledged_at.get_or_insert(now);
@@ -650,9 +651,10 @@ async fn fold_into_storm<T: WriteTx>(
     );
     let incident_id = incident_for(tx, touched, rules, &storm, actor, now).await?;
     storm.incident_id = Some(incident_id);
-    storm.id = touched.insert_alert(tx, storm.clone()).await?;
+    storm.id = touched.next_alert_id(tx).await?;
     touched.add_firing(service, 1);
     record_triggered(tx, touched, &storm, actor, now).await?;
+    touched.queue_alert(storm.clone());
     Ok(storm)
 }
 

@@ -44,7 +44,7 @@ pub struct AlertRecord {
     pub resolved_at: Option<Timestamp>,
 }
 
-/// A repeat of a firing alert, as `WriteTx::bump_open_alert` records it.
+/// A repeat of a firing alert, as `WriteTx::bump_open_alerts` records it.
 #[derive(Debug, Clone, Copy)]
 pub struct Repeat<'a> {
     pub service: &'a str,
@@ -142,17 +142,9 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
         dedup_key: &str,
     ) -> impl Future<Output = Result<Option<AlertRecord>, StoreError>> + Send;
 
-    /// Counts a repeat of a firing alert in one statement, keeping the latest
-    /// summary, details, links and `ends_at` (if given). Returns its id and
-    /// incident, or `None` when no alert with this key is firing.
-    fn bump_open_alert(
-        &mut self,
-        repeat: &Repeat<'_>,
-    ) -> impl Future<Output = Result<Option<(i64, Option<String>)>, StoreError>> + Send;
-
-    /// `bump_open_alert` for many alerts in one statement: returns the
-    /// `(service, dedup_key, id, incident_id)` of those that were firing.
-    /// The keys must be distinct.
+    /// Counts repeats of firing alerts, many in one statement, keeping each
+    /// one's latest summary, details, links and `ends_at` (if given). Returns
+    /// those that were firing; the keys must be distinct.
     fn bump_open_alerts(
         &mut self,
         repeats: &[Repeat<'_>],
@@ -171,12 +163,6 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
         &mut self,
         alerts: &[AlertRecord],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Inserts and returns the new id.
-    fn insert_alert(
-        &mut self,
-        alert: &AlertRecord,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     fn update_alert(
         &mut self,

@@ -166,29 +166,6 @@ impl WriteTx for PgTx {
         row.map(TryInto::try_into).transpose()
     }
 
-    async fn bump_open_alert(
-        &mut self,
-        r: &Repeat<'_>,
-    ) -> Result<Option<(i64, Option<String>)>, StoreError> {
-        let row: Option<(i64, Option<String>)> = sqlx::query_as(
-            "UPDATE alerts SET event_count = event_count + $8, last_seen_at = $1, summary = $2, \
-             details = $3::jsonb, links = $4::jsonb, ends_at = COALESCE($5, ends_at) \
-             WHERE service = $6 AND dedup_key = $7 AND status = 'firing' \
-             RETURNING id, incident_id",
-        )
-        .bind(ms(r.now))
-        .bind(r.summary)
-        .bind(serde_json::Value::Object(r.details.clone()).to_string())
-        .bind(serde_json::json!(r.links).to_string())
-        .bind(r.ends_at.map(ms))
-        .bind(r.service)
-        .bind(r.dedup_key)
-        .bind(r.times)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row)
-    }
-
     async fn bump_open_alerts(
         &mut self,
         repeats: &[Repeat<'_>],
@@ -242,18 +219,6 @@ impl WriteTx for PgTx {
             insert.build().execute(&mut *self.tx).await?;
         }
         Ok(())
-    }
-
-    async fn insert_alert(&mut self, alert: &AlertRecord) -> Result<i64, StoreError> {
-        let sql = format!(
-            "INSERT INTO alerts ({ALERT_WRITE_COLUMNS}) VALUES ({ALERT_VALUES}) RETURNING id"
-        );
-        let id: i64 = AlertValues::of(alert)
-            .bind(sqlx::query(&sql))
-            .fetch_one(&mut *self.tx)
-            .await
-            .map(|row| sqlx::Row::get(&row, 0))?;
-        Ok(id)
     }
 
     async fn update_alert(&mut self, alert: &AlertRecord) -> Result<(), StoreError> {

@@ -145,29 +145,6 @@ impl WriteTx for SqliteTx {
         row.map(TryInto::try_into).transpose()
     }
 
-    async fn bump_open_alert(
-        &mut self,
-        r: &Repeat<'_>,
-    ) -> Result<Option<(i64, Option<String>)>, StoreError> {
-        let row: Option<(i64, Option<String>)> = sqlx::query_as(
-            "UPDATE alerts SET event_count = event_count + ?, last_seen_at = ?, summary = ?, \
-             details = ?, links = ?, ends_at = COALESCE(?, ends_at) \
-             WHERE service = ? AND dedup_key = ? AND status = 'firing' \
-             RETURNING id, incident_id",
-        )
-        .bind(r.times)
-        .bind(ms(r.now))
-        .bind(r.summary)
-        .bind(serde_json::Value::Object(r.details.clone()).to_string())
-        .bind(serde_json::json!(r.links).to_string())
-        .bind(r.ends_at.map(ms))
-        .bind(r.service)
-        .bind(r.dedup_key)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row)
-    }
-
     async fn bump_open_alerts(
         &mut self,
         repeats: &[Repeat<'_>],
@@ -221,19 +198,6 @@ impl WriteTx for SqliteTx {
             insert.build().execute(&mut *self.tx).await?;
         }
         Ok(())
-    }
-
-    async fn insert_alert(&mut self, alert: &AlertRecord) -> Result<i64, StoreError> {
-        let sql = format!(
-            "INSERT INTO alerts ({ALERT_WRITE_COLUMNS}) VALUES \
-             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-        );
-        let id: i64 = AlertValues::of(alert)
-            .bind(sqlx::query(&sql))
-            .fetch_one(&mut *self.tx)
-            .await
-            .map(|row| sqlx::Row::get(&row, 0))?;
-        Ok(id)
     }
 
     async fn update_alert(&mut self, alert: &AlertRecord) -> Result<(), StoreError> {
