@@ -7,6 +7,7 @@ use warroom_engine::paging::AckLinks;
 use warroom_engine::{Accounts, Incidents, Ingestor, Oncall, Paging};
 use warroom_store::Store;
 
+use crate::ingest::keys::KeyCache;
 use crate::ingest::limit::IngestLimiter;
 use crate::ui::live::LiveFeed;
 
@@ -22,6 +23,8 @@ pub struct AppState<S> {
     pub ingestor: Ingestor,
     /// Per-integration request rate limit of the alert endpoints.
     pub ingest_limit: Arc<IngestLimiter>,
+    /// Integration keys recently looked up (forget on rotate and revoke).
+    pub integration_keys: Arc<KeyCache>,
     /// Schedules, the directory, warnings, calendar feeds.
     pub oncall: Oncall<S>,
     /// Manual escalation, reassignment and acknowledge links.
@@ -67,6 +70,7 @@ impl<S: Store> AppState<S> {
             incidents,
             ingestor,
             ingest_limit: Arc::new(IngestLimiter::new(DEFAULT_RATE, DEFAULT_BURST)),
+            integration_keys: Arc::default(),
             oncall,
             paging,
         }

@@ -185,6 +185,7 @@ pub async fn rotate<S: Store>(
 ) -> Result<axum::Json<IssuedIntegrationView>, ApiError> {
     caller.require_admin()?;
     let issued = Integrations::rotate(app.incidents.store(), &id).await?;
+    app.integration_keys.forget_all();
     Ok(axum::Json(IssuedIntegrationView {
         integration: IntegrationView::from(&issued.integration),
         endpoints: endpoints(&issued.integration.kind, &issued.key),
@@ -218,5 +219,6 @@ pub async fn revoke<S: Store>(
     caller.require_admin()?;
     let now = app.incidents.clock().now();
     let revoked = app.incidents.store().revoke_integration(&id, now).await?;
+    app.integration_keys.forget_all();
     Ok(axum::Json(IntegrationView::from(&revoked)))
 }

@@ -1,6 +1,7 @@
 //! Inbound alert endpoints and the formats they accept.
 
 pub mod formats;
+pub mod keys;
 pub mod limit;
 mod routes;
 

@@ -34,12 +34,22 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/integrations/{kind}/{key}", post(by_kind::<S>))
 }
 
-/// The integration a key names, or `None` when no live one does.
+/// The integration a key names, or `None` when no live one does; read
+/// from the key cache when it was looked up in the last few seconds.
 async fn integration<S: Store>(
     app: &AppState<S>,
     key: &str,
 ) -> Result<Option<IntegrationRecord>, ApiError> {
-    Ok(Integrations::authenticate(app.incidents.store(), key.trim()).await?)
+    let key = key.trim();
+    let now = app.incidents.clock().now();
+    if let Some(known) = app.integration_keys.get(key, now) {
+        return Ok(Some(known));
+    }
+    let found = Integrations::authenticate(app.incidents.store(), key).await?;
+    if let Some(integration) = &found {
+        app.integration_keys.put(key, integration.clone(), now);
+    }
+    Ok(found)
 }
 
 fn unknown_key() -> ApiError {

@@ -334,6 +334,22 @@ async fn only_admins_manage_integrations(api: Api) {
         assert_eq!(r.field(), field);
     }
     let old_key = integration(&api, "grafana").await;
+    // A key in use is remembered for a while; rotating and revoking must
+    // still end it at once.
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/integrations/grafana/{old_key}"),
+            None,
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "a live key gets to the payload check: {}",
+        r.body
+    );
     let list = api.get("/api/v1/integrations").await;
     let id = list.body[0]["id"].as_str().unwrap().to_owned();
     let r = api
@@ -363,6 +379,20 @@ async fn only_admins_manage_integrations(api: Api) {
     assert!(
         !list.body.to_string().contains(&key),
         "keys are never listed"
+    );
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/integrations/grafana/{key}"),
+            None,
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "the new key works: {}",
+        r.body
     );
     let r = api
         .send(

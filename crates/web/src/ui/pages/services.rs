@@ -163,6 +163,7 @@ pub async fn change_integration<S: Store>(
     match action.as_str() {
         "rotate" => {
             let issued = Integrations::rotate(store, &id).await?;
+            app.integration_keys.forget_all();
             let shown = context! {
                 key => issued.key,
                 service => issued.integration.service,
@@ -178,6 +179,7 @@ pub async fn change_integration<S: Store>(
         "revoke" => {
             let now = app.incidents.clock().now();
             store.revoke_integration(&id, now).await?;
+            app.integration_keys.forget_all();
             Ok(axum::response::Redirect::to("/services").into_response())
         }
         other => Err(UiError::not_found(format!(
