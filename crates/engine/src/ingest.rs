@@ -363,36 +363,58 @@ impl Touched {
         Ok(self.silences.as_deref().unwrap_or_default())
     }
 
-    /// Writes every changed incident and its events.
-    pub async fn flush<T: WriteTx>(mut self, tx: &mut T) -> Result<(), StoreError> {
+    /// Writes every changed alert, count, group, incident and event.
+    /// Afterwards what `self` holds is what is stored, so a writer that
+    /// alone writes until its next commit (`Store::EXCLUSIVE_RUN`) may keep
+    /// it for the next batch (`next_batch`) instead of reading it again.
+    pub async fn flush<T: WriteTx>(&mut self, tx: &mut T) -> Result<(), StoreError> {
         self.flush_alerts(tx).await?;
-        for (service, (_, delta)) in self.firing {
+        let mut written = BTreeMap::new();
+        for (service, (stored, delta)) in std::mem::take(&mut self.firing) {
             if delta != 0 {
                 tx.add_firing(&service, delta).await?;
             }
-        }
-        for (group, changed) in self.groups.into_values() {
-            if changed {
-                tx.put_alert_group(&group).await?;
+            // A count never read stays unknown: only the change was written.
+            if let Some(count) = stored {
+                written.insert(service, (Some(count + delta), 0));
             }
         }
-        for (id, (incident, events)) in self.incidents {
+        self.firing = written;
+        for (group, changed) in self.groups.values_mut() {
+            if *changed {
+                tx.put_alert_group(group).await?;
+                *changed = false;
+            }
+        }
+        for (id, (incident, events)) in &mut self.incidents {
             if events.is_empty() {
                 continue;
             }
-            let unchanged = self.loaded.get(&id).is_some_and(|before| {
+            let events = std::mem::take(events);
+            let unchanged = self.loaded.get(id).is_some_and(|before| {
                 Incident {
                     updated_at: before.updated_at,
                     ..incident.clone()
                 } == *before
             });
             if unchanged {
-                tx.append_incident_events(&incident, events).await?;
+                tx.append_incident_events(incident, events).await?;
             } else {
-                tx.save_incident(&incident, events).await?;
+                tx.save_incident(incident, events).await?;
             }
+            self.loaded.insert(id.clone(), incident.clone());
         }
         Ok(())
+    }
+
+    /// Readies a flushed `Touched` for the next batch of the same run,
+    /// keeping what it read: incidents, groups, counts, silences and
+    /// reserved ids.
+    fn next_batch(&mut self) {
+        self.created = 0;
+        self.prebumped.clear();
+        self.absent.clear();
+        self.triggers = 0;
     }
 }
 
@@ -1007,10 +1029,26 @@ pub struct Ingestor {
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 256;
 
+/// How long the writer keeps the write connection across batches before it
+/// gives other writers (API calls, paging, the outbox) their turn.
+const MAX_RUN: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// How long a run waits for more requests before it ends.
+const RUN_IDLE: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Batches committed and waiting for their fsync, with each request's answer.
+type Committed = Vec<(Reply, Vec<SignalResult>)>;
+
 impl Ingestor {
     /// Starts the writer task; it stops when every `Ingestor` clone is dropped.
     /// `paging_wake` is notified after a batch that opened incidents, so
     /// their first pages go out at once.
+    ///
+    /// While requests keep coming, the writer chains its transactions on one
+    /// connection (`Store::begin_run`) and hands each committed batch to a
+    /// second task that syncs the WAL and only then answers: the next batch
+    /// is applied while the previous one's fsync runs, and one fsync covers
+    /// every batch committed before it started.
     pub fn spawn<S: Store>(
         store: S,
         rules: Arc<IngestRules>,
@@ -1018,13 +1056,83 @@ impl Ingestor {
         paging_wake: Arc<Notify>,
     ) -> Ingestor {
         let (queue, mut jobs) = mpsc::channel::<(IngestRequest, Reply)>(4 * MAX_BATCH);
+        let (committed, to_sync) = mpsc::unbounded_channel::<Committed>();
+        tokio::spawn(answer_when_durable(store.clone(), to_sync));
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
-            while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let opened =
-                    commit_batch(&store, &rules, clock.now(), std::mem::take(&mut batch)).await;
-                if opened {
-                    paging_wake.notify_one();
+            let mut run: Option<(S::Tx, std::time::Instant)> = None;
+            // What the run has read, kept across its batches when no other
+            // writer can change it meanwhile (`Store::EXCLUSIVE_RUN`).
+            let mut touched = Touched::default();
+            loop {
+                if run.is_some() && jobs.is_empty() {
+                    // Senders answered a moment ago usually send again at
+                    // once; past `RUN_IDLE` with nothing to do, give the
+                    // write connection back.
+                    let more =
+                        tokio::time::timeout(RUN_IDLE, jobs.recv_many(&mut batch, MAX_BATCH));
+                    if let Ok(received) = more.await {
+                        if received == 0 {
+                            break;
+                        }
+                    } else if let Some((tx, _)) = run.take() {
+                        if let Err(err) = tx.commit().await {
+                            tracing::warn!(error = %err, "ending the alert writer's run failed");
+                        }
+                    }
+                }
+                if batch.is_empty() && jobs.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                    break;
+                }
+                let batch = std::mem::take(&mut batch);
+                let now = clock.now();
+                let (mut tx, started) = match run.take() {
+                    Some(run) if S::EXCLUSIVE_RUN => {
+                        touched.next_batch();
+                        run
+                    }
+                    Some(run) => {
+                        touched = Touched::default();
+                        run
+                    }
+                    None => match store.begin_run().await {
+                        Ok(tx) => {
+                            touched = Touched::default();
+                            (tx, std::time::Instant::now())
+                        }
+                        Err(err) => {
+                            let message = err.to_string();
+                            for (_, reply) in batch {
+                                let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
+                            }
+                            continue;
+                        }
+                    },
+                };
+                let applied = match apply_batch(&mut tx, &mut touched, &rules, now, &batch).await {
+                    Ok((all, opened)) => tx.commit_and_continue().await.map(|()| (all, opened)),
+                    Err(err) => Err(err),
+                };
+                match applied {
+                    Ok((all, opened)) => {
+                        let answers = batch.into_iter().map(|(_, reply)| reply).zip(all);
+                        let _ = committed.send(answers.collect());
+                        if opened {
+                            paging_wake.notify_one();
+                        }
+                        if started.elapsed() < MAX_RUN {
+                            run = Some((tx, started));
+                        } else if let Err(err) = tx.commit().await {
+                            tracing::warn!(error = %err, "ending the alert writer's run failed");
+                        }
+                    }
+                    Err(err) => {
+                        // Rolls back this batch; the connection goes back to the pool.
+                        drop(tx);
+                        if retry_one_by_one(&store, &rules, now, batch, err).await {
+                            paging_wake.notify_one();
+                        }
+                    }
                 }
             }
         });
@@ -1044,48 +1152,61 @@ impl Ingestor {
     }
 }
 
-async fn commit_batch<S: Store>(
+/// Answers committed batches once an fsync after their commit has returned.
+async fn answer_when_durable<S: Store>(store: S, mut to_sync: mpsc::UnboundedReceiver<Committed>) {
+    let mut waiting = Vec::new();
+    while to_sync.recv_many(&mut waiting, usize::MAX).await > 0 {
+        let synced = store.sync_committed().await;
+        for (reply, results) in waiting.drain(..).flatten() {
+            let answer = match &synced {
+                Ok(()) => Ok(results),
+                Err(err) => Err(StoreError::Unavailable(err.to_string())),
+            };
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// Applies a batch inside `tx` and flushes it, without committing.
+/// Returns each request's results and whether any incident was opened.
+async fn apply_batch<T: WriteTx>(
+    tx: &mut T,
+    touched: &mut Touched,
+    rules: &IngestRules,
+    now: Timestamp,
+    batch: &[(IngestRequest, Reply)],
+) -> Result<(Vec<Vec<SignalResult>>, bool), StoreError> {
+    touched
+        .prebump(tx, batch.iter().map(|(request, _)| request), now)
+        .await?;
+    let mut all = Vec::with_capacity(batch.len());
+    for (request, _) in batch {
+        all.push(apply(tx, rules, now, request, touched).await?);
+    }
+    let opened = touched.created > 0;
+    touched.flush(tx).await?;
+    Ok((all, opened))
+}
+
+/// One bad request must not fail its neighbours: after a failed batch, each
+/// request is applied alone, in its own durable transaction. Returns
+/// whether any of them may have opened an incident.
+async fn retry_one_by_one<S: Store>(
     store: &S,
     rules: &IngestRules,
     now: Timestamp,
     batch: Vec<(IngestRequest, Reply)>,
+    err: StoreError,
 ) -> bool {
-    let together = async {
-        let mut tx = store.begin().await?;
-        let mut touched = Touched::default();
-        touched
-            .prebump(&mut tx, batch.iter().map(|(request, _)| request), now)
-            .await?;
-        let mut all = Vec::with_capacity(batch.len());
-        for (request, _) in &batch {
-            all.push(apply(&mut tx, rules, now, request, &mut touched).await?);
+    if batch.len() == 1 {
+        if let Some((_, reply)) = batch.into_iter().next() {
+            let _ = reply.send(Err(err));
         }
-        let opened = touched.created > 0;
-        touched.flush(&mut tx).await?;
-        tx.commit().await?;
-        Ok::<_, StoreError>((all, opened))
+        return false;
     }
-    .await;
-    match together {
-        Ok((all, opened)) => {
-            for ((_, reply), results) in batch.into_iter().zip(all) {
-                let _ = reply.send(Ok(results));
-            }
-            opened
-        }
-        // One bad request must not fail its neighbours: retry each alone.
-        Err(err) if batch.len() > 1 => {
-            tracing::warn!(error = %err, size = batch.len(), "alert batch failed; retrying one by one");
-            for (request, reply) in batch {
-                let _ = reply.send(ingest_once(store, rules, now, &request).await);
-            }
-            true
-        }
-        Err(err) => {
-            if let Some((_, reply)) = batch.into_iter().next() {
-                let _ = reply.send(Err(err));
-            }
-            false
-        }
+    tracing::warn!(error = %err, size = batch.len(), "alert batch failed; retrying one by one");
+    for (request, reply) in batch {
+        let _ = reply.send(ingest_once(store, rules, now, &request).await);
     }
+    true
 }

@@ -232,6 +232,12 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Commits what this transaction wrote and begins the next one on the
+    /// same connection, for a writer that commits batch after batch
+    /// (`Store::begin_run`). The commit is durable once
+    /// `Store::sync_committed` returns, not before.
+    fn commit_and_continue(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// An integration: the key a monitoring tool sends with, and where its alerts go.

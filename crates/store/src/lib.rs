@@ -121,6 +121,23 @@ pub trait Store:
     /// Starts a write transaction (on SQLite it takes the write lock at once).
     fn begin(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
 
+    /// Starts the first of a run of write transactions that the caller
+    /// chains with `WriteTx::commit_and_continue` and ends with `commit`.
+    /// Its commits may return before they are on disk (SQLite: the WAL is
+    /// synced by `sync_committed` instead, off the writer's path), so the
+    /// caller must await `sync_committed` before it reports one durable.
+    fn begin_run(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
+
+    /// Whether a run shuts out every other writer until it ends, so that
+    /// what the run read stays true across its commits (SQLite: it keeps
+    /// the database's one write lock; PostgreSQL: other transactions write
+    /// between the run's commits).
+    const EXCLUSIVE_RUN: bool;
+
+    /// Makes every transaction committed so far durable (SQLite: one
+    /// `fdatasync` of the WAL however many commits it covers).
+    fn sync_committed(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Allocates the next number in `scope` and stores the incident `make`
     /// builds from it, with its first timeline events, in one transaction.
     /// Numbers within a scope are consecutive and never reused.

@@ -41,6 +41,7 @@ on_both_backends!(
     a_catch_all_key_routes_by_labels,
     muted_alerts_page_when_nothing_mutes_them_any_more,
     one_batch_keeps_the_order_of_its_signals,
+    the_writer_counts_across_batches_and_rereads_after_other_writers,
 );
 
 mod accounts;
@@ -651,4 +652,86 @@ async fn one_batch_keeps_the_order_of_its_signals<S: Store>(store: S) {
     // Ids come from a reserved range: a later alert still gets a larger one.
     let later = send(&store, t(2), sig(Trigger, "later", "Later")).await;
     assert!(later.alert_id > results[5].alert_id);
+}
+
+/// The `Ingestor` chains batches on one connection: the open-alert cap
+/// counts across the batches of a run, and a change another writer makes
+/// between runs (an acknowledgement) is read again, not overwritten.
+async fn the_writer_counts_across_batches_and_rereads_after_other_writers<S: Store>(store: S) {
+    use AlertAction::*;
+    let mut rules = rules();
+    rules.max_open_alerts_per_service = 30;
+    let clock = Arc::new(warroom_engine::clock::ManualClock::new(t(0)));
+    let ingestor = warroom_engine::Ingestor::spawn(
+        store.clone(),
+        Arc::new(rules),
+        clock.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    // 40 senders at once: more requests than one batch holds by the time
+    // the writer starts, so several batches of one run share the count.
+    let mut senders = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let ingestor = ingestor.clone();
+        senders.spawn(async move {
+            let key = format!("disk-{i}");
+            ingestor
+                .submit(request(vec![signal(
+                    Trigger,
+                    Some(&key),
+                    "Disk",
+                    "warning",
+                )]))
+                .await
+                .unwrap()
+                .remove(0)
+        });
+    }
+    let results = senders.join_all().await;
+    let count = |outcome| results.iter().filter(|r| r.outcome == outcome).count();
+    assert_eq!(
+        (count(Outcome::Created), count(Outcome::Folded)),
+        (30, 10),
+        "30 alerts fill the cap; the rest fold into the storm alert"
+    );
+    let id = results[0].incident_id.clone().unwrap();
+    assert!(results
+        .iter()
+        .all(|r| r.incident_id.as_deref() == Some(id.as_str())));
+
+    store
+        .modify_incident(&id, |i| i.acknowledge("alice", t(1)))
+        .await
+        .unwrap();
+    clock.set(t(2));
+    // Two resolved alerts free room under the cap (the storm alert fires too).
+    let created: Vec<&str> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Created)
+        .map(|r| r.dedup_key.as_str())
+        .collect();
+    let results = ingestor
+        .submit(request(vec![
+            signal(Resolve, Some(created[0]), "Disk", "warning"),
+            signal(Resolve, Some(created[1]), "Disk", "warning"),
+            signal(Trigger, Some("db"), "Database down", "critical"),
+        ]))
+        .await
+        .unwrap();
+    let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Resolved, Outcome::Resolved, Outcome::Created]
+    );
+    let incident = store.get_incident(&id).await.unwrap();
+    assert_eq!(
+        incident.status,
+        Status::Acknowledged,
+        "the acknowledgement stays"
+    );
+    assert_eq!(incident.severity, "SEV-1", "the critical alert raised it");
+    let timeline = store.timeline(&id, 0, 1000).await.unwrap();
+    let seqs: Vec<i64> = timeline.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert!(timeline.iter().any(|e| e.actor == "alice"));
 }

@@ -116,6 +116,17 @@ impl Store for PgStore {
         })
     }
 
+    const EXCLUSIVE_RUN: bool = false;
+
+    async fn begin_run(&self) -> Result<PgTx, StoreError> {
+        self.begin().await
+    }
+
+    /// PostgreSQL commits are durable when they return.
+    async fn sync_committed(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn get_incident(&self, id: &str) -> Result<Incident, StoreError> {
         load_incident(&self.pool, id, false).await
     }

@@ -37,22 +37,27 @@ pub(super) async fn load_incident(
 }
 
 impl PgTx {
+    /// Numbers and inserts `events` after the incident's last one, moving
+    /// its `updated_at` too when given: one statement takes the numbers.
     async fn append_events(
         &mut self,
         incident_id: &str,
         events: Vec<NewEvent>,
+        updated_at: Option<Timestamp>,
     ) -> Result<Vec<TimelineEvent>, StoreError> {
-        let last: i64 = sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = $1")
-            .bind(incident_id)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        let stored = number_events(incident_id, last, events);
+        let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        let taken: Option<i64> = sqlx::query_scalar(
+            "UPDATE incidents SET last_event_seq = last_event_seq + $1, \
+             updated_at = COALESCE($2, updated_at) WHERE id = $3 RETURNING last_event_seq",
+        )
+        .bind(count)
+        .bind(updated_at.map(ms))
+        .bind(incident_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let taken = taken.ok_or_else(|| StoreError::NotFound(format!("incident {incident_id}")))?;
+        let stored = number_events(incident_id, taken - count, events);
         self.insert_events(&stored).await?;
-        sqlx::query("UPDATE incidents SET last_event_seq = $1 WHERE id = $2")
-            .bind(stored.last().map_or(last, |e| e.seq))
-            .bind(incident_id)
-            .execute(&mut *self.tx)
-            .await?;
         Ok(stored)
     }
 
@@ -101,7 +106,7 @@ impl WriteTx for PgTx {
             .execute(&mut *self.tx)
             .await
             .map_err(|e| crate::error::duplicate_incident(e, &incident.id))?;
-        let stored = self.append_events(&incident.id, events).await?;
+        let stored = self.append_events(&incident.id, events, None).await?;
         Ok((incident, stored))
     }
 
@@ -114,12 +119,8 @@ impl WriteTx for PgTx {
         incident: &Incident,
         events: Vec<NewEvent>,
     ) -> Result<Vec<TimelineEvent>, StoreError> {
-        sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
-            .bind(ms(incident.updated_at))
-            .bind(&incident.id)
-            .execute(&mut *self.tx)
-            .await?;
-        self.append_events(&incident.id, events).await
+        self.append_events(&incident.id, events, Some(incident.updated_at))
+            .await
     }
 
     async fn save_incident(
@@ -373,6 +374,13 @@ impl WriteTx for PgTx {
 
     async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn commit_and_continue(&mut self) -> Result<(), StoreError> {
+        // sqlx still counts one open transaction, and there is one again.
+        sqlx::query("COMMIT").execute(&mut *self.tx).await?;
+        sqlx::query("BEGIN").execute(&mut *self.tx).await?;
         Ok(())
     }
 }

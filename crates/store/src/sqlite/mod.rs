@@ -46,6 +46,8 @@ const WRITER_CACHE_SIZE: &str = "-65536";
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The `-wal` file `sync_committed` syncs; `None` in memory.
+    wal_path: Option<std::path::PathBuf>,
 }
 
 impl SqliteStore {
@@ -72,6 +74,20 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "10000");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // The one writer connection is local and never idles out of a
+            // server; a ping before every transaction would cost a round
+            // trip to its worker thread per batch of alerts.
+            .test_before_acquire(false)
+            // A run of commits (`begin_run`) turns SQLite's fsync off on
+            // this connection; every other writer gets it back.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA synchronous = FULL")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(true)
+                })
+            })
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(writer_options)
             .await
@@ -79,10 +95,20 @@ impl SqliteStore {
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
-        Ok(SqliteStore { writer, reader })
+        let filename = options.get_filename();
+        let wal_path = (filename != std::path::Path::new(":memory:")).then(|| {
+            let mut wal = filename.as_os_str().to_owned();
+            wal.push("-wal");
+            std::path::PathBuf::from(wal)
+        });
+        Ok(SqliteStore {
+            writer,
+            reader,
+            wal_path,
+        })
     }
 
     /// `BEGIN IMMEDIATE` takes the write lock up front, so another process
@@ -127,6 +153,39 @@ impl Store for SqliteStore {
         Ok(SqliteTx {
             tx: self.write_tx().await?,
         })
+    }
+
+    const EXCLUSIVE_RUN: bool = true;
+
+    /// Commits in the run skip SQLite's own fsync (`synchronous = NORMAL`,
+    /// outside the transaction since SQLite refuses it inside one); the
+    /// writer pool's `after_release` puts `FULL` back however the run ends.
+    async fn begin_run(&self) -> Result<SqliteTx, StoreError> {
+        Ok(SqliteTx {
+            tx: self
+                .writer
+                .begin_with("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE")
+                .await?,
+        })
+    }
+
+    /// One `fdatasync` of the WAL file, where every commit's frames are
+    /// written before it returns: once it is on disk, so is each commit
+    /// made before this call. (A checkpoint that moved frames into the
+    /// database file syncs that file itself before the WAL is reused.)
+    async fn sync_committed(&self) -> Result<(), StoreError> {
+        let Some(wal) = self.wal_path.clone() else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
+            Ok(file) => file.sync_data(),
+            // No WAL file: every connection closed, which checkpoints and syncs.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("WAL sync task failed: {e}")))?
+        .map_err(|e| StoreError::Unavailable(format!("cannot sync the SQLite WAL: {e}")))
     }
 
     async fn get_incident(&self, id: &str) -> Result<Incident, StoreError> {
@@ -527,5 +586,39 @@ pub(crate) fn token_conflict(err: sqlx::Error, name: &str) -> StoreError {
             StoreError::Conflict(format!("a token named {name:?} already exists"))
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Store, WriteTx};
+
+    async fn synchronous(pool: &sqlx::SqlitePool) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    /// A run turns SQLite's fsync off on the writer; however the run ends,
+    /// the next writer on that connection fsyncs its commits again (2 = FULL).
+    #[tokio::test]
+    async fn every_writer_after_a_run_syncs_its_commits() {
+        let db = crate::testing::sqlite().await;
+        let store = &db.store;
+        assert_eq!(synchronous(&store.writer).await, 2);
+        let mut run = store.begin_run().await.unwrap();
+        let inside: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *run.tx)
+            .await
+            .unwrap();
+        assert_eq!(inside, 1, "NORMAL inside a run");
+        run.commit_and_continue().await.unwrap();
+        run.commit().await.unwrap();
+        assert_eq!(synchronous(&store.writer).await, 2);
+        let run = store.begin_run().await.unwrap();
+        drop(run);
+        assert_eq!(synchronous(&store.writer).await, 2);
+        store.sync_committed().await.unwrap();
     }
 }

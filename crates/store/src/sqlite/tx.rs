@@ -33,16 +33,26 @@ pub(super) async fn load_incident(
 }
 
 impl SqliteTx {
+    /// Numbers and inserts `events` after the incident's last one, moving
+    /// its `updated_at` too when given: one statement takes the numbers.
     async fn append_events(
         &mut self,
         incident_id: &str,
         events: Vec<NewEvent>,
+        updated_at: Option<Timestamp>,
     ) -> Result<Vec<TimelineEvent>, StoreError> {
-        let last: i64 = sqlx::query_scalar("SELECT last_event_seq FROM incidents WHERE id = ?")
-            .bind(incident_id)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        let stored = number_events(incident_id, last, events);
+        let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+        let taken: Option<i64> = sqlx::query_scalar(
+            "UPDATE incidents SET last_event_seq = last_event_seq + ?, \
+             updated_at = COALESCE(?, updated_at) WHERE id = ? RETURNING last_event_seq",
+        )
+        .bind(count)
+        .bind(updated_at.map(ms))
+        .bind(incident_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let taken = taken.ok_or_else(|| StoreError::NotFound(format!("incident {incident_id}")))?;
+        let stored = number_events(incident_id, taken - count, events);
         // Multi-row inserts: an alert storm appends thousands of events at once.
         for chunk in stored.chunks(500) {
             let mut insert = QueryBuilder::<Sqlite>::new(
@@ -58,11 +68,6 @@ impl SqliteTx {
             });
             insert.build().execute(&mut *self.tx).await?;
         }
-        sqlx::query("UPDATE incidents SET last_event_seq = ? WHERE id = ?")
-            .bind(stored.last().map_or(last, |e| e.seq))
-            .bind(incident_id)
-            .execute(&mut *self.tx)
-            .await?;
         Ok(stored)
     }
 }
@@ -90,7 +95,7 @@ impl WriteTx for SqliteTx {
             .execute(&mut *self.tx)
             .await
             .map_err(|e| crate::error::duplicate_incident(e, &incident.id))?;
-        let stored = self.append_events(&incident.id, events).await?;
+        let stored = self.append_events(&incident.id, events, None).await?;
         Ok((incident, stored))
     }
 
@@ -104,12 +109,8 @@ impl WriteTx for SqliteTx {
         incident: &Incident,
         events: Vec<NewEvent>,
     ) -> Result<Vec<TimelineEvent>, StoreError> {
-        sqlx::query("UPDATE incidents SET updated_at = ? WHERE id = ?")
-            .bind(ms(incident.updated_at))
-            .bind(&incident.id)
-            .execute(&mut *self.tx)
-            .await?;
-        self.append_events(&incident.id, events).await
+        self.append_events(&incident.id, events, Some(incident.updated_at))
+            .await
     }
 
     async fn save_incident(
@@ -125,7 +126,7 @@ impl WriteTx for SqliteTx {
             .bind(&incident.id)
             .execute(&mut *self.tx)
             .await?;
-        self.append_events(&incident.id, events).await
+        self.append_events(&incident.id, events, None).await
     }
 
     async fn open_alert(
@@ -357,6 +358,16 @@ impl WriteTx for SqliteTx {
 
     async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn commit_and_continue(&mut self) -> Result<(), StoreError> {
+        // sqlx still counts one open transaction, and there is one again.
+        // One round trip to the connection's worker thread: SQLite runs
+        // both statements of an unparameterised query.
+        sqlx::query("COMMIT; BEGIN IMMEDIATE")
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 }

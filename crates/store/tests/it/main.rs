@@ -3,7 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use warroom_domain::{AccessRole, Declaration, DomainError, EventKind, Incident, Playbook, Status};
-use warroom_store::{IncidentFilter, Store, StoreError};
+use warroom_store::{IncidentFilter, Store, StoreError, WriteTx};
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one generic check.
 macro_rules! conformance {
@@ -37,6 +37,7 @@ conformance!(
     list_filters_and_pages,
     tokens_are_found_by_hash_and_revocable,
     first_token_is_minted_once,
+    a_run_commits_each_batch_and_drops_only_the_open_one,
 );
 
 fn t0() -> Timestamp {
@@ -435,4 +436,51 @@ async fn first_token_is_minted_once<S: Store>(store: S) {
     }
     assert_eq!(minted, 1);
     assert_eq!(store.list_tokens().await.unwrap().len(), 1);
+}
+
+/// Declares an incident inside `tx`, as the alert writer does.
+async fn declare_in<T: WriteTx>(tx: &mut T, title: &str, now: Timestamp) -> Incident {
+    let pb = Playbook::builtin();
+    let decl = decl(title, "SEV-2")
+        .validate(&pb, now)
+        .expect("valid declaration");
+    let format = pb.incident_id_format.clone();
+    let date = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    tx.declare_incident(&format.scope_key(date), move |seq| {
+        let id = format.render(date, seq as u64);
+        Incident::open(&pb, decl, id, seq, "alice", now)
+    })
+    .await
+    .expect("declare in a run")
+    .0
+}
+
+/// The alert writer's run: each `commit_and_continue` commits (others read
+/// it while the run goes on), dropping the run loses only what came after
+/// the last one, and other writers get the connection back.
+async fn a_run_commits_each_batch_and_drops_only_the_open_one<S: Store>(store: S) {
+    let mut run = store.begin_run().await.unwrap();
+    let first = declare_in(&mut run, "Batch one", at(0)).await;
+    run.commit_and_continue().await.unwrap();
+    store.sync_committed().await.unwrap();
+    assert_eq!(store.get_incident(&first.id).await.unwrap(), first);
+    let second = declare_in(&mut run, "Batch two", at(1)).await;
+    run.commit_and_continue().await.unwrap();
+    let third = declare_in(&mut run, "Batch three", at(2)).await;
+    drop(run);
+    store.sync_committed().await.unwrap();
+    assert_eq!(store.get_incident(&second.id).await.unwrap(), second);
+    assert!(matches!(
+        store.get_incident(&third.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // The write connection is free again, and numbering goes on from the
+    // last committed incident.
+    let after = declare(&store, decl("After the run", "SEV-2"), at(3)).await;
+    assert_eq!(after.seq, second.seq + 1);
+    let mut run = store.begin_run().await.unwrap();
+    let last = declare_in(&mut run, "End of a run", at(4)).await;
+    run.commit().await.unwrap();
+    assert_eq!(store.get_incident(&last.id).await.unwrap(), last);
+    assert_eq!(last.seq, after.seq + 1);
 }
