@@ -1,7 +1,7 @@
 //! The alert endpoints and the alert management API through the router.
 
 use axum::http::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::Api;
 use crate::on_both_backends;
@@ -334,21 +334,27 @@ async fn only_admins_manage_integrations(api: Api) {
         assert_eq!(r.field(), field);
     }
     let old_key = integration(&api, "grafana").await;
+    // An empty body to the Grafana endpoint: 400 when the key is live (it
+    // gets to the payload check), 404 when it is not.
+    let status_for = |key: String| {
+        let api = &api;
+        async move {
+            api.send(
+                Method::POST,
+                &format!("/integrations/grafana/{key}"),
+                None,
+                Some("{}"),
+            )
+            .await
+            .status
+        }
+    };
     // A key in use is remembered for a while; rotating and revoking must
     // still end it at once.
-    let r = api
-        .send(
-            Method::POST,
-            &format!("/integrations/grafana/{old_key}"),
-            None,
-            Some("{}"),
-        )
-        .await;
     assert_eq!(
-        r.status,
+        status_for(old_key.clone()).await,
         StatusCode::BAD_REQUEST,
-        "a live key gets to the payload check: {}",
-        r.body
+        "a live key works"
     );
     let list = api.get("/api/v1/integrations").await;
     let id = list.body[0]["id"].as_str().unwrap().to_owned();
@@ -363,16 +369,8 @@ async fn only_admins_manage_integrations(api: Api) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let key = r.body["key"].as_str().unwrap().to_owned();
     assert_ne!(key, old_key);
-    let r = api
-        .send(
-            Method::POST,
-            &format!("/integrations/grafana/{old_key}"),
-            None,
-            Some("{}"),
-        )
-        .await;
     assert_eq!(
-        r.status,
+        status_for(old_key).await,
         StatusCode::NOT_FOUND,
         "a rotated-out key stops working"
     );
@@ -380,19 +378,10 @@ async fn only_admins_manage_integrations(api: Api) {
         !list.body.to_string().contains(&key),
         "keys are never listed"
     );
-    let r = api
-        .send(
-            Method::POST,
-            &format!("/integrations/grafana/{key}"),
-            None,
-            Some("{}"),
-        )
-        .await;
     assert_eq!(
-        r.status,
+        status_for(key.clone()).await,
         StatusCode::BAD_REQUEST,
-        "the new key works: {}",
-        r.body
+        "the new key works"
     );
     let r = api
         .send(
@@ -403,19 +392,9 @@ async fn only_admins_manage_integrations(api: Api) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = api
-        .send(
-            Method::POST,
-            &format!("/integrations/grafana/{key}"),
-            None,
-            Some("{}"),
-        )
-        .await;
     assert_eq!(
-        r.status,
+        status_for(key).await,
         StatusCode::NOT_FOUND,
-        "a revoked key stops working: {}",
-        r.body
+        "a revoked key stops working"
     );
-    let _: Value = r.body;
 }
