@@ -42,6 +42,7 @@ on_both_backends!(
     muted_alerts_page_when_nothing_mutes_them_any_more,
     one_batch_keeps_the_order_of_its_signals,
     the_writer_counts_across_batches_and_rereads_after_other_writers,
+    a_failing_request_fails_alone_and_the_writer_goes_on,
 );
 
 mod accounts;
@@ -734,4 +735,63 @@ async fn the_writer_counts_across_batches_and_rereads_after_other_writers<S: Sto
     let seqs: Vec<i64> = timeline.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
     assert!(timeline.iter().any(|e| e.actor == "alice"));
+}
+
+/// A request the rules refuse (its integration's service left the
+/// playbook) fails on its own: the batch it shared is rolled back and
+/// retried request by request, and the writer keeps working.
+async fn a_failing_request_fails_alone_and_the_writer_goes_on<S: Store>(store: S) {
+    use AlertAction::*;
+    let clock = Arc::new(warroom_engine::clock::ManualClock::new(t(0)));
+    let ingestor = warroom_engine::Ingestor::spawn(
+        store.clone(),
+        Arc::new(rules()),
+        clock,
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let mut senders = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let ingestor = ingestor.clone();
+        senders.spawn(async move {
+            let mut request = request(vec![signal(
+                Trigger,
+                Some(&format!("k{i}")),
+                "Disk",
+                "warning",
+            )]);
+            if i % 5 == 0 {
+                request.source.service = "retired-service".to_owned();
+            }
+            (i, ingestor.submit(request).await)
+        });
+    }
+    for (i, answer) in senders.join_all().await {
+        if i % 5 == 0 {
+            assert!(
+                answer.is_err(),
+                "request {i} names a service the playbook lacks"
+            );
+        } else {
+            assert_eq!(answer.unwrap()[0].outcome, Outcome::Created, "request {i}");
+        }
+    }
+    let after = ingestor
+        .submit(request(vec![signal(
+            Trigger,
+            Some("later"),
+            "Disk",
+            "warning",
+        )]))
+        .await
+        .unwrap();
+    assert_eq!(after[0].outcome, Outcome::Created);
+    let stored = store
+        .list_alerts(&AlertFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 17);
+    assert!(stored.iter().all(|a| a.service == "api"));
 }
