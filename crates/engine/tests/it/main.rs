@@ -663,12 +663,7 @@ async fn the_writer_counts_across_batches_and_rereads_after_other_writers<S: Sto
     let mut rules = rules();
     rules.max_open_alerts_per_service = 30;
     let clock = Arc::new(warroom_engine::clock::ManualClock::new(t(0)));
-    let ingestor = warroom_engine::Ingestor::spawn(
-        store.clone(),
-        Arc::new(rules),
-        clock.clone(),
-        Arc::new(tokio::sync::Notify::new()),
-    );
+    let ingestor = writer(&store, rules, &clock);
     // 40 senders at once: more requests than one batch holds by the time
     // the writer starts, so several batches of one run share the count.
     let mut senders = tokio::task::JoinSet::new();
@@ -742,12 +737,10 @@ async fn the_writer_counts_across_batches_and_rereads_after_other_writers<S: Sto
 /// retried request by request, and the writer keeps working.
 async fn a_failing_request_fails_alone_and_the_writer_goes_on<S: Store>(store: S) {
     use AlertAction::*;
-    let clock = Arc::new(warroom_engine::clock::ManualClock::new(t(0)));
-    let ingestor = warroom_engine::Ingestor::spawn(
-        store.clone(),
-        Arc::new(rules()),
-        clock,
-        Arc::new(tokio::sync::Notify::new()),
+    let ingestor = writer(
+        &store,
+        rules(),
+        &Arc::new(warroom_engine::clock::ManualClock::new(t(0))),
     );
     let mut senders = tokio::task::JoinSet::new();
     for i in 0..20 {
@@ -794,4 +787,18 @@ async fn a_failing_request_fails_alone_and_the_writer_goes_on<S: Store>(store: S
         .unwrap();
     assert_eq!(stored.len(), 17);
     assert!(stored.iter().all(|a| a.service == "api"));
+}
+
+/// The alert writer task on `store`, reading time from `clock`.
+fn writer<S: Store>(
+    store: &S,
+    rules: IngestRules,
+    clock: &Arc<warroom_engine::clock::ManualClock>,
+) -> warroom_engine::Ingestor {
+    warroom_engine::Ingestor::spawn(
+        store.clone(),
+        Arc::new(rules),
+        clock.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    )
 }
