@@ -1055,87 +1055,17 @@ impl Ingestor {
         clock: Arc<dyn Clock>,
         paging_wake: Arc<Notify>,
     ) -> Ingestor {
-        let (queue, mut jobs) = mpsc::channel::<(IngestRequest, Reply)>(4 * MAX_BATCH);
+        let (queue, jobs) = mpsc::channel::<(IngestRequest, Reply)>(4 * MAX_BATCH);
         let (committed, to_sync) = mpsc::unbounded_channel::<Committed>();
         tokio::spawn(answer_when_durable(store.clone(), to_sync));
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(MAX_BATCH);
-            let mut run: Option<(S::Tx, std::time::Instant)> = None;
-            // What the run has read, kept across its batches when no other
-            // writer can change it meanwhile (`Store::EXCLUSIVE_RUN`).
-            let mut touched = Touched::default();
-            loop {
-                if run.is_some() && jobs.is_empty() {
-                    // Senders answered a moment ago usually send again at
-                    // once; past `RUN_IDLE` with nothing to do, give the
-                    // write connection back.
-                    let more =
-                        tokio::time::timeout(RUN_IDLE, jobs.recv_many(&mut batch, MAX_BATCH));
-                    if let Ok(received) = more.await {
-                        if received == 0 {
-                            break;
-                        }
-                    } else if let Some((tx, _)) = run.take() {
-                        if let Err(err) = tx.commit().await {
-                            tracing::warn!(error = %err, "ending the alert writer's run failed");
-                        }
-                    }
-                }
-                if batch.is_empty() && jobs.recv_many(&mut batch, MAX_BATCH).await == 0 {
-                    break;
-                }
-                let batch = std::mem::take(&mut batch);
-                let now = clock.now();
-                let (mut tx, started) = match run.take() {
-                    Some(run) if S::EXCLUSIVE_RUN => {
-                        touched.next_batch();
-                        run
-                    }
-                    Some(run) => {
-                        touched = Touched::default();
-                        run
-                    }
-                    None => match store.begin_run().await {
-                        Ok(tx) => {
-                            touched = Touched::default();
-                            (tx, std::time::Instant::now())
-                        }
-                        Err(err) => {
-                            let message = err.to_string();
-                            for (_, reply) in batch {
-                                let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
-                            }
-                            continue;
-                        }
-                    },
-                };
-                let applied = match apply_batch(&mut tx, &mut touched, &rules, now, &batch).await {
-                    Ok((all, opened)) => tx.commit_and_continue().await.map(|()| (all, opened)),
-                    Err(err) => Err(err),
-                };
-                match applied {
-                    Ok((all, opened)) => {
-                        let answers = batch.into_iter().map(|(_, reply)| reply).zip(all);
-                        let _ = committed.send(answers.collect());
-                        if opened {
-                            paging_wake.notify_one();
-                        }
-                        if started.elapsed() < MAX_RUN {
-                            run = Some((tx, started));
-                        } else if let Err(err) = tx.commit().await {
-                            tracing::warn!(error = %err, "ending the alert writer's run failed");
-                        }
-                    }
-                    Err(err) => {
-                        // Rolls back this batch; the connection goes back to the pool.
-                        drop(tx);
-                        if retry_one_by_one(&store, &rules, now, batch, err).await {
-                            paging_wake.notify_one();
-                        }
-                    }
-                }
-            }
-        });
+        tokio::spawn(write_batches(
+            store,
+            rules,
+            clock,
+            paging_wake,
+            jobs,
+            committed,
+        ));
         Ingestor { queue }
     }
 
@@ -1149,6 +1079,93 @@ impl Ingestor {
         answer
             .await
             .map_err(|_| StoreError::Unavailable("the alert writer has stopped".into()))?
+    }
+}
+
+/// The writer task: takes every request waiting, applies them as one batch,
+/// commits it within the current run and hands it to `answer_when_durable`.
+async fn write_batches<S: Store>(
+    store: S,
+    rules: Arc<IngestRules>,
+    clock: Arc<dyn Clock>,
+    paging_wake: Arc<Notify>,
+    mut jobs: mpsc::Receiver<(IngestRequest, Reply)>,
+    committed: mpsc::UnboundedSender<Committed>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut run: Option<(S::Tx, std::time::Instant)> = None;
+    // What the run has read, kept across its batches when no other
+    // writer can change it meanwhile (`Store::EXCLUSIVE_RUN`).
+    let mut touched = Touched::default();
+    loop {
+        if run.is_some() && jobs.is_empty() {
+            // Senders answered a moment ago usually send again at once;
+            // past `RUN_IDLE` with nothing to do, give the connection back.
+            match tokio::time::timeout(RUN_IDLE, jobs.recv_many(&mut batch, MAX_BATCH)).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(_) => end_run(run.take()).await,
+            }
+        }
+        if batch.is_empty() && jobs.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            break;
+        }
+        let batch = std::mem::take(&mut batch);
+        let now = clock.now();
+        let continued = run.is_some();
+        let (mut tx, started) = match run.take() {
+            Some(run) => run,
+            None => match store.begin_run().await {
+                Ok(tx) => (tx, std::time::Instant::now()),
+                Err(err) => {
+                    let message = err.to_string();
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
+                    }
+                    continue;
+                }
+            },
+        };
+        if continued && S::EXCLUSIVE_RUN {
+            touched.next_batch();
+        } else {
+            touched = Touched::default();
+        }
+        let applied = match apply_batch(&mut tx, &mut touched, &rules, now, &batch).await {
+            Ok((all, opened)) => tx.commit_and_continue().await.map(|()| (all, opened)),
+            Err(err) => Err(err),
+        };
+        match applied {
+            Ok((all, opened)) => {
+                let answers = batch.into_iter().map(|(_, reply)| reply).zip(all);
+                let _ = committed.send(answers.collect());
+                if opened {
+                    paging_wake.notify_one();
+                }
+                if started.elapsed() < MAX_RUN {
+                    run = Some((tx, started));
+                } else {
+                    end_run(Some((tx, started))).await;
+                }
+            }
+            Err(err) => {
+                // Rolls back this batch; the connection goes back to the pool.
+                drop(tx);
+                if retry_one_by_one(&store, &rules, now, batch, err).await {
+                    paging_wake.notify_one();
+                }
+            }
+        }
+    }
+}
+
+/// Commits the (empty) open transaction of a run, which gives the write
+/// connection back to other writers.
+async fn end_run<T: WriteTx>(run: Option<(T, std::time::Instant)>) {
+    if let Some((tx, _)) = run {
+        if let Err(err) = tx.commit().await {
+            tracing::warn!(error = %err, "ending the alert writer's run failed");
+        }
     }
 }
 

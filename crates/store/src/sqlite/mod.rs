@@ -173,6 +173,8 @@ impl Store for SqliteStore {
     /// written before it returns: once it is on disk, so is each commit
     /// made before this call. (A checkpoint that moved frames into the
     /// database file syncs that file itself before the WAL is reused.)
+    /// The file is opened each time because SQLite deletes and recreates it
+    /// when every connection has closed.
     async fn sync_committed(&self) -> Result<(), StoreError> {
         let Some(wal) = self.wal_path.clone() else {
             return Ok(());
