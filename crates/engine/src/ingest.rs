@@ -365,7 +365,7 @@ impl Touched {
 
     /// Writes every changed alert, count, group, incident and event.
     /// Afterwards what `self` holds is what is stored, so a writer that
-    /// alone writes until its next commit (`Store::EXCLUSIVE_RUN`) may keep
+    /// alone writes until its next commit (`WriteTx::commit_and_continue`) may keep
     /// it for the next batch (`next_batch`) instead of reading it again.
     pub async fn flush<T: WriteTx>(&mut self, tx: &mut T) -> Result<(), StoreError> {
         self.flush_alerts(tx).await?;
@@ -1094,9 +1094,10 @@ async fn write_batches<S: Store>(
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut run: Option<(S::Tx, std::time::Instant)> = None;
-    // What the run has read, kept across its batches when no other
-    // writer can change it meanwhile (`Store::EXCLUSIVE_RUN`).
+    // What the run has read, kept across its batches while no other
+    // writer commits in between (`WriteTx::commit_and_continue`).
     let mut touched = Touched::default();
+    let mut kept_to_itself = false;
     loop {
         if run.is_some() && jobs.is_empty() {
             // Senders answered a moment ago usually send again at once;
@@ -1126,17 +1127,21 @@ async fn write_batches<S: Store>(
                 }
             },
         };
-        if continued && S::EXCLUSIVE_RUN {
+        if continued && kept_to_itself {
             touched.next_batch();
         } else {
             touched = Touched::default();
         }
         let applied = match apply_batch(&mut tx, &mut touched, &rules, now, &batch).await {
-            Ok((all, opened)) => tx.commit_and_continue().await.map(|()| (all, opened)),
+            Ok((all, opened)) => tx
+                .commit_and_continue()
+                .await
+                .map(|alone| (all, opened, alone)),
             Err(err) => Err(err),
         };
         match applied {
-            Ok((all, opened)) => {
+            Ok((all, opened, alone)) => {
+                kept_to_itself = alone;
                 let answers = batch.into_iter().map(|(_, reply)| reply).zip(all);
                 let _ = committed.send(answers.collect());
                 if opened {

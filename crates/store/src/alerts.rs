@@ -237,7 +237,11 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
     /// same connection, for a writer that commits batch after batch
     /// (`Store::begin_run`). The commit is durable once
     /// `Store::sync_committed` returns, not before.
-    fn commit_and_continue(&mut self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ///
+    /// Returns whether no other writer committed since this run's previous
+    /// transaction began, so what the run read then still holds (always
+    /// false on PostgreSQL, where writers run side by side).
+    fn commit_and_continue(&mut self) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// An integration: the key a monitoring tool sends with, and where its alerts go.

@@ -98,18 +98,48 @@ impl TryFrom<CommsRow> for CommsRecord {
 pub(crate) const COMMS_COLUMNS: &str =
     "incident_id, updates, last_update_at, next_update_due, reminders, missed, notified";
 
-/// Expands to `impl CommsStore for $store` and `impl CommsTx for $tx`.
+/// One incident's comms row, by `incident_id` ($1).
+pub(crate) fn select_comms_sql() -> String {
+    format!("SELECT {COMMS_COLUMNS} FROM incident_comms WHERE incident_id = $1")
+}
+
+/// Inserts or replaces one incident's comms row, for `CommsTx::put_comms`.
+pub(crate) const PUT_COMMS: &str = "INSERT INTO incident_comms (incident_id, updates, \
+     last_update_at, next_update_due, reminders, missed, notified) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (incident_id) DO UPDATE SET updates = excluded.updates, \
+     last_update_at = excluded.last_update_at, next_update_due = excluded.next_update_due, \
+     reminders = excluded.reminders, missed = excluded.missed, notified = excluded.notified";
+
+impl CommsRow {
+    /// Reads a row selected by `COMMS_COLUMNS` on SQLite's writer.
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<CommsRow> {
+        Ok(CommsRow {
+            incident_id: r.get(0)?,
+            updates: r.get(1)?,
+            last_update_at: r.get(2)?,
+            next_update_due: r.get(3)?,
+            reminders: r.get(4)?,
+            missed: r.get(5)?,
+            notified: r.get(6)?,
+        })
+    }
+}
+
+/// The `notified` column's text.
+pub(crate) fn notified_json(r: &CommsRecord) -> Result<String, StoreError> {
+    serde_json::to_string(&r.notified).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// Expands to `impl CommsStore for $store`.
 macro_rules! impl_comms {
-    ($store:ty, $tx:ty) => {
+    ($store:ty) => {
         impl $crate::comms::CommsStore for $store {
             async fn get_comms(
                 &self,
                 incident_id: &str,
             ) -> Result<Option<$crate::comms::CommsRecord>, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM incident_comms WHERE incident_id = $1",
-                    $crate::comms::COMMS_COLUMNS
-                );
+                let sql = $crate::comms::select_comms_sql();
                 let row: Option<$crate::comms::CommsRow> = sqlx::query_as(&sql)
                     .bind(incident_id)
                     .fetch_optional(self.read_pool())
@@ -149,45 +179,6 @@ macro_rules! impl_comms {
                     count,
                     oldest: oldest.map($crate::row::ts).transpose()?,
                 })
-            }
-        }
-
-        impl $crate::comms::CommsTx for $tx {
-            async fn comms(
-                &mut self,
-                incident_id: &str,
-            ) -> Result<Option<$crate::comms::CommsRecord>, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM incident_comms WHERE incident_id = $1",
-                    $crate::comms::COMMS_COLUMNS
-                );
-                let row: Option<$crate::comms::CommsRow> = sqlx::query_as(&sql)
-                    .bind(incident_id)
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
-                row.map($crate::comms::CommsRecord::try_from).transpose()
-            }
-
-            async fn put_comms(&mut self, r: &$crate::comms::CommsRecord) -> Result<(), StoreError> {
-                let notified = serde_json::to_string(&r.notified)
-                    .map_err(|e| StoreError::Database(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO incident_comms (incident_id, updates, last_update_at, \
-                     next_update_due, reminders, missed, notified) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (incident_id) DO UPDATE SET updates = excluded.updates, \
-                     last_update_at = excluded.last_update_at, next_update_due = excluded.next_update_due, \
-                     reminders = excluded.reminders, missed = excluded.missed, notified = excluded.notified",
-                )
-                .bind(&r.incident_id)
-                .bind(r.updates)
-                .bind(r.last_update_at.map(ms))
-                .bind(r.next_update_due.map(ms))
-                .bind(r.reminders)
-                .bind(r.missed)
-                .bind(notified)
-                .execute(&mut *self.tx)
-                .await?;
-                Ok(())
             }
         }
     };

@@ -1,4 +1,4 @@
-//! Storage errors as the rest of the program sees them: sqlx never leaks past here.
+//! Storage errors as the rest of the program sees them: sqlx and rusqlite never leak past here.
 
 use warroom_domain::DomainError;
 
@@ -52,9 +52,38 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &err {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound("row".into()),
+            rusqlite::Error::SqliteFailure(e, message) => match e.code {
+                ErrorCode::ConstraintViolation
+                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+                {
+                    StoreError::Conflict(message.clone().unwrap_or_else(|| err.to_string()))
+                }
+                // After the busy timeout, as for sqlx above.
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                    StoreError::Unavailable(err.to_string())
+                }
+                ErrorCode::CannotOpen | ErrorCode::DiskFull | ErrorCode::SystemIoFailure => {
+                    StoreError::Unavailable(err.to_string())
+                }
+                _ => StoreError::Database(err.to_string()),
+            },
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::InvalidColumnType(..) => StoreError::Corrupt(err.to_string()),
+            _ => StoreError::Database(err.to_string()),
+        }
+    }
+}
+
 /// A unique violation on insert of an incident means its id repeated.
-pub(crate) fn duplicate_incident(err: sqlx::Error, id: &str) -> StoreError {
-    match StoreError::from(err) {
+pub(crate) fn duplicate_incident(err: impl Into<StoreError>, id: &str) -> StoreError {
+    match err.into() {
         StoreError::Conflict(_) => StoreError::Conflict(format!(
             "incident id {id} already exists; was the ID format changed to one that repeats?"
         )),

@@ -128,12 +128,6 @@ pub trait Store:
     /// caller must await `sync_committed` before it reports one durable.
     fn begin_run(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
 
-    /// Whether a run shuts out every other writer until it ends, so that
-    /// what the run read stays true across its commits (SQLite: it keeps
-    /// the database's one write lock; PostgreSQL: other transactions write
-    /// between the run's commits).
-    const EXCLUSIVE_RUN: bool;
-
     /// Makes every transaction committed so far durable (SQLite: one
     /// `fdatasync` of the WAL however many commits it covers).
     fn sync_committed(&self) -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -230,15 +230,97 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, idempotency_key, incident_id, purp
      contact_method, channel, destination, subject, body, state, attempts, run_at, last_error, \
      provider_answer, created_at, sent_at";
 
-/// Expands to `impl OncallStore for $store` and `impl PagingTx for $tx`.
-/// `$store` must have `write_pool()`, `read_pool()` and `write_begin()`;
-/// `$tx` a `tx` field; `$lock` is appended to the claim subqueries.
+/// `PagingTx::escalation`: one incident's escalation ($1).
+pub(crate) fn select_escalation_sql() -> String {
+    format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident_id = $1")
+}
+
+/// `PagingTx::put_escalation`: inserts or replaces, in `ESCALATION_COLUMNS` order.
+pub(crate) const PUT_ESCALATION: &str = "INSERT INTO escalations (incident_id, policy, \
+     policy_doc, urgency, generation, position, state, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, \
+     policy_doc = excluded.policy_doc, urgency = excluded.urgency, \
+     generation = excluded.generation, position = excluded.position, \
+     state = excluded.state, updated_at = excluded.updated_at";
+
+/// `PagingTx::schedule_job`: a job is scheduled once per (incident, kind,
+/// generation, position).
+pub(crate) const SCHEDULE_JOB: &str = "INSERT INTO paging_jobs \
+     (incident_id, kind, generation, position, run_at) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (incident_id, kind, generation, position) DO NOTHING";
+
+/// `PagingTx::finish_job`: done at $1, job $2.
+pub(crate) const FINISH_JOB: &str =
+    "UPDATE paging_jobs SET done_at = $1, lease_until = NULL WHERE id = $2";
+
+/// `PagingTx::queue_message`: returns the new id, none if the idempotency
+/// key was queued before.
+pub(crate) const QUEUE_MESSAGE: &str = "INSERT INTO outbox (idempotency_key, incident_id, \
+     purpose, user_name, contact_method, channel, destination, subject, body, state, attempts, \
+     run_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $11) \
+     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+
+/// `PagingTx::update_message`.
+pub(crate) const UPDATE_MESSAGE: &str = "UPDATE outbox SET state = $1, attempts = $2, \
+     run_at = $3, last_error = $4, provider_answer = $5, sent_at = $6, lease_until = NULL \
+     WHERE id = $7";
+
+/// `PagingTx::directory_doc`: kind $1, name $2.
+pub(crate) const DIRECTORY_DOC: &str = "SELECT doc FROM directory WHERE kind = $1 AND name = $2";
+
+/// `PagingTx::overrides_in`: schedule $1, overlapping [$2, $3).
+pub(crate) fn overrides_in_sql() -> String {
+    format!(
+        "SELECT {OVERRIDE_COLUMNS} FROM schedule_overrides WHERE schedule = $1 \
+         AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at, id"
+    )
+}
+
+/// `PagingTx::next_team_index`: returns the index after the one to use.
+pub(crate) const NEXT_TEAM_INDEX: &str = "INSERT INTO team_cursors (team, next_index) \
+     VALUES ($1, 1) ON CONFLICT (team) DO UPDATE SET next_index = team_cursors.next_index + 1 \
+     RETURNING next_index";
+
+impl EscalationRow {
+    /// Reads a row selected by `ESCALATION_COLUMNS` on SQLite's writer.
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<EscalationRow> {
+        Ok(EscalationRow {
+            incident_id: r.get(0)?,
+            policy: r.get(1)?,
+            policy_doc: r.get(2)?,
+            urgency: r.get(3)?,
+            generation: r.get(4)?,
+            position: r.get(5)?,
+            state: r.get(6)?,
+            updated_at: r.get(7)?,
+        })
+    }
+}
+
+impl OverrideRow {
+    /// Reads a row selected by `OVERRIDE_COLUMNS` on SQLite's writer.
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<OverrideRow> {
+        Ok(OverrideRow {
+            id: r.get(0)?,
+            schedule: r.get(1)?,
+            user_name: r.get(2)?,
+            starts_at: r.get(3)?,
+            ends_at: r.get(4)?,
+            created_by: r.get(5)?,
+            created_at: r.get(6)?,
+        })
+    }
+}
+
+/// Expands to `impl OncallStore for $store`. `$store` must have
+/// `write_pool()`, `read_pool()` and `write_begin()`; `$lock` is appended
+/// to the claim subqueries.
 macro_rules! impl_oncall {
-    ($store:ty, $tx:ty, $lock:literal) => {
+    ($store:ty, $lock:literal) => {
         use $crate::oncall::{
             DirectoryEntry, DirectoryKind, EscalationRecord, FeedRecord, JobRecord,
-            MessageRecord, MessageUpdate, NewJob, NewMessage, OncallStore, OverrideRecord,
-            PagingTx, VerificationRecord, SOURCE_PLAYBOOK,
+            MessageRecord, OncallStore, OverrideRecord, VerificationRecord, SOURCE_PLAYBOOK,
         };
         use $crate::oncall_sql::{
             convert, DirectoryRow, EscalationRow, FeedRow, JobRow, MessageRow, OverrideRow,
@@ -715,171 +797,6 @@ macro_rules! impl_oncall {
                 "{} {name} is defined in the playbook; change it there and restart",
                 kind.as_str()
             ))
-        }
-
-        impl PagingTx for $tx {
-            async fn escalation(
-                &mut self,
-                incident_id: &str,
-            ) -> Result<Option<EscalationRecord>, StoreError> {
-                let sql =
-                    format!("SELECT {ESCALATION_COLUMNS} FROM escalations WHERE incident_id = $1");
-                let row: Option<EscalationRow> = sqlx::query_as(&sql)
-                    .bind(incident_id)
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
-                row.map(EscalationRecord::try_from).transpose()
-            }
-
-            async fn put_escalation(&mut self, r: &EscalationRecord) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO escalations (incident_id, policy, policy_doc, urgency, \
-                     generation, position, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, \
-                     policy_doc = excluded.policy_doc, urgency = excluded.urgency, \
-                     generation = excluded.generation, position = excluded.position, \
-                     state = excluded.state, updated_at = excluded.updated_at",
-                )
-                .bind(&r.incident_id)
-                .bind(&r.policy)
-                .bind(&r.policy_doc)
-                .bind(&r.urgency)
-                .bind(r.generation)
-                .bind(r.position)
-                .bind(&r.state)
-                .bind(ms(r.updated_at))
-                .execute(&mut *self.tx)
-                .await?;
-                Ok(())
-            }
-
-            async fn schedule_job(&mut self, job: &NewJob) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO paging_jobs (incident_id, kind, generation, position, run_at) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (incident_id, kind, generation, position) DO NOTHING",
-                )
-                .bind(&job.incident_id)
-                .bind(&job.kind)
-                .bind(job.generation)
-                .bind(job.position)
-                .bind(ms(job.run_at))
-                .execute(&mut *self.tx)
-                .await?;
-                Ok(())
-            }
-
-            async fn finish_job(&mut self, id: i64, now: Timestamp) -> Result<(), StoreError> {
-                sqlx::query("UPDATE paging_jobs SET done_at = $1, lease_until = NULL WHERE id = $2")
-                    .bind(ms(now))
-                    .bind(id)
-                    .execute(&mut *self.tx)
-                    .await?;
-                Ok(())
-            }
-
-            async fn finish_jobs(&mut self, ids: &[i64], now: Timestamp) -> Result<(), StoreError> {
-                for chunk in ids.chunks(500) {
-                    let list = (2..chunk.len() + 2)
-                        .map(|n| format!("${n}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let sql = format!(
-                        "UPDATE paging_jobs SET done_at = $1, lease_until = NULL WHERE id IN ({list})"
-                    );
-                    let mut query = sqlx::query(&sql).bind(ms(now));
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                    query.execute(&mut *self.tx).await?;
-                }
-                Ok(())
-            }
-
-            async fn queue_message(&mut self, m: &NewMessage) -> Result<Option<i64>, StoreError> {
-                let id: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO outbox (idempotency_key, incident_id, purpose, user_name, \
-                     contact_method, channel, destination, subject, body, state, attempts, \
-                     run_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, \
-                     $10, $11) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-                )
-                .bind(&m.idempotency_key)
-                .bind(&m.incident_id)
-                .bind(&m.purpose)
-                .bind(&m.user_name)
-                .bind(&m.contact_method)
-                .bind(&m.channel)
-                .bind(&m.destination)
-                .bind(&m.subject)
-                .bind(&m.body)
-                .bind(ms(m.run_at))
-                .bind(ms(m.created_at))
-                .fetch_optional(&mut *self.tx)
-                .await?;
-                Ok(id)
-            }
-
-            async fn update_message(&mut self, u: &MessageUpdate) -> Result<(), StoreError> {
-                sqlx::query(
-                    "UPDATE outbox SET state = $1, attempts = $2, run_at = $3, last_error = $4, \
-                     provider_answer = $5, sent_at = $6, lease_until = NULL WHERE id = $7",
-                )
-                .bind(&u.state)
-                .bind(u.attempts)
-                .bind(ms(u.run_at))
-                .bind(&u.last_error)
-                .bind(&u.provider_answer)
-                .bind(u.sent_at.map(ms))
-                .bind(u.id)
-                .execute(&mut *self.tx)
-                .await?;
-                Ok(())
-            }
-
-            async fn directory_doc(
-                &mut self,
-                kind: DirectoryKind,
-                name: &str,
-            ) -> Result<Option<String>, StoreError> {
-                let doc: Option<String> =
-                    sqlx::query_scalar("SELECT doc FROM directory WHERE kind = $1 AND name = $2")
-                        .bind(kind.as_str())
-                        .bind(name)
-                        .fetch_optional(&mut *self.tx)
-                        .await?;
-                Ok(doc)
-            }
-
-            async fn overrides_in(
-                &mut self,
-                schedule: &str,
-                from: Timestamp,
-                to: Timestamp,
-            ) -> Result<Vec<OverrideRecord>, StoreError> {
-                let sql = format!(
-                    "SELECT {OVERRIDE_COLUMNS} FROM schedule_overrides WHERE schedule = $1 \
-                     AND ends_at > $2 AND starts_at < $3 ORDER BY starts_at, id"
-                );
-                let rows: Vec<OverrideRow> = sqlx::query_as(&sql)
-                    .bind(schedule)
-                    .bind(ms(from))
-                    .bind(ms(to))
-                    .fetch_all(&mut *self.tx)
-                    .await?;
-                convert(rows)
-            }
-
-            async fn next_team_index(&mut self, team: &str) -> Result<i64, StoreError> {
-                let next: i64 = sqlx::query_scalar(
-                    "INSERT INTO team_cursors (team, next_index) VALUES ($1, 1) \
-                     ON CONFLICT (team) DO UPDATE SET next_index = team_cursors.next_index + 1 \
-                     RETURNING next_index",
-                )
-                .bind(team)
-                .fetch_one(&mut *self.tx)
-                .await?;
-                Ok(next - 1)
-            }
         }
     };
 }

@@ -53,6 +53,35 @@ pub(crate) struct IncidentRow {
     updated_at: i64,
 }
 
+impl IncidentRow {
+    /// Reads a row selected by SQLite's `INCIDENT_COLUMNS` (the field order).
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+        Ok(IncidentRow {
+            id: r.get(0)?,
+            seq: r.get(1)?,
+            title: r.get(2)?,
+            summary: r.get(3)?,
+            severity: r.get(4)?,
+            category: r.get(5)?,
+            services: r.get(6)?,
+            status: r.get(7)?,
+            customer_facing: r.get(8)?,
+            users_affected: r.get(9)?,
+            roles: r.get(10)?,
+            checklist: r.get(11)?,
+            declared_by: r.get(12)?,
+            impact_started_at: r.get(13)?,
+            detected_at: r.get(14)?,
+            declared_at: r.get(15)?,
+            acknowledged_at: r.get(16)?,
+            mitigated_at: r.get(17)?,
+            resolved_at: r.get(18)?,
+            closed_at: r.get(19)?,
+            updated_at: r.get(20)?,
+        })
+    }
+}
+
 impl TryFrom<IncidentRow> for Incident {
     type Error = StoreError;
     fn try_from(r: IncidentRow) -> Result<Incident, StoreError> {
@@ -140,6 +169,33 @@ impl IncidentValues {
             closed_at: i.closed_at.map(ms),
             updated_at: ms(i.updated_at),
         }
+    }
+
+    /// Every value, in `WRITE_COLUMNS` order, for rusqlite.
+    pub fn sqlite_params(&self) -> [&dyn rusqlite::ToSql; 21] {
+        [
+            &self.id,
+            &self.seq,
+            &self.title,
+            &self.summary,
+            &self.severity,
+            &self.category,
+            &self.services,
+            &self.status,
+            &self.customer_facing,
+            &self.users_affected,
+            &self.roles,
+            &self.checklist,
+            &self.declared_by,
+            &self.impact_started_at,
+            &self.detected_at,
+            &self.declared_at,
+            &self.acknowledged_at,
+            &self.mitigated_at,
+            &self.resolved_at,
+            &self.closed_at,
+            &self.updated_at,
+        ]
     }
 
     /// Binds every value, in `WRITE_COLUMNS` order, on either backend.
@@ -280,6 +336,38 @@ pub(crate) struct AlertRow {
     resolved_at: Option<i64>,
 }
 
+impl AlertRow {
+    /// Reads a row selected by SQLite's `ALERT_COLUMNS` (the field order).
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
+        Ok(AlertRow {
+            id: r.get(0)?,
+            service: r.get(1)?,
+            dedup_key: r.get(2)?,
+            status: r.get(3)?,
+            summary: r.get(4)?,
+            severity: r.get(5)?,
+            source_severity: r.get(6)?,
+            source: r.get(7)?,
+            origin: r.get(8)?,
+            integration_id: r.get(9)?,
+            labels: r.get(10)?,
+            details: r.get(11)?,
+            links: r.get(12)?,
+            generator_url: r.get(13)?,
+            group_key: r.get(14)?,
+            incident_id: r.get(15)?,
+            suppressed_by: r.get(16)?,
+            event_count: r.get(17)?,
+            starts_at: r.get(18)?,
+            ends_at: r.get(19)?,
+            first_seen_at: r.get(20)?,
+            last_seen_at: r.get(21)?,
+            acknowledged_at: r.get(22)?,
+            resolved_at: r.get(23)?,
+        })
+    }
+}
+
 impl TryFrom<AlertRow> for crate::AlertRecord {
     type Error = StoreError;
     fn try_from(r: AlertRow) -> Result<crate::AlertRecord, StoreError> {
@@ -314,6 +402,76 @@ impl TryFrom<AlertRow> for crate::AlertRecord {
             suppressed_by: r.suppressed_by,
             event_count: r.event_count,
         })
+    }
+}
+
+/// An alert's JSON columns, encoded once for rusqlite's borrowed parameters.
+pub(crate) struct AlertJson {
+    status: &'static str,
+    labels: String,
+    details: String,
+    links: String,
+}
+
+impl AlertJson {
+    pub fn of(a: &crate::AlertRecord) -> AlertJson {
+        AlertJson {
+            status: a.status.as_str(),
+            labels: serde_json::json!(a.labels).to_string(),
+            details: serde_json::Value::Object(a.details.clone()).to_string(),
+            links: serde_json::json!(a.links).to_string(),
+        }
+    }
+
+    /// `id`, then every value in `ALERT_WRITE_COLUMNS` order, for rusqlite.
+    pub fn sqlite_params<'a>(
+        &'a self,
+        a: &'a crate::AlertRecord,
+        times: &'a AlertTimes,
+    ) -> [&'a dyn rusqlite::ToSql; 24] {
+        [
+            &a.id,
+            &a.service,
+            &a.dedup_key,
+            &self.status,
+            &a.summary,
+            &a.severity,
+            &a.source_severity,
+            &a.source,
+            &a.origin,
+            &a.integration_id,
+            &self.labels,
+            &self.details,
+            &self.links,
+            &a.generator_url,
+            &a.group_key,
+            &a.incident_id,
+            &a.suppressed_by,
+            &a.event_count,
+            &times.0[0],
+            &times.0[1],
+            &times.0[2],
+            &times.0[3],
+            &times.0[4],
+            &times.0[5],
+        ]
+    }
+}
+
+/// An alert's times as column values: starts, ends, first seen, last seen,
+/// acknowledged, resolved.
+pub(crate) struct AlertTimes([Option<i64>; 6]);
+
+impl AlertTimes {
+    pub fn of(a: &crate::AlertRecord) -> AlertTimes {
+        AlertTimes([
+            a.starts_at.map(ms),
+            a.ends_at.map(ms),
+            Some(ms(a.first_seen_at)),
+            Some(ms(a.last_seen_at)),
+            a.acknowledged_at.map(ms),
+            a.resolved_at.map(ms),
+        ])
     }
 }
 
@@ -372,6 +530,21 @@ pub(crate) struct SilenceRow {
     created_by: String,
     comment: String,
     created_at: i64,
+}
+
+impl SilenceRow {
+    /// Reads `id, matchers, starts_at, ends_at, created_by, comment, created_at`.
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<SilenceRow> {
+        Ok(SilenceRow {
+            id: r.get(0)?,
+            matchers: r.get(1)?,
+            starts_at: r.get(2)?,
+            ends_at: r.get(3)?,
+            created_by: r.get(4)?,
+            comment: r.get(5)?,
+            created_at: r.get(6)?,
+        })
+    }
 }
 
 impl TryFrom<SilenceRow> for crate::SilenceRecord {

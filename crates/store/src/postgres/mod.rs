@@ -116,8 +116,6 @@ impl Store for PgStore {
         })
     }
 
-    const EXCLUSIVE_RUN: bool = false;
-
     async fn begin_run(&self) -> Result<PgTx, StoreError> {
         self.begin().await
     }

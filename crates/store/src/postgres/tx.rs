@@ -377,10 +377,11 @@ impl WriteTx for PgTx {
         Ok(())
     }
 
-    async fn commit_and_continue(&mut self) -> Result<(), StoreError> {
+    async fn commit_and_continue(&mut self) -> Result<bool, StoreError> {
         // sqlx still counts one open transaction, and there is one again.
         sqlx::query("COMMIT").execute(&mut *self.tx).await?;
         sqlx::query("BEGIN").execute(&mut *self.tx).await?;
-        Ok(())
+        // Other transactions commit between a run's own, at any time.
+        Ok(false)
     }
 }

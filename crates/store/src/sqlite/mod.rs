@@ -3,6 +3,7 @@
 //! pool of readers that never block on it.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -10,6 +11,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Sqlite, Transaction};
+use tokio::sync::Mutex;
 use warroom_domain::{AccessRole, Incident, TimelineEvent};
 
 use crate::row::{ms, AlertRow, EventRow, IncidentRow, IntegrationRow, SilenceRow, TokenRow};
@@ -22,7 +24,7 @@ mod oncall;
 mod tx;
 
 pub use tx::SqliteTx;
-use tx::{load_incident, ALERT_COLUMNS};
+use tx::ALERT_COLUMNS;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -39,15 +41,57 @@ const INTEGRATION_COLUMNS: &str =
 const TOKEN_COLUMNS: &str = "id, name, role, created_at, revoked_at";
 
 /// The writer connection's page cache: 64 MiB (negative = KiB), a fixed
-/// share of memory however many alerts are stored.
+/// share of memory however many alerts are stored. It holds the hot index
+/// pages of a busy alert table (the default 2 MiB re-reads them from the OS
+/// on every batch).
 const WRITER_CACHE_SIZE: &str = "-65536";
 
-#[derive(Clone, Debug)]
+/// WAL pages between the writer's checkpoints: ~40 MiB rather than 4, so a
+/// page rewritten by many batches is copied back once.
+const WRITER_AUTOCHECKPOINT: u32 = 10_000;
+
+/// How long a writer waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
 pub struct SqliteStore {
+    /// sqlx's writer: the writes outside `SqliteTx`.
     writer: SqlitePool,
     reader: SqlitePool,
-    /// The `-wal` file `sync_committed` syncs; `None` in memory.
-    wal_path: Option<std::path::PathBuf>,
+    /// The connection every `SqliteTx` writes through (rusqlite).
+    tx_writer: Arc<Mutex<tx::Writer>>,
+    /// The `-wal` file `sync_committed` syncs.
+    wal_path: std::path::PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("wal_path", &self.wal_path)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn load_incident(
+    exec: impl sqlx::SqliteExecutor<'_>,
+    id: &str,
+) -> Result<Incident, StoreError> {
+    let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?");
+    let row: Option<IncidentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(exec).await?;
+    row.ok_or_else(|| StoreError::NotFound(format!("incident {id}")))?
+        .try_into()
+}
+
+/// Runs `f`, which may block on SQLite's lock or an fsync, where it cannot
+/// stall other tasks: on a multi-threaded runtime the worker hands its
+/// other tasks on first (`block_in_place`); elsewhere it just runs.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
 }
 
 impl SqliteStore {
@@ -60,36 +104,16 @@ impl SqliteStore {
             // FULL: a commit is on disk before we answer 2xx, even if the machine dies.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             // Statement journals and sorts in memory, not in temporary files:
             // every multi-row insert needs a statement journal.
             .pragma("temp_store", "memory");
-        // The writer's page cache holds the hot index pages of a busy
-        // alert table (the default 2 MiB re-reads them from the OS on every
-        // batch), and checkpoints come every ~40 MiB of WAL rather than 4,
-        // so a page rewritten by many batches is copied back once.
-        let writer_options = options
-            .clone()
-            .pragma("cache_size", WRITER_CACHE_SIZE)
-            .pragma("wal_autocheckpoint", "10000");
+        // Writes outside `SqliteTx` (tokens, silences, the directory,
+        // claims of jobs and messages) and the migrations.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            // The one writer connection is local and never idles out of a
-            // server; a ping before every transaction would cost a round
-            // trip to its worker thread per batch of alerts.
-            .test_before_acquire(false)
-            // A run of commits (`begin_run`) turns SQLite's fsync off on
-            // this connection; every other writer gets it back.
-            .after_release(|conn, _| {
-                Box::pin(async move {
-                    sqlx::query("PRAGMA synchronous = FULL")
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(true)
-                })
-            })
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(writer_options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
         let reader = SqlitePoolOptions::new()
@@ -99,15 +123,22 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {url}: {e}")))?;
         let filename = options.get_filename();
-        let wal_path = (filename != std::path::Path::new(":memory:")).then(|| {
-            let mut wal = filename.as_os_str().to_owned();
-            wal.push("-wal");
-            std::path::PathBuf::from(wal)
-        });
+        if filename == std::path::Path::new(":memory:") {
+            return Err(StoreError::Unavailable(format!(
+                "{url} is in memory; Warroom keeps its data in a file: use sqlite://PATH"
+            )));
+        }
+        let mut wal = filename.as_os_str().to_owned();
+        wal.push("-wal");
+        let path = filename.to_owned();
+        let tx_writer = tokio::task::spawn_blocking(move || tx::Writer::open(&path))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("opening the writer failed: {e}")))??;
         Ok(SqliteStore {
             writer,
             reader,
-            wal_path,
+            tx_writer: Arc::new(Mutex::new(tx_writer)),
+            wal_path: std::path::PathBuf::from(wal),
         })
     }
 
@@ -150,23 +181,14 @@ impl Store for SqliteStore {
     type Tx = SqliteTx;
 
     async fn begin(&self) -> Result<SqliteTx, StoreError> {
-        Ok(SqliteTx {
-            tx: self.write_tx().await?,
-        })
+        SqliteTx::begin(&self.tx_writer, "FULL").await
     }
 
-    const EXCLUSIVE_RUN: bool = true;
-
     /// Commits in the run skip SQLite's own fsync (`synchronous = NORMAL`,
-    /// outside the transaction since SQLite refuses it inside one); the
-    /// writer pool's `after_release` puts `FULL` back however the run ends.
+    /// set before `BEGIN` since SQLite refuses it inside a transaction);
+    /// every transaction sets its own, so the next `begin` syncs again.
     async fn begin_run(&self) -> Result<SqliteTx, StoreError> {
-        Ok(SqliteTx {
-            tx: self
-                .writer
-                .begin_with("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE")
-                .await?,
-        })
+        SqliteTx::begin(&self.tx_writer, "NORMAL").await
     }
 
     /// One `fdatasync` of the WAL file, where every commit's frames are
@@ -176,9 +198,7 @@ impl Store for SqliteStore {
     /// The file is opened each time because SQLite deletes and recreates it
     /// when every connection has closed.
     async fn sync_committed(&self) -> Result<(), StoreError> {
-        let Some(wal) = self.wal_path.clone() else {
-            return Ok(());
-        };
+        let wal = self.wal_path.clone();
         tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
             Ok(file) => file.sync_data(),
             // No WAL file: every connection closed, which checkpoints and syncs.
@@ -595,32 +615,57 @@ pub(crate) fn token_conflict(err: sqlx::Error, name: &str) -> StoreError {
 mod tests {
     use crate::{Store, WriteTx};
 
-    async fn synchronous(pool: &sqlx::SqlitePool) -> i64 {
-        sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(pool)
-            .await
-            .unwrap()
-    }
-
     /// A run turns SQLite's fsync off on the writer; however the run ends,
-    /// the next writer on that connection fsyncs its commits again (2 = FULL).
+    /// the next transaction fsyncs its commits again (2 = FULL, 1 = NORMAL).
     #[tokio::test]
     async fn every_writer_after_a_run_syncs_its_commits() {
         let db = crate::testing::sqlite().await;
         let store = &db.store;
-        assert_eq!(synchronous(&store.writer).await, 2);
+        let synchronous = |tx: &super::SqliteTx| -> i64 {
+            tx.query_optional("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap()
+                .unwrap()
+        };
+        let tx = store.begin().await.unwrap();
+        assert_eq!(synchronous(&tx), 2);
+        tx.commit().await.unwrap();
         let mut run = store.begin_run().await.unwrap();
-        let inside: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&mut *run.tx)
-            .await
-            .unwrap();
-        assert_eq!(inside, 1, "NORMAL inside a run");
-        run.commit_and_continue().await.unwrap();
+        assert_eq!(synchronous(&run), 1, "NORMAL inside a run");
+        assert!(run.commit_and_continue().await.unwrap());
+        assert_eq!(synchronous(&run), 1, "NORMAL inside a run");
         run.commit().await.unwrap();
-        assert_eq!(synchronous(&store.writer).await, 2);
+        let tx = store.begin().await.unwrap();
+        assert_eq!(synchronous(&tx), 2);
+        drop(tx);
         let run = store.begin_run().await.unwrap();
         drop(run);
-        assert_eq!(synchronous(&store.writer).await, 2);
+        let tx = store.begin().await.unwrap();
+        assert_eq!(synchronous(&tx), 2);
+        drop(tx);
         store.sync_committed().await.unwrap();
+    }
+
+    /// A run learns when another connection committed between two of its
+    /// transactions, so the writer rereads what it kept.
+    #[tokio::test]
+    async fn a_run_sees_when_another_connection_wrote() {
+        let db = crate::testing::sqlite().await;
+        let store = &db.store;
+        let mut run = store.begin_run().await.unwrap();
+        assert!(
+            run.commit_and_continue().await.unwrap(),
+            "nobody else wrote"
+        );
+        run.commit_in_run().unwrap();
+        sqlx::query("INSERT INTO incident_sequences (scope, last_seq) VALUES ('x', 1)")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        assert!(!run.begin_in_run(), "the sqlx writer committed in between");
+        assert!(
+            run.commit_and_continue().await.unwrap(),
+            "nobody else wrote"
+        );
+        run.commit().await.unwrap();
     }
 }

@@ -1,15 +1,21 @@
-//! `SqliteTx`: one write transaction (`BEGIN IMMEDIATE`) on the writer connection.
+//! `SqliteTx`: one write transaction (`BEGIN IMMEDIATE`) on the writer
+//! connection, which rusqlite drives on the calling thread. A statement
+//! costs microseconds this way; through sqlx, each one was a round trip to
+//! the connection's worker thread, tens of microseconds of thread wake-ups
+//! that bounded how many batches of alerts the writer could commit.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use rusqlite::{Connection, OptionalExtension, ToSql};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
-use super::{INCIDENT_COLUMNS, WRITE_VALUES};
+use super::{blocking, INCIDENT_COLUMNS, WRITE_VALUES};
 use crate::row::{
-    event_data, ms, number_events, push_alert_row, AlertRow, AlertValues, IncidentRow,
-    IncidentValues, SilenceRow, ALERT_CHUNK, ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
+    event_data, ms, number_events, AlertJson, AlertRow, AlertTimes, IncidentRow, IncidentValues,
+    SilenceRow, ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
 };
 use crate::{AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, StoreError, WriteTx};
 
@@ -18,58 +24,228 @@ pub(super) const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary,
      group_key, incident_id, suppressed_by, event_count, starts_at, ends_at, first_seen_at, \
      last_seen_at, acknowledged_at, resolved_at";
 
-pub struct SqliteTx {
-    pub(super) tx: Transaction<'static, Sqlite>,
+/// Prepared statements kept per connection: every statement the writer
+/// runs, each prepared once.
+const STATEMENT_CACHE: usize = 96;
+
+/// The one connection every `SqliteTx` writes through, in turn.
+pub(super) struct Writer {
+    conn: Connection,
+    /// `PRAGMA data_version` when the open transaction began: it changes
+    /// only when another connection commits.
+    data_version: i64,
 }
 
-pub(super) async fn load_incident(
-    exec: impl sqlx::SqliteExecutor<'_>,
-    id: &str,
-) -> Result<Incident, StoreError> {
-    let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?");
-    let row: Option<IncidentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(exec).await?;
-    row.ok_or_else(|| StoreError::NotFound(format!("incident {id}")))?
-        .try_into()
+impl Writer {
+    /// Opens the writer on an existing database file (sqlx created it and
+    /// put it in WAL mode).
+    pub(super) fn open(path: &std::path::Path) -> Result<Writer, StoreError> {
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // As the sqlx connections (see `SqliteStore::connect`), plus the
+        // writer's own page cache and checkpoint interval.
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = memory; PRAGMA cache_size = {}; \
+             PRAGMA wal_autocheckpoint = {};",
+            super::WRITER_CACHE_SIZE,
+            super::WRITER_AUTOCHECKPOINT,
+        ))?;
+        Ok(Writer {
+            conn,
+            data_version: 0,
+        })
+    }
+
+    fn begin(&mut self, synchronous: &str) -> Result<(), StoreError> {
+        self.conn.execute_batch(&format!(
+            "PRAGMA synchronous = {synchronous}; BEGIN IMMEDIATE"
+        ))?;
+        self.data_version = self.read_data_version()?;
+        Ok(())
+    }
+
+    fn read_data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
+    }
+}
+
+pub struct SqliteTx {
+    writer: OwnedMutexGuard<Writer>,
+    /// False once committed, or when a run's next `BEGIN` failed: the
+    /// connection is then outside any transaction and must not be written.
+    open: bool,
 }
 
 impl SqliteTx {
+    /// Waits for the writer, then begins with `synchronous` (`FULL`: each
+    /// commit fsyncs; `NORMAL` in a run, synced by `sync_committed`).
+    pub(super) async fn begin(
+        writer: &Arc<Mutex<Writer>>,
+        synchronous: &str,
+    ) -> Result<SqliteTx, StoreError> {
+        let mut guard = writer.clone().lock_owned().await;
+        // May wait for another process's write lock (the busy timeout).
+        blocking(|| guard.begin(synchronous))?;
+        Ok(SqliteTx {
+            writer: guard,
+            open: true,
+        })
+    }
+
+    fn conn(&self) -> Result<&Connection, StoreError> {
+        if self.open {
+            Ok(&self.writer.conn)
+        } else {
+            Err(StoreError::Unavailable(
+                "the write transaction has ended; begin a new one".into(),
+            ))
+        }
+    }
+
     /// Numbers and inserts `events` after the incident's last one, moving
     /// its `updated_at` too when given: one statement takes the numbers.
-    async fn append_events(
-        &mut self,
+    fn append_events(
+        &self,
         incident_id: &str,
         events: Vec<NewEvent>,
         updated_at: Option<Timestamp>,
     ) -> Result<Vec<TimelineEvent>, StoreError> {
+        let conn = self.conn()?;
         let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
-        let taken: Option<i64> = sqlx::query_scalar(
-            "UPDATE incidents SET last_event_seq = last_event_seq + ?, \
-             updated_at = COALESCE(?, updated_at) WHERE id = ? RETURNING last_event_seq",
-        )
-        .bind(count)
-        .bind(updated_at.map(ms))
-        .bind(incident_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        let taken: Option<i64> = conn
+            .prepare_cached(
+                "UPDATE incidents SET last_event_seq = last_event_seq + ?1, \
+                 updated_at = COALESCE(?2, updated_at) WHERE id = ?3 RETURNING last_event_seq",
+            )?
+            .query_row((count, updated_at.map(ms), incident_id), |r| r.get(0))
+            .optional()?;
         let taken = taken.ok_or_else(|| StoreError::NotFound(format!("incident {incident_id}")))?;
         let stored = number_events(incident_id, taken - count, events);
-        // Multi-row inserts: an alert storm appends thousands of events at once.
-        for chunk in stored.chunks(500) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO timeline_events (incident_id, seq, at, actor, kind, data) ",
-            );
-            insert.push_values(chunk, |mut row, e| {
-                row.push_bind(&e.incident_id)
-                    .push_bind(e.seq)
-                    .push_bind(ms(e.at))
-                    .push_bind(&e.actor)
-                    .push_bind(e.kind.name())
-                    .push_bind(event_data(&e.kind));
-            });
-            insert.build().execute(&mut *self.tx).await?;
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO timeline_events (incident_id, seq, at, actor, kind, data) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for e in &stored {
+            insert.execute((
+                &e.incident_id,
+                e.seq,
+                ms(e.at),
+                &e.actor,
+                e.kind.name(),
+                event_data(&e.kind),
+            ))?;
         }
         Ok(stored)
     }
+
+    fn load_incident(&self, id: &str) -> Result<Incident, StoreError> {
+        let row = self
+            .conn()?
+            .prepare_cached(&format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"
+            ))?
+            .query_row([id], IncidentRow::from_sqlite)
+            .optional()?;
+        row.ok_or_else(|| StoreError::NotFound(format!("incident {id}")))?
+            .try_into()
+    }
+
+    fn select_alerts(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let mut stmt = self.conn()?.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, AlertRow::from_sqlite)?;
+        rows.map(|row| row?.try_into()).collect()
+    }
+
+    /// Runs one statement with `params`, for the `PagingTx` and `CommsTx`
+    /// writes.
+    pub(super) fn execute(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<(), StoreError> {
+        self.conn()?.prepare_cached(sql)?.execute(params)?;
+        Ok(())
+    }
+
+    /// The first row of `sql`, if any, read by `map`.
+    pub(super) fn query_optional<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self
+            .conn()?
+            .prepare_cached(sql)?
+            .query_row(params, map)
+            .optional()?)
+    }
+
+    /// Every row of `sql`, each read by `map`.
+    pub(super) fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn()?.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, map)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+    }
+}
+
+impl SqliteTx {
+    /// A run's commit: the transaction ends, the connection stays held.
+    pub(super) fn commit_in_run(&mut self) -> Result<(), StoreError> {
+        self.conn()?.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+
+    /// Begins a run's next transaction after `commit_in_run`; whether no
+    /// other connection committed in between. A failure only ends the run
+    /// (the last batch is committed): this transaction stays closed.
+    pub(super) fn begin_in_run(&mut self) -> bool {
+        let previous = self.writer.data_version;
+        match self.writer.begin("NORMAL") {
+            Ok(()) => {
+                self.open = true;
+                self.writer.data_version == previous
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the SQLite writer could not begin its next transaction");
+                false
+            }
+        }
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(err) = self.writer.conn.execute_batch("ROLLBACK") {
+                tracing::warn!(error = %err, "rolling back a SQLite write transaction failed");
+            }
+        }
+    }
+}
+
+/// `?1, ?2, … ?n`.
+fn numbered(from: usize, to: usize) -> String {
+    (from..=to)
+        .map(|n| format!("?{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl WriteTx for SqliteTx {
@@ -81,27 +257,27 @@ impl WriteTx for SqliteTx {
     where
         F: FnOnce(i64) -> (Incident, Vec<NewEvent>) + Send,
     {
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO incident_sequences (scope, last_seq) VALUES (?, 1) \
-             ON CONFLICT (scope) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
-        )
-        .bind(scope)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let conn = self.conn()?;
+        let seq: i64 = conn
+            .prepare_cached(
+                "INSERT INTO incident_sequences (scope, last_seq) VALUES (?1, 1) \
+                 ON CONFLICT (scope) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+            )?
+            .query_row([scope], |r| r.get(0))?;
         let (incident, events) = make(seq);
-        let insert = format!("INSERT INTO incidents ({WRITE_COLUMNS}) VALUES ({WRITE_VALUES})");
-        IncidentValues::of(&incident)
-            .bind(sqlx::query(&insert))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| crate::error::duplicate_incident(e, &incident.id))?;
-        let stored = self.append_events(&incident.id, events, None).await?;
+        let values = IncidentValues::of(&incident);
+        conn.prepare_cached(&format!(
+            "INSERT INTO incidents ({WRITE_COLUMNS}) VALUES ({WRITE_VALUES})"
+        ))?
+        .execute(&values.sqlite_params()[..])
+        .map_err(|e| crate::error::duplicate_incident(e, &incident.id))?;
+        let stored = self.append_events(&incident.id, events, None)?;
         Ok((incident, stored))
     }
 
     async fn lock_incident(&mut self, id: &str) -> Result<Incident, StoreError> {
         // BEGIN IMMEDIATE already holds the database's write lock.
-        load_incident(&mut *self.tx, id).await
+        self.load_incident(id)
     }
 
     async fn append_incident_events(
@@ -110,7 +286,6 @@ impl WriteTx for SqliteTx {
         events: Vec<NewEvent>,
     ) -> Result<Vec<TimelineEvent>, StoreError> {
         self.append_events(&incident.id, events, Some(incident.updated_at))
-            .await
     }
 
     async fn save_incident(
@@ -121,12 +296,11 @@ impl WriteTx for SqliteTx {
         // The row-value form keeps the column list in one place (`WRITE_COLUMNS`).
         let update =
             format!("UPDATE incidents SET ({WRITE_COLUMNS}) = ({WRITE_VALUES}) WHERE id = ?");
-        IncidentValues::of(incident)
-            .bind(sqlx::query(&update))
-            .bind(&incident.id)
-            .execute(&mut *self.tx)
-            .await?;
-        self.append_events(&incident.id, events, None).await
+        let values = IncidentValues::of(incident);
+        let mut params: Vec<&dyn ToSql> = values.sqlite_params().to_vec();
+        params.push(&incident.id);
+        self.conn()?.prepare_cached(&update)?.execute(&params[..])?;
+        self.append_events(&incident.id, events, None)
     }
 
     async fn open_alert(
@@ -136,44 +310,46 @@ impl WriteTx for SqliteTx {
     ) -> Result<Option<AlertRecord>, StoreError> {
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts \
-             WHERE service = ? AND dedup_key = ? AND status = 'firing'"
+             WHERE service = ?1 AND dedup_key = ?2 AND status = 'firing'"
         );
-        let row: Option<AlertRow> = sqlx::query_as(&sql)
-            .bind(service)
-            .bind(dedup_key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.map(TryInto::try_into).transpose()
+        let mut alerts = self.select_alerts(&sql, (service, dedup_key))?;
+        Ok(alerts.pop())
     }
 
     async fn bump_open_alerts(
         &mut self,
         repeats: &[Repeat<'_>],
     ) -> Result<Vec<BumpedAlert>, StoreError> {
+        let conn = self.conn()?;
+        let mut update = conn.prepare_cached(
+            "UPDATE alerts SET event_count = event_count + ?3, last_seen_at = ?4, \
+             summary = ?5, details = ?6, links = ?7, ends_at = COALESCE(?8, ends_at) \
+             WHERE service = ?1 AND dedup_key = ?2 AND status = 'firing' \
+             RETURNING service, dedup_key, id, incident_id",
+        )?;
         let mut bumped = Vec::new();
-        for chunk in repeats.chunks(ALERT_CHUNK) {
-            // VALUES columns are column1..column8 in SQLite.
-            let mut update = QueryBuilder::<Sqlite>::new(
-                "UPDATE alerts SET event_count = alerts.event_count + r.column3, \
-                 last_seen_at = r.column4, summary = r.column5, details = r.column6, \
-                 links = r.column7, ends_at = COALESCE(r.column8, alerts.ends_at) FROM (",
+        for r in repeats {
+            let params = (
+                r.service,
+                r.dedup_key,
+                r.times,
+                ms(r.now),
+                r.summary,
+                serde_json::Value::Object(r.details.clone()).to_string(),
+                serde_json::json!(r.links).to_string(),
+                r.ends_at.map(ms),
             );
-            update.push_values(chunk, |mut row, r| {
-                row.push_bind(r.service)
-                    .push_bind(r.dedup_key)
-                    .push_bind(r.times)
-                    .push_bind(ms(r.now))
-                    .push_bind(r.summary)
-                    .push_bind(serde_json::Value::Object(r.details.clone()).to_string())
-                    .push_bind(serde_json::json!(r.links).to_string())
-                    .push_bind(r.ends_at.map(ms));
-            });
-            update.push(
-                ") AS r WHERE alerts.service = r.column1 AND alerts.dedup_key = r.column2 \
-                 AND alerts.status = 'firing' RETURNING service, dedup_key, id, incident_id",
-            );
-            let rows: Vec<BumpedAlert> = update.build_query_as().fetch_all(&mut *self.tx).await?;
-            bumped.extend(rows);
+            let row = update
+                .query_row(params, |row| {
+                    Ok(BumpedAlert {
+                        service: row.get(0)?,
+                        dedup_key: row.get(1)?,
+                        id: row.get(2)?,
+                        incident_id: row.get(3)?,
+                    })
+                })
+                .optional()?;
+            bumped.extend(row);
         }
         Ok(bumped)
     }
@@ -182,56 +358,57 @@ impl WriteTx for SqliteTx {
         // AUTOINCREMENT keeps the highest id ever used in sqlite_sequence, and
         // BEGIN IMMEDIATE holds the only write lock: the ids above it are free
         // until this transaction inserts (the trait's contract).
-        let last: i64 = sqlx::query_scalar(
-            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'alerts'), 0)",
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let last: i64 = self
+            .conn()?
+            .prepare_cached(
+                "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'alerts'), 0)",
+            )?
+            .query_row([], |r| r.get(0))?;
         Ok((last + 1..=last + i64::from(n)).collect())
     }
 
     async fn insert_alerts(&mut self, alerts: &[AlertRecord]) -> Result<(), StoreError> {
-        for chunk in alerts.chunks(ALERT_CHUNK) {
-            let mut insert = QueryBuilder::<Sqlite>::new(format!(
-                "INSERT INTO alerts (id, {ALERT_WRITE_COLUMNS}) "
-            ));
-            insert.push_values(chunk, |mut row, a| push_alert_row(&mut row, a, ""));
-            insert.build().execute(&mut *self.tx).await?;
+        let sql = format!(
+            "INSERT INTO alerts (id, {ALERT_WRITE_COLUMNS}) VALUES ({})",
+            numbered(1, 24)
+        );
+        let mut insert = self.conn()?.prepare_cached(&sql)?;
+        for a in alerts {
+            let (json, times) = (AlertJson::of(a), AlertTimes::of(a));
+            insert.execute(&json.sqlite_params(a, &times)[..])?;
         }
         Ok(())
     }
 
     async fn update_alert(&mut self, alert: &AlertRecord) -> Result<(), StoreError> {
         let sql = format!(
-            "UPDATE alerts SET ({ALERT_WRITE_COLUMNS}) = \
-             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?"
+            "UPDATE alerts SET ({ALERT_WRITE_COLUMNS}) = ({}) WHERE id = ?1",
+            numbered(2, 24)
         );
-        AlertValues::of(alert)
-            .bind(sqlx::query(&sql))
-            .bind(alert.id)
-            .execute(&mut *self.tx)
-            .await?;
+        let (json, times) = (AlertJson::of(alert), AlertTimes::of(alert));
+        self.conn()?
+            .prepare_cached(&sql)?
+            .execute(&json.sqlite_params(alert, &times)[..])?;
         Ok(())
     }
 
     async fn count_paging_alerts(&mut self, incident_id: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM alerts WHERE incident_id = ? AND status = 'firing' \
-             AND suppressed_by IS NULL",
-        )
-        .bind(incident_id)
-        .fetch_one(&mut *self.tx)
-        .await?)
+        Ok(self
+            .conn()?
+            .prepare_cached(
+                "SELECT COUNT(*) FROM alerts WHERE incident_id = ?1 AND status = 'firing' \
+                 AND suppressed_by IS NULL",
+            )?
+            .query_row([incident_id], |r| r.get(0))?)
     }
 
     async fn alert_group(&mut self, group_key: &str) -> Result<Option<AlertGroup>, StoreError> {
-        let row: Option<(String, String, String, i64)> = sqlx::query_as(
+        let row: Option<(String, String, String, i64)> = self.query_optional(
             "SELECT group_key, service, incident_id, last_alert_at FROM alert_groups \
-             WHERE group_key = ?",
-        )
-        .bind(group_key)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+             WHERE group_key = ?1",
+            [group_key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
         row.map(|(group_key, service, incident_id, at)| {
             Ok(AlertGroup {
                 group_key,
@@ -244,29 +421,27 @@ impl WriteTx for SqliteTx {
     }
 
     async fn put_alert_group(&mut self, group: &AlertGroup) -> Result<(), StoreError> {
-        sqlx::query(
+        self.execute(
             "INSERT INTO alert_groups (group_key, service, incident_id, last_alert_at) \
-             VALUES (?, ?, ?, ?) ON CONFLICT (group_key) DO UPDATE SET \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (group_key) DO UPDATE SET \
              service = excluded.service, incident_id = excluded.incident_id, \
              last_alert_at = excluded.last_alert_at",
+            (
+                &group.group_key,
+                &group.service,
+                &group.incident_id,
+                ms(group.last_alert_at),
+            ),
         )
-        .bind(&group.group_key)
-        .bind(&group.service)
-        .bind(&group.incident_id)
-        .bind(ms(group.last_alert_at))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
     }
 
     async fn live_silences(&mut self, now: Timestamp) -> Result<Vec<SilenceRecord>, StoreError> {
-        let rows: Vec<SilenceRow> = sqlx::query_as(
+        let rows = self.query_all(
             "SELECT id, matchers, starts_at, ends_at, created_by, comment, created_at \
-             FROM silences WHERE ends_at > ? ORDER BY created_at",
-        )
-        .bind(ms(now))
-        .fetch_all(&mut *self.tx)
-        .await?;
+             FROM silences WHERE ends_at > ?1 ORDER BY created_at",
+            [ms(now)],
+            SilenceRow::from_sqlite,
+        )?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -278,21 +453,13 @@ impl WriteTx for SqliteTx {
         limit: u32,
     ) -> Result<Vec<AlertRecord>, StoreError> {
         let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = ? \
-             AND ends_at IS NOT NULL AND ends_at <= ? \
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = ?1 \
+             AND ends_at IS NOT NULL AND ends_at <= ?2 \
              UNION ALL \
-             SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = ? \
-             AND ends_at IS NULL AND last_seen_at < ? LIMIT ?"
+             SELECT {ALERT_COLUMNS} FROM alerts WHERE status = 'firing' AND origin = ?1 \
+             AND ends_at IS NULL AND last_seen_at < ?3 LIMIT ?4"
         );
-        let rows: Vec<AlertRow> = sqlx::query_as(&sql)
-            .bind(origin)
-            .bind(ms(now))
-            .bind(origin)
-            .bind(ms(stale_before))
-            .bind(i64::from(limit))
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.select_alerts(&sql, (origin, ms(now), ms(stale_before), i64::from(limit)))
     }
 
     async fn suppressed_firing(&mut self, limit: u32) -> Result<Vec<AlertRecord>, StoreError> {
@@ -300,41 +467,34 @@ impl WriteTx for SqliteTx {
             // Without statistics SQLite prefers the status index, which scans
             // every firing alert; the partial index holds only suppressed ones.
             "SELECT {ALERT_COLUMNS} FROM alerts INDEXED BY alerts_suppressed \
-             WHERE status = 'firing' AND suppressed_by IS NOT NULL ORDER BY id LIMIT ?"
+             WHERE status = 'firing' AND suppressed_by IS NOT NULL ORDER BY id LIMIT ?1"
         );
-        let rows: Vec<AlertRow> = sqlx::query_as(&sql)
-            .bind(i64::from(limit))
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.select_alerts(&sql, [i64::from(limit)])
     }
 
     async fn count_firing(&mut self, service: &str) -> Result<i64, StoreError> {
-        let count: Option<i64> =
-            sqlx::query_scalar("SELECT firing FROM alert_counts WHERE service = ?")
-                .bind(service)
-                .fetch_optional(&mut *self.tx)
-                .await?;
+        let count = self.query_optional(
+            "SELECT firing FROM alert_counts WHERE service = ?1",
+            [service],
+            |r| r.get(0),
+        )?;
         Ok(count.unwrap_or(0))
     }
 
     async fn add_firing(&mut self, service: &str, delta: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO alert_counts (service, firing) VALUES (?, ?) \
+        self.execute(
+            "INSERT INTO alert_counts (service, firing) VALUES (?1, ?2) \
              ON CONFLICT (service) DO UPDATE SET firing = alert_counts.firing + excluded.firing",
+            (service, delta),
         )
-        .bind(service)
-        .bind(delta)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
     }
 
     async fn firing_labels(&mut self) -> Result<Vec<BTreeMap<String, String>>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT service, labels FROM alerts WHERE status = 'firing'")
-                .fetch_all(&mut *self.tx)
-                .await?;
+        let rows: Vec<(String, String)> = self.query_all(
+            "SELECT service, labels FROM alerts WHERE status = 'firing'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         rows.into_iter()
             .map(|(service, labels)| {
                 let mut labels: BTreeMap<String, String> = serde_json::from_str(&labels)
@@ -346,28 +506,32 @@ impl WriteTx for SqliteTx {
     }
 
     async fn next_expiry(&mut self, origin: &str) -> Result<Option<Timestamp>, StoreError> {
-        let next: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(ends_at) FROM alerts WHERE status = 'firing' AND origin = ? \
-             AND ends_at IS NOT NULL",
-        )
-        .bind(origin)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let next: Option<i64> = self
+            .conn()?
+            .prepare_cached(
+                "SELECT MIN(ends_at) FROM alerts WHERE status = 'firing' AND origin = ?1 \
+                 AND ends_at IS NOT NULL",
+            )?
+            .query_row([origin], |r| r.get(0))?;
         next.map(crate::row::ts).transpose()
     }
 
-    async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        Ok(())
+    async fn commit(mut self) -> Result<(), StoreError> {
+        if !self.open {
+            return Ok(());
+        }
+        // With synchronous = FULL the commit waits for its fsync.
+        let result = blocking(|| self.writer.conn.execute_batch("COMMIT"));
+        // Committed, or rolled back by SQLite: either way no longer open.
+        self.open = false;
+        if result.is_err() && !self.writer.conn.is_autocommit() {
+            self.open = true; // Drop rolls it back.
+        }
+        Ok(result?)
     }
 
-    async fn commit_and_continue(&mut self) -> Result<(), StoreError> {
-        // sqlx still counts one open transaction, and there is one again.
-        // One round trip to the connection's worker thread: SQLite runs
-        // both statements of an unparameterised query.
-        sqlx::query("COMMIT; BEGIN IMMEDIATE")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+    async fn commit_and_continue(&mut self) -> Result<bool, StoreError> {
+        self.commit_in_run()?;
+        Ok(self.begin_in_run())
     }
 }
