@@ -1152,6 +1152,11 @@ async fn write_batches<S: Store>(
                 } else {
                     end_run(Some((tx, started))).await;
                 }
+                // The store's calls complete without yielding, and the task
+                // just woken (`answer_when_durable`) waits in this worker's
+                // LIFO slot, which no other worker may take: let it run now
+                // instead of after the next batch.
+                tokio::task::yield_now().await;
             }
             Err(err) => {
                 // Rolls back this batch; the connection goes back to the pool.

@@ -321,35 +321,43 @@ impl WriteTx for SqliteTx {
         repeats: &[Repeat<'_>],
     ) -> Result<Vec<BumpedAlert>, StoreError> {
         let conn = self.conn()?;
+        // Find first, then update by id: a key that is not firing (every
+        // alert of a storm of new ones) costs one index lookup, not the
+        // JSON encoding of an update that matches nothing.
+        let mut find = conn.prepare_cached(
+            "SELECT id, incident_id FROM alerts \
+             WHERE service = ?1 AND dedup_key = ?2 AND status = 'firing'",
+        )?;
         let mut update = conn.prepare_cached(
-            "UPDATE alerts SET event_count = event_count + ?3, last_seen_at = ?4, \
-             summary = ?5, details = ?6, links = ?7, ends_at = COALESCE(?8, ends_at) \
-             WHERE service = ?1 AND dedup_key = ?2 AND status = 'firing' \
-             RETURNING service, dedup_key, id, incident_id",
+            "UPDATE alerts SET event_count = event_count + ?2, last_seen_at = ?3, \
+             summary = ?4, details = ?5, links = ?6, ends_at = COALESCE(?7, ends_at) \
+             WHERE id = ?1",
         )?;
         let mut bumped = Vec::new();
         for r in repeats {
-            let params = (
-                r.service,
-                r.dedup_key,
+            let found: Option<(i64, Option<String>)> = find
+                .query_row((r.service, r.dedup_key), |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()?;
+            let Some((id, incident_id)) = found else {
+                continue;
+            };
+            update.execute((
+                id,
                 r.times,
                 ms(r.now),
                 r.summary,
                 serde_json::Value::Object(r.details.clone()).to_string(),
                 serde_json::json!(r.links).to_string(),
                 r.ends_at.map(ms),
-            );
-            let row = update
-                .query_row(params, |row| {
-                    Ok(BumpedAlert {
-                        service: row.get(0)?,
-                        dedup_key: row.get(1)?,
-                        id: row.get(2)?,
-                        incident_id: row.get(3)?,
-                    })
-                })
-                .optional()?;
-            bumped.extend(row);
+            ))?;
+            bumped.push(BumpedAlert {
+                service: r.service.to_owned(),
+                dedup_key: r.dedup_key.to_owned(),
+                id,
+                incident_id,
+            });
         }
         Ok(bumped)
     }
