@@ -62,6 +62,49 @@ pub struct SqliteStore {
     tx_writer: Arc<Mutex<tx::Writer>>,
     /// The `-wal` file `sync_committed` syncs.
     wal_path: std::path::PathBuf,
+    /// `checkpoint_wal` runs while any clone of the store lives.
+    _checkpointer: Arc<()>,
+}
+
+/// How often the checkpointer copies committed WAL pages into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies committed pages from the WAL into the database file on a
+/// connection of its own, so the writer rarely reaches its own automatic
+/// checkpoint (`WRITER_AUTOCHECKPOINT`), which would copy ~40 MiB and fsync
+/// inside some request's commit. A passive checkpoint takes no lock the
+/// writer needs; once the WAL is wholly copied, the writer starts it over.
+async fn checkpoint_wal(options: SqliteConnectOptions, alive: std::sync::Weak<()>) {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let mut conn: Option<sqlx::SqliteConnection> = None;
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if alive.strong_count() == 0 {
+            break;
+        }
+        if conn.is_none() {
+            match options.connect().await {
+                Ok(opened) => conn = Some(opened),
+                Err(err) => {
+                    tracing::warn!(error = %err, "the WAL checkpointer cannot connect");
+                    continue;
+                }
+            }
+        }
+        let Some(checkpointer) = conn.as_mut() else {
+            continue;
+        };
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut *checkpointer)
+            .await
+        {
+            tracing::warn!(error = %err, "a WAL checkpoint failed; retrying on a new connection");
+            conn = None;
+        }
+    }
+    if let Some(conn) = conn {
+        let _ = conn.close().await;
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -134,11 +177,14 @@ impl SqliteStore {
         let tx_writer = tokio::task::spawn_blocking(move || tx::Writer::open(&path))
             .await
             .map_err(|e| StoreError::Unavailable(format!("opening the writer failed: {e}")))??;
+        let alive = Arc::new(());
+        tokio::spawn(checkpoint_wal(options, Arc::downgrade(&alive)));
         Ok(SqliteStore {
             writer,
             reader,
             tx_writer: Arc::new(Mutex::new(tx_writer)),
             wal_path: std::path::PathBuf::from(wal),
+            _checkpointer: alive,
         })
     }
 
@@ -667,5 +713,36 @@ mod tests {
             "nobody else wrote"
         );
         run.commit().await.unwrap();
+    }
+
+    /// Committed pages reach the database file without the writer's own
+    /// automatic checkpoint (10,000 pages away here): the checkpointer
+    /// copies them.
+    #[tokio::test]
+    async fn the_checkpointer_copies_commits_into_the_database_file() {
+        let db = crate::testing::sqlite().await;
+        let store = &db.store;
+        let file = store.wal_path.with_extension("db");
+        let size = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        let mut tx = store.begin().await.unwrap();
+        for n in 0..2_000 {
+            tx.execute(
+                "INSERT INTO incident_sequences (scope, last_seq) VALUES (?1, 1)",
+                [format!("scope-{n}-{}", "x".repeat(200))],
+            )
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let before = size();
+        // The checkpointer runs every 500 ms; allow it ten rounds.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while size() <= before + 200_000 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            size() > before + 200_000,
+            "the database file stayed at {} bytes (was {before})",
+            size()
+        );
     }
 }
