@@ -724,7 +724,7 @@ mod tests {
         let store = &db.store;
         let file = store.wal_path.with_extension("db");
         let size = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        let mut tx = store.begin().await.unwrap();
+        let tx = store.begin().await.unwrap();
         for n in 0..2_000 {
             tx.execute(
                 "INSERT INTO incident_sequences (scope, last_seq) VALUES (?1, 1)",
