@@ -1,6 +1,8 @@
-//! The embedded SQLite backend: one file in WAL mode, one writer connection
-//! (so writes queue in-process instead of fighting over the lock) and a small
-//! pool of readers that never block on it.
+//! The embedded SQLite backend: one file in WAL mode, the transaction
+//! writer (`tx.rs`, rusqlite; transactions queue for it in-process), one
+//! sqlx connection for the writes outside a transaction (SQLite's write
+//! lock orders the two), a small pool of readers that never block on them,
+//! and the checkpointer.
 
 use std::str::FromStr;
 use std::sync::Arc;

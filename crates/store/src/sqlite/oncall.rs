@@ -1,5 +1,5 @@
-//! On-call storage on SQLite: the shared SQL of `oncall_sql`. The single
-//! writer connection already serializes claims, so no row locks are needed.
+//! On-call storage on SQLite: the shared SQL of `oncall_sql`. SQLite's one
+//! write lock already serializes claims, so no row locks are needed.
 
 use jiff::Timestamp;
 
@@ -133,7 +133,9 @@ impl PagingTx for SqliteTx {
     async fn next_team_index(&mut self, team: &str) -> Result<i64, StoreError> {
         let next: Option<i64> =
             self.query_optional(oncall_sql::NEXT_TEAM_INDEX, [team], |r| r.get(0))?;
-        Ok(next.unwrap_or(1) - 1)
+        let next =
+            next.ok_or_else(|| StoreError::Database("team cursor returned no row".into()))?;
+        Ok(next - 1)
     }
 }
 

@@ -63,8 +63,17 @@ impl Writer {
         self.conn.execute_batch(&format!(
             "PRAGMA synchronous = {synchronous}; BEGIN IMMEDIATE"
         ))?;
-        self.data_version = self.read_data_version()?;
-        Ok(())
+        match self.read_data_version() {
+            Ok(version) => {
+                self.data_version = version;
+                Ok(())
+            }
+            Err(err) => {
+                // No `SqliteTx` will own this transaction: end it here.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(err)
+            }
+        }
     }
 
     fn read_data_version(&self) -> Result<i64, StoreError> {
