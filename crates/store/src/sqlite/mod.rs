@@ -748,4 +748,21 @@ mod tests {
             size()
         );
     }
+
+    /// A transaction that never ends makes the next one fail after 30 s
+    /// instead of waiting forever (paused time skips the wait).
+    #[tokio::test]
+    async fn a_writer_held_too_long_is_an_error() {
+        let db = crate::testing::sqlite().await;
+        let held = db.store.begin().await.unwrap();
+        tokio::time::pause();
+        let err = db.store.begin().await.err().expect("the writer is held");
+        assert!(
+            matches!(&err, crate::StoreError::Unavailable(m) if m.contains("busy for 30 s")),
+            "{err}"
+        );
+        drop(held);
+        tokio::time::resume();
+        db.store.begin().await.unwrap().commit().await.unwrap();
+    }
 }

@@ -28,6 +28,9 @@ pub(super) const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary,
 /// runs, each prepared once.
 const STATEMENT_CACHE: usize = 96;
 
+/// How long a transaction waits for the writer before it gives up.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The one connection every `SqliteTx` writes through, in turn.
 pub(super) struct Writer {
     conn: Connection,
@@ -98,7 +101,16 @@ impl SqliteTx {
         writer: &Arc<Mutex<Writer>>,
         synchronous: &str,
     ) -> Result<SqliteTx, StoreError> {
-        let mut guard = writer.clone().lock_owned().await;
+        // As sqlx's pools do: a writer held for this long is stuck, and an
+        // error beats a request that never answers.
+        let mut guard = tokio::time::timeout(WRITER_WAIT, writer.clone().lock_owned())
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "the SQLite writer stayed busy for {} s",
+                    WRITER_WAIT.as_secs()
+                ))
+            })?;
         // May wait for another process's write lock (the busy timeout).
         blocking(|| guard.begin(synchronous))?;
         Ok(SqliteTx {
