@@ -5,7 +5,7 @@
 //! that bounded how many batches of alerts the writer could commit.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, ToSql};
@@ -269,6 +269,22 @@ fn numbered(from: usize, to: usize) -> String {
         .join(", ")
 }
 
+/// One alert row, id first (`AlertJson::sqlite_params`).
+static INSERT_ALERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO alerts (id, {ALERT_WRITE_COLUMNS}) VALUES ({})",
+        numbered(1, 24)
+    )
+});
+
+/// Every column of an alert by id, with the same parameters as `INSERT_ALERT`.
+static UPDATE_ALERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE alerts SET ({ALERT_WRITE_COLUMNS}) = ({}) WHERE id = ?1",
+        numbered(2, 24)
+    )
+});
+
 impl WriteTx for SqliteTx {
     async fn declare_incident<F>(
         &mut self,
@@ -397,11 +413,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_alerts(&mut self, alerts: &[AlertRecord]) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO alerts (id, {ALERT_WRITE_COLUMNS}) VALUES ({})",
-            numbered(1, 24)
-        );
-        let mut insert = self.conn()?.prepare_cached(&sql)?;
+        let mut insert = self.conn()?.prepare_cached(&INSERT_ALERT)?;
         for a in alerts {
             let (json, times) = (AlertJson::of(a), AlertTimes::of(a));
             insert.execute(&json.sqlite_params(a, &times)[..])?;
@@ -410,13 +422,9 @@ impl WriteTx for SqliteTx {
     }
 
     async fn update_alert(&mut self, alert: &AlertRecord) -> Result<(), StoreError> {
-        let sql = format!(
-            "UPDATE alerts SET ({ALERT_WRITE_COLUMNS}) = ({}) WHERE id = ?1",
-            numbered(2, 24)
-        );
         let (json, times) = (AlertJson::of(alert), AlertTimes::of(alert));
         self.conn()?
-            .prepare_cached(&sql)?
+            .prepare_cached(&UPDATE_ALERT)?
             .execute(&json.sqlite_params(alert, &times)[..])?;
         Ok(())
     }
@@ -551,11 +559,9 @@ impl WriteTx for SqliteTx {
         }
         // With synchronous = FULL the commit waits for its fsync.
         let result = blocking(|| self.writer.conn.execute_batch("COMMIT"));
-        // Committed, or rolled back by SQLite: either way no longer open.
-        self.open = false;
-        if result.is_err() && !self.writer.conn.is_autocommit() {
-            self.open = true; // Drop rolls it back.
-        }
+        // Committed, or rolled back by SQLite: no longer open. A failed
+        // commit that left it open is rolled back by `Drop`.
+        self.open = !self.writer.conn.is_autocommit();
         Ok(result?)
     }
 
