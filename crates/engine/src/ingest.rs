@@ -512,10 +512,20 @@ pub async fn apply<T: WriteTx>(
                 let severity = severities.map(signal.severity.as_deref());
                 let mut alert =
                     new_alert(&request.source, service, signal, dedup_key, severity, now);
-                let mut labels = alert.labels.clone();
-                labels
-                    .entry("service".to_owned())
-                    .or_insert_with(|| service.to_owned());
+                let silences = touched.silences(tx, now).await?;
+                // Matchers see the alert's labels plus `service`; most
+                // alerts meet no silence and no inhibition rule, so the
+                // copy is made only when something could mute them.
+                let labels = if silences.is_empty() && rules.inhibit_rules.is_empty() {
+                    None
+                } else {
+                    let mut labels = alert.labels.clone();
+                    labels
+                        .entry("service".to_owned())
+                        .or_insert_with(|| service.to_owned());
+                    Some(labels)
+                };
+                let labels = labels.as_ref();
                 let inhibited_by = if rules.inhibit_rules.is_empty() {
                     None
                 } else {
@@ -526,16 +536,20 @@ pub async fn apply<T: WriteTx>(
                             firing.insert(tx.firing_labels().await?)
                         }
                     };
-                    let rule = first_inhibitor(&rules.inhibit_rules, &labels, firing.iter());
+                    let labels = labels.expect("made when inhibit rules exist");
+                    let rule = first_inhibitor(&rules.inhibit_rules, labels, firing.iter());
                     firing.push(labels.clone());
                     rule
                 };
-                let silence = touched
-                    .silences(tx, now)
-                    .await?
-                    .iter()
-                    .find(|s| s.mutes(&labels, now))
-                    .map(|s| suppressed_by(&s.id));
+                let silence = labels.and_then(|labels| {
+                    touched
+                        .silences
+                        .as_deref()
+                        .unwrap_or_default()
+                        .iter()
+                        .find(|s| s.mutes(labels, now))
+                        .map(|s| suppressed_by(&s.id))
+                });
                 alert.id = touched.next_alert_id(tx).await?;
                 if let Some(silence) = silence {
                     alert.suppressed_by = Some(silence);

@@ -145,7 +145,6 @@ pub(crate) struct IncidentValues {
 
 impl IncidentValues {
     pub fn of(i: &Incident) -> IncidentValues {
-        let to_json = |v: serde_json::Value| v.to_string();
         IncidentValues {
             id: i.id.clone(),
             seq: i.seq,
@@ -153,12 +152,12 @@ impl IncidentValues {
             summary: i.summary.clone(),
             severity: i.severity.clone(),
             category: i.category.clone(),
-            services: to_json(serde_json::json!(i.services)),
+            services: to_json(&i.services, "[]"),
             status: i.status.as_str().to_owned(),
             customer_facing: i.customer_facing,
             users_affected: i.users_affected,
-            roles: to_json(serde_json::json!(i.roles)),
-            checklist: to_json(serde_json::json!(i.checklist)),
+            roles: to_json(&i.roles, "{}"),
+            checklist: to_json(&i.checklist, "[]"),
             declared_by: i.declared_by.clone(),
             impact_started_at: i.impact_started_at.map(ms),
             detected_at: ms(i.detected_at),
@@ -405,6 +404,13 @@ impl TryFrom<AlertRow> for crate::AlertRecord {
     }
 }
 
+/// `value` as JSON text, straight from its fields (no `serde_json::Value`
+/// copy first). Maps with string keys and plain structs cannot fail to
+/// encode; were one to, `empty` keeps the column readable.
+pub(crate) fn to_json(value: &impl serde::Serialize, empty: &str) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| empty.to_owned())
+}
+
 /// An alert's JSON columns, encoded once for rusqlite's borrowed parameters.
 pub(crate) struct AlertJson {
     status: &'static str,
@@ -417,9 +423,9 @@ impl AlertJson {
     pub fn of(a: &crate::AlertRecord) -> AlertJson {
         AlertJson {
             status: a.status.as_str(),
-            labels: serde_json::json!(a.labels).to_string(),
-            details: serde_json::Value::Object(a.details.clone()).to_string(),
-            links: serde_json::json!(a.links).to_string(),
+            labels: to_json(&a.labels, "{}"),
+            details: to_json(&a.details, "{}"),
+            links: to_json(&a.links, "[]"),
         }
     }
 
@@ -504,9 +510,9 @@ impl AlertValues {
             .bind(a.source)
             .bind(a.origin)
             .bind(a.integration_id)
-            .bind(serde_json::json!(a.labels).to_string())
-            .bind(serde_json::Value::Object(a.details).to_string())
-            .bind(serde_json::json!(a.links).to_string())
+            .bind(to_json(&a.labels, "{}"))
+            .bind(to_json(&a.details, "{}"))
+            .bind(to_json(&a.links, "[]"))
             .bind(a.generator_url)
             .bind(a.group_key)
             .bind(a.incident_id)
@@ -613,11 +619,11 @@ pub(crate) fn push_alert_row<'args, DB>(
         .push_bind(a.source.clone())
         .push_bind(a.origin.clone())
         .push_bind(a.integration_id.clone())
-        .push_bind(serde_json::json!(a.labels).to_string())
+        .push_bind(to_json(&a.labels, "{}"))
         .push_unseparated(json_cast)
-        .push_bind(serde_json::Value::Object(a.details.clone()).to_string())
+        .push_bind(to_json(&a.details, "{}"))
         .push_unseparated(json_cast)
-        .push_bind(serde_json::json!(a.links).to_string())
+        .push_bind(to_json(&a.links, "[]"))
         .push_unseparated(json_cast)
         .push_bind(a.generator_url.clone())
         .push_bind(a.group_key.clone())

@@ -186,8 +186,8 @@ impl WriteTx for PgTx {
                     .push_bind(ms(r.now))
                     .push_unseparated("::bigint")
                     .push_bind(r.summary)
-                    .push_bind(serde_json::Value::Object(r.details.clone()).to_string())
-                    .push_bind(serde_json::json!(r.links).to_string())
+                    .push_bind(crate::row::to_json(&r.details, "{}"))
+                    .push_bind(crate::row::to_json(&r.links, "[]"))
                     .push_bind(r.ends_at.map(ms))
                     .push_unseparated("::bigint");
             });

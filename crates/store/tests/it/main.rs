@@ -38,6 +38,7 @@ conformance!(
     tokens_are_found_by_hash_and_revocable,
     first_token_is_minted_once,
     a_run_commits_each_batch_and_drops_only_the_open_one,
+    alerts_inserted_together_read_back_whole,
 );
 
 fn t0() -> Timestamp {
@@ -483,4 +484,85 @@ async fn a_run_commits_each_batch_and_drops_only_the_open_one<S: Store>(store: S
     run.commit().await.unwrap();
     assert_eq!(store.get_incident(&last.id).await.unwrap(), last);
     assert_eq!(last.seq, after.seq + 1);
+}
+
+/// An alert as the alert writer builds it; odd numbers fill the optional
+/// columns, so both shapes cross the insert's chunk boundaries.
+fn alert_numbered(id: i64, n: i64) -> warroom_store::AlertRecord {
+    use warroom_domain::alert::{AlertLink, AlertStatus};
+    let odd = n % 2 == 1;
+    warroom_store::AlertRecord {
+        id,
+        service: "api".to_owned(),
+        dedup_key: format!("key-{n}"),
+        status: AlertStatus::Firing,
+        summary: format!("Alert number {n} \u{2014} \"quoted\""),
+        severity: "SEV-3".to_owned(),
+        source_severity: odd.then(|| "warning".to_owned()),
+        source: "prometheus".to_owned(),
+        origin: "alertmanager".to_owned(),
+        integration_id: odd.then(|| "int_1".to_owned()),
+        labels: [("alertname", "Bench"), ("n", &n.to_string()[..])]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        details: serde_json::json!({"n": n, "nested": {"list": [1, "two", null]}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        links: if odd {
+            vec![AlertLink {
+                href: format!("https://runbooks.example/{n}"),
+                text: "Runbook".to_owned(),
+            }]
+        } else {
+            Vec::new()
+        },
+        generator_url: odd.then(|| format!("http://prometheus:9090/graph?n={n}")),
+        group_key: "{}:{alertname=\"Bench\"}".to_owned(),
+        incident_id: None,
+        suppressed_by: odd.then(|| "silence:s_1".to_owned()),
+        event_count: n + 1,
+        starts_at: odd.then(|| at(n)),
+        ends_at: odd.then(|| at(n + 60)),
+        first_seen_at: at(n),
+        last_seen_at: at(n + 1),
+        acknowledged_at: None,
+        resolved_at: None,
+    }
+}
+
+/// A batch of new alerts is written by multi-row inserts plus single rows
+/// for the rest: every column of every alert reads back as written, and a
+/// status listing returns them newest first.
+async fn alerts_inserted_together_read_back_whole<S: Store>(store: S) {
+    let mut tx = store.begin().await.unwrap();
+    let ids = tx.reserve_alert_ids(37).await.unwrap();
+    let alerts: Vec<_> = ids
+        .iter()
+        .zip(0..)
+        .map(|(id, n)| alert_numbered(*id, n))
+        .collect();
+    tx.insert_alerts(&alerts).await.unwrap();
+    tx.commit().await.unwrap();
+    for alert in &alerts {
+        assert_eq!(&store.get_alert(alert.id).await.unwrap(), alert);
+    }
+    let listed = store
+        .list_alerts(&warroom_store::AlertFilter {
+            status: Some(warroom_domain::alert::AlertStatus::Firing),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let newest_first: Vec<i64> = alerts.iter().rev().map(|a| a.id).collect();
+    assert_eq!(
+        listed.iter().map(|a| a.id).collect::<Vec<_>>(),
+        newest_first
+    );
+    // The next reservation starts past every id just used.
+    let mut tx = store.begin().await.unwrap();
+    let next = tx.reserve_alert_ids(1).await.unwrap();
+    assert!(next[0] > *ids.last().unwrap());
 }
