@@ -277,21 +277,6 @@ static INSERT_ALERT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Alerts per multi-row insert: each statement's fixed work (its setup, and
-/// reading and writing the AUTOINCREMENT counter) is shared by this many.
-const INSERT_CHUNK: usize = 16;
-
-/// `INSERT_CHUNK` alert rows, each as `INSERT_ALERT` numbers its parameters.
-static INSERT_ALERTS: LazyLock<String> = LazyLock::new(|| {
-    let rows: Vec<String> = (0..INSERT_CHUNK)
-        .map(|row| format!("({})", numbered(row * 24 + 1, row * 24 + 24)))
-        .collect();
-    format!(
-        "INSERT INTO alerts (id, {ALERT_WRITE_COLUMNS}) VALUES {}",
-        rows.join(", ")
-    )
-});
-
 /// Every column of an alert by id, with the same parameters as `INSERT_ALERT`.
 static UPDATE_ALERT: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -428,25 +413,8 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_alerts(&mut self, alerts: &[AlertRecord]) -> Result<(), StoreError> {
-        let conn = self.conn()?;
-        let mut chunks = alerts.chunks_exact(INSERT_CHUNK);
-        if chunks.len() > 0 {
-            let mut insert = conn.prepare_cached(&INSERT_ALERTS)?;
-            for chunk in &mut chunks {
-                let encoded: Vec<_> = chunk
-                    .iter()
-                    .map(|a| (AlertJson::of(a), AlertTimes::of(a)))
-                    .collect();
-                let params: Vec<&dyn rusqlite::ToSql> = chunk
-                    .iter()
-                    .zip(&encoded)
-                    .flat_map(|(a, (json, times))| json.sqlite_params(a, times))
-                    .collect();
-                insert.execute(&params[..])?;
-            }
-        }
-        let mut insert = conn.prepare_cached(&INSERT_ALERT)?;
-        for a in chunks.remainder() {
+        let mut insert = self.conn()?.prepare_cached(&INSERT_ALERT)?;
+        for a in alerts {
             let (json, times) = (AlertJson::of(a), AlertTimes::of(a));
             insert.execute(&json.sqlite_params(a, &times)[..])?;
         }

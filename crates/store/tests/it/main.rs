@@ -487,7 +487,7 @@ async fn a_run_commits_each_batch_and_drops_only_the_open_one<S: Store>(store: S
 }
 
 /// An alert as the alert writer builds it; odd numbers fill the optional
-/// columns, so both shapes cross the insert's chunk boundaries.
+/// columns.
 fn alert_numbered(id: i64, n: i64) -> warroom_store::AlertRecord {
     use warroom_domain::alert::{AlertLink, AlertStatus};
     let odd = n % 2 == 1;
@@ -532,9 +532,9 @@ fn alert_numbered(id: i64, n: i64) -> warroom_store::AlertRecord {
     }
 }
 
-/// A batch of new alerts is written by multi-row inserts plus single rows
-/// for the rest: every column of every alert reads back as written, and a
-/// status listing returns them newest first.
+/// A batch of new alerts, written together: every column of every alert
+/// reads back as written, and a status listing (`alerts_by_status`)
+/// returns them newest first.
 async fn alerts_inserted_together_read_back_whole<S: Store>(store: S) {
     let mut tx = store.begin().await.unwrap();
     let ids = tx.reserve_alert_ids(37).await.unwrap();
