@@ -102,6 +102,9 @@ pub struct IngestRules {
     pub inhibit_rules: Vec<InhibitRule>,
     /// Base URL of links in the notifications alert-opened incidents send.
     pub public_url: Arc<str>,
+    /// The playbook's severity words, built once: every request without
+    /// an integration override uses it as is.
+    severities: SeverityMap,
 }
 
 impl IngestRules {
@@ -120,6 +123,7 @@ impl IngestRules {
     /// The rules the playbook's `alerting:` section declares.
     pub fn new(playbook: Arc<Playbook>) -> IngestRules {
         let alerting = playbook.alerting.clone();
+        let severities = SeverityMap::default_for(&playbook);
         IngestRules {
             playbook,
             grouping: alerting.grouping,
@@ -127,6 +131,7 @@ impl IngestRules {
             resolve_timeout: alerting.resolve_timeout,
             inhibit_rules: alerting.inhibit_rules,
             public_url: "http://localhost".into(),
+            severities,
         }
     }
 }
@@ -391,11 +396,12 @@ impl Touched {
                 continue;
             }
             let events = std::mem::take(events);
+            // Compared with `updated_at` set aside, without copying the incident.
             let unchanged = self.loaded.get(id).is_some_and(|before| {
-                Incident {
-                    updated_at: before.updated_at,
-                    ..incident.clone()
-                } == *before
+                let updated_at = std::mem::replace(&mut incident.updated_at, before.updated_at);
+                let same = *incident == *before;
+                incident.updated_at = updated_at;
+                same
             });
             if unchanged {
                 tx.append_incident_events(incident, events).await?;
@@ -427,11 +433,17 @@ pub async fn apply<T: WriteTx>(
     request: &IngestRequest,
     touched: &mut Touched,
 ) -> Result<Vec<SignalResult>, StoreError> {
-    let severities = SeverityMap::with_overrides(
-        SeverityMap::default_for(&rules.playbook),
-        request.source.severity_overrides.clone(),
-    )
-    .map_err(|e| StoreError::Database(format!("integration severity map: {e}")))?;
+    let overridden;
+    let severities = if request.source.severity_overrides.is_empty() {
+        &rules.severities
+    } else {
+        overridden = SeverityMap::with_overrides(
+            rules.severities.clone(),
+            request.source.severity_overrides.clone(),
+        )
+        .map_err(|e| StoreError::Database(format!("integration severity map: {e}")))?;
+        &overridden
+    };
     // Labels of firing alerts, loaded only when inhibition rules exist.
     let mut firing: Option<Vec<BTreeMap<String, String>>> = None;
     let actor = format!("{INTEGRATION_ACTOR}{}", request.source.integration_name);
@@ -676,7 +688,7 @@ async fn fold_into_storm<T: WriteTx>(
         group_key: signal.group_key.clone(),
         origin: "warroom".to_owned(),
     };
-    let severity = SeverityMap::default_for(&rules.playbook).map(storm_signal.severity.as_deref());
+    let severity = rules.severities.map(storm_signal.severity.as_deref());
     let mut storm = new_alert(
         source,
         service,
