@@ -538,20 +538,20 @@ pub async fn apply<T: WriteTx>(
                     Some(labels)
                 };
                 let labels = labels.as_ref();
-                let inhibited_by = if rules.inhibit_rules.is_empty() {
-                    None
-                } else {
-                    let firing = match &mut firing {
-                        Some(f) => f,
-                        None => {
-                            touched.flush_alerts(tx).await?;
-                            firing.insert(tx.firing_labels().await?)
-                        }
-                    };
-                    let labels = labels.expect("made when inhibit rules exist");
-                    let rule = first_inhibitor(&rules.inhibit_rules, labels, firing.iter());
-                    firing.push(labels.clone());
-                    rule
+                let inhibited_by = match labels {
+                    Some(labels) if !rules.inhibit_rules.is_empty() => {
+                        let firing = match &mut firing {
+                            Some(f) => f,
+                            None => {
+                                touched.flush_alerts(tx).await?;
+                                firing.insert(tx.firing_labels().await?)
+                            }
+                        };
+                        let rule = first_inhibitor(&rules.inhibit_rules, labels, firing.iter());
+                        firing.push(labels.clone());
+                        rule
+                    }
+                    _ => None,
                 };
                 let silence = labels.and_then(|labels| {
                     touched
