@@ -65,6 +65,10 @@ pub fn spawn<S: Store>(
                 tracing::warn!(error = %e, "re-checking suppressed alerts failed; retrying");
             }
             if expired as u32 == BATCH {
+                // The store's calls complete without yielding: without this,
+                // a long backlog would hold this worker thread, and a shutdown
+                // would wait for the whole backlog.
+                tokio::task::yield_now().await;
                 continue;
             }
             let sleep = match next_due(&store).await {

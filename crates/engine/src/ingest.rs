@@ -991,7 +991,7 @@ async fn resolve_in_incident<T: WriteTx>(
     actor: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let paging = tx.count_paging_alerts(incident_id).await?;
+    let paging = tx.has_paging_alerts(incident_id).await?;
     let (incident, events) = touched.get(tx, incident_id).await?;
     events.extend(incident.record_alert_event(
         EventKind::AlertResolved {
@@ -1003,7 +1003,7 @@ async fn resolve_in_incident<T: WriteTx>(
         now,
     ));
     let auto = incident.declared_by.starts_with(INTEGRATION_ACTOR);
-    if auto && incident.status.is_open() && paging == 0 {
+    if auto && incident.status.is_open() && !paging {
         let to = match rules.playbook.when_alerts_resolve(&alert.service) {
             AlertsResolved::Resolve => Status::Resolved,
             AlertsResolved::Monitor => Status::Monitoring,

@@ -169,11 +169,14 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
         alert: &AlertRecord,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Firing, unsuppressed alerts attached to the incident.
-    fn count_paging_alerts(
+    /// Whether any firing, unsuppressed alert is attached to the incident.
+    /// An existence test, not a count: resolving each of an incident's N
+    /// alerts must not read the other N (a storm of 100,000 expiring alerts
+    /// took minutes of CPU when this counted).
+    fn has_paging_alerts(
         &mut self,
         incident_id: &str,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     fn alert_group(
         &mut self,

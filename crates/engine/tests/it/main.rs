@@ -36,6 +36,7 @@ on_both_backends!(
     a_worse_alert_raises_the_incident_severity,
     a_storm_becomes_one_incident_and_keeps_every_alert,
     api_v2_alerts_expire_when_no_longer_sent,
+    an_expiring_storm_resolves_its_incident_with_the_last_alert,
     a_firing_source_inhibits_its_targets,
     alerts_past_the_cap_fold_into_a_storm_alert,
     a_catch_all_key_routes_by_labels,
@@ -388,6 +389,38 @@ async fn api_v2_alerts_expire_when_no_longer_sent<S: Store>(store: S) {
     assert_eq!(expire_once(&store, &rules, t(301)).await.unwrap(), 1);
     let incident = store.get_incident(&a.incident_id.unwrap()).await.unwrap();
     assert_eq!(incident.status, Status::Resolved);
+}
+
+/// Expiry resolves a storm in batches (`expiry::BATCH`, 500): the incident
+/// stays open while any of its alerts still fires, and resolves with the last.
+async fn an_expiring_storm_resolves_its_incident_with_the_last_alert<S: Store>(store: S) {
+    use warroom_engine::expiry::expire_once;
+    let rules = rules();
+    for batch in 0..12 {
+        let signals = (0..100)
+            .map(|i| {
+                let key = format!("expiring-{batch}-{i}");
+                let mut s = signal(AlertAction::Trigger, Some(&key), &key, "error");
+                s.origin = "prometheus".into();
+                s
+            })
+            .collect();
+        ingest_once(&store, &rules, t(batch), &request(signals))
+            .await
+            .unwrap();
+    }
+    let id = incidents(&store).await[0].id.clone();
+    // resolve_timeout is 5 minutes after each alert was last seen.
+    let after = t(11 + 300 + 1);
+    assert_eq!(expire_once(&store, &rules, after).await.unwrap(), 500);
+    assert_eq!(expire_once(&store, &rules, after).await.unwrap(), 500);
+    assert!(store.get_incident(&id).await.unwrap().status.is_open());
+    assert_eq!(expire_once(&store, &rules, after).await.unwrap(), 200);
+    assert_eq!(expire_once(&store, &rules, after).await.unwrap(), 0);
+    assert_eq!(
+        store.get_incident(&id).await.unwrap().status,
+        Status::Resolved
+    );
 }
 
 async fn a_firing_source_inhibits_its_targets<S: Store>(store: S) {

@@ -233,10 +233,10 @@ impl WriteTx for PgTx {
         Ok(())
     }
 
-    async fn count_paging_alerts(&mut self, incident_id: &str) -> Result<i64, StoreError> {
+    async fn has_paging_alerts(&mut self, incident_id: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM alerts WHERE incident_id = $1 AND status = 'firing' \
-             AND suppressed_by IS NULL",
+            "SELECT EXISTS (SELECT 1 FROM alerts WHERE incident_id = $1 \
+             AND status = 'firing' AND suppressed_by IS NULL)",
         )
         .bind(incident_id)
         .fetch_one(&mut *self.tx)

@@ -429,12 +429,12 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
-    async fn count_paging_alerts(&mut self, incident_id: &str) -> Result<i64, StoreError> {
+    async fn has_paging_alerts(&mut self, incident_id: &str) -> Result<bool, StoreError> {
         Ok(self
             .conn()?
             .prepare_cached(
-                "SELECT COUNT(*) FROM alerts WHERE incident_id = ?1 AND status = 'firing' \
-                 AND suppressed_by IS NULL",
+                "SELECT EXISTS (SELECT 1 FROM alerts WHERE incident_id = ?1 \
+                 AND status = 'firing' AND suppressed_by IS NULL)",
             )?
             .query_row([incident_id], |r| r.get(0))?)
     }
