@@ -23,6 +23,7 @@ use crate::{
 };
 
 mod oncall;
+mod open_keys;
 mod tx;
 
 pub use tx::SqliteTx;

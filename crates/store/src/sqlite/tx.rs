@@ -12,12 +12,14 @@ use rusqlite::{Connection, OptionalExtension, ToSql};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
+use super::open_keys::OpenKeys;
 use super::{blocking, INCIDENT_COLUMNS, WRITE_VALUES};
 use crate::row::{
     event_data, ms, number_events, AlertJson, AlertRow, AlertTimes, IncidentRow, IncidentValues,
     SilenceRow, ALERT_WRITE_COLUMNS, WRITE_COLUMNS,
 };
 use crate::{AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, StoreError, WriteTx};
+use warroom_domain::alert::AlertStatus;
 
 pub(super) const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary, severity, \
      source_severity, source, origin, integration_id, labels, details, links, generator_url, \
@@ -37,6 +39,11 @@ pub(super) struct Writer {
     /// `PRAGMA data_version` when the open transaction began: it changes
     /// only when another connection commits.
     data_version: i64,
+    /// The firing alerts' keys: the dedup lookup (`open_keys`).
+    open_keys: OpenKeys,
+    /// What this writer puts in `alert_keys_owner` when it loads
+    /// `open_keys`: random, so another process's writer never matches it.
+    owner: String,
 }
 
 impl Writer {
@@ -56,9 +63,17 @@ impl Writer {
             super::WRITER_CACHE_SIZE,
             super::WRITER_AUTOCHECKPOINT,
         ))?;
+        let open_keys = OpenKeys::new();
+        let owner = format!(
+            "{:016x}-{}",
+            std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), std::process::id()),
+            std::process::id()
+        );
         Ok(Writer {
             conn,
             data_version: 0,
+            open_keys,
+            owner,
         })
     }
 
@@ -92,6 +107,8 @@ pub struct SqliteTx {
     /// False once committed, or when a run's next `BEGIN` failed: the
     /// connection is then outside any transaction and must not be written.
     open: bool,
+    /// Whether this transaction has checked `alert_keys_owner` yet.
+    keys_checked: bool,
 }
 
 impl SqliteTx {
@@ -116,6 +133,7 @@ impl SqliteTx {
         Ok(SqliteTx {
             writer: guard,
             open: true,
+            keys_checked: false,
         })
     }
 
@@ -163,6 +181,45 @@ impl SqliteTx {
             ))?;
         }
         Ok(stored)
+    }
+
+    /// The dedup lookup (`open_keys`). The first use in a transaction
+    /// checks `alert_keys_owner`, and reloads the map from the table when
+    /// it was never loaded or another writer has written alerts since.
+    fn open_keys(&mut self) -> Result<(&Connection, &mut OpenKeys), StoreError> {
+        self.conn()?;
+        let writer = &mut *self.writer;
+        if !self.keys_checked {
+            let owner: Option<String> = writer
+                .conn
+                .prepare_cached("SELECT owner FROM alert_keys_owner WHERE id = 1")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            if !writer.open_keys.loaded || owner.as_deref() != Some(writer.owner.as_str()) {
+                blocking(|| load_open_keys(&writer.conn, &mut writer.open_keys))?;
+                writer
+                    .conn
+                    .prepare_cached(
+                        "INSERT INTO alert_keys_owner (id, owner) VALUES (1, ?1) \
+                         ON CONFLICT (id) DO UPDATE SET owner = excluded.owner",
+                    )?
+                    .execute([&writer.owner])?;
+            }
+            self.keys_checked = true;
+        }
+        Ok((&writer.conn, &mut writer.open_keys))
+    }
+
+    /// Whether alert `id` fires with this key: a candidate from
+    /// `open_keys`, checked.
+    fn fires_as(&self, id: i64, service: &str, dedup_key: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn()?
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?1 AND service = ?2 \
+                 AND dedup_key = ?3 AND status = 'firing')",
+            )?
+            .query_row((id, service, dedup_key), |r| r.get(0))?)
     }
 
     fn load_incident(&self, id: &str) -> Result<Incident, StoreError> {
@@ -230,6 +287,7 @@ impl SqliteTx {
     pub(super) fn commit_in_run(&mut self) -> Result<(), StoreError> {
         self.conn()?.execute_batch("COMMIT")?;
         self.open = false;
+        self.writer.open_keys.committed();
         Ok(())
     }
 
@@ -241,6 +299,7 @@ impl SqliteTx {
         match self.writer.begin("NORMAL") {
             Ok(()) => {
                 self.open = true;
+                self.keys_checked = false;
                 self.writer.data_version == previous
             }
             Err(err) => {
@@ -258,6 +317,8 @@ impl Drop for SqliteTx {
                 tracing::warn!(error = %err, "rolling back a SQLite write transaction failed");
             }
         }
+        // Whatever did not commit is gone from the table: from the map too.
+        self.writer.open_keys.rolled_back();
     }
 }
 
@@ -345,56 +406,67 @@ impl WriteTx for SqliteTx {
         service: &str,
         dedup_key: &str,
     ) -> Result<Option<AlertRecord>, StoreError> {
+        let (_, keys) = self.open_keys()?;
+        let candidates = keys.candidates(service, dedup_key);
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts \
-             WHERE service = ?1 AND dedup_key = ?2 AND status = 'firing'"
+             WHERE id = ?1 AND service = ?2 AND dedup_key = ?3 AND status = 'firing'"
         );
-        let mut alerts = self.select_alerts(&sql, (service, dedup_key))?;
-        Ok(alerts.pop())
+        for id in candidates.into_iter().flatten() {
+            if let Some(alert) = self.select_alerts(&sql, (id, service, dedup_key))?.pop() {
+                return Ok(Some(alert));
+            }
+        }
+        Ok(None)
     }
 
     async fn bump_open_alerts(
         &mut self,
         repeats: &[Repeat<'_>],
     ) -> Result<Vec<BumpedAlert>, StoreError> {
-        let conn = self.conn()?;
-        // Find first, then update by id: a key that is not firing (every
-        // alert of a storm of new ones) costs one index lookup, not the
-        // JSON encoding of an update that matches nothing.
-        let mut find = conn.prepare_cached(
-            "SELECT id, incident_id FROM alerts \
-             WHERE service = ?1 AND dedup_key = ?2 AND status = 'firing'",
-        )?;
+        let (conn, keys) = self.open_keys()?;
+        // A key not firing (every alert of a storm of new ones) is a miss
+        // in memory and costs no statement; a candidate is updated only if
+        // its row still fires with that key.
         let mut update = conn.prepare_cached(
             "UPDATE alerts SET event_count = event_count + ?2, last_seen_at = ?3, \
              summary = ?4, details = ?5, links = ?6, ends_at = COALESCE(?7, ends_at) \
-             WHERE id = ?1",
+             WHERE id = ?1 AND service = ?8 AND dedup_key = ?9 AND status = 'firing' \
+             RETURNING incident_id",
         )?;
         let mut bumped = Vec::new();
         for r in repeats {
-            let found: Option<(i64, Option<String>)> = find
-                .query_row((r.service, r.dedup_key), |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })
-                .optional()?;
-            let Some((id, incident_id)) = found else {
-                continue;
-            };
-            update.execute((
-                id,
-                r.times,
-                ms(r.now),
-                r.summary,
-                crate::row::to_json(&r.details, "{}"),
-                crate::row::to_json(&r.links, "[]"),
-                r.ends_at.map(ms),
-            ))?;
-            bumped.push(BumpedAlert {
-                service: r.service.to_owned(),
-                dedup_key: r.dedup_key.to_owned(),
-                id,
-                incident_id,
-            });
+            for id in keys
+                .candidates(r.service, r.dedup_key)
+                .into_iter()
+                .flatten()
+            {
+                let incident_id: Option<Option<String>> = update
+                    .query_row(
+                        (
+                            id,
+                            r.times,
+                            ms(r.now),
+                            r.summary,
+                            crate::row::to_json(&r.details, "{}"),
+                            crate::row::to_json(&r.links, "[]"),
+                            r.ends_at.map(ms),
+                            r.service,
+                            r.dedup_key,
+                        ),
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if let Some(incident_id) = incident_id {
+                    bumped.push(BumpedAlert {
+                        service: r.service.to_owned(),
+                        dedup_key: r.dedup_key.to_owned(),
+                        id,
+                        incident_id,
+                    });
+                    break;
+                }
+            }
         }
         Ok(bumped)
     }
@@ -413,10 +485,37 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_alerts(&mut self, alerts: &[AlertRecord]) -> Result<(), StoreError> {
-        let mut insert = self.conn()?.prepare_cached(&INSERT_ALERT)?;
         for a in alerts {
+            if a.status == AlertStatus::Firing {
+                // One firing alert per (service, dedup key), as the unique
+                // index did: a new key has no candidate and costs nothing.
+                let (_, keys) = self.open_keys()?;
+                for id in keys
+                    .candidates(&a.service, &a.dedup_key)
+                    .into_iter()
+                    .flatten()
+                {
+                    if self.fires_as(id, &a.service, &a.dedup_key)? {
+                        return Err(StoreError::Conflict(format!(
+                            "alert {id} already fires with dedup key {:?} in service {:?}",
+                            a.dedup_key, a.service
+                        )));
+                    }
+                }
+            }
             let (json, times) = (AlertJson::of(a), AlertTimes::of(a));
-            insert.execute(&json.sqlite_params(a, &times)[..])?;
+            self.conn()?
+                .prepare_cached(&INSERT_ALERT)?
+                .execute(&json.sqlite_params(a, &times)[..])?;
+            if a.status == AlertStatus::Firing {
+                let (_, keys) = self.open_keys()?;
+                keys.add(
+                    keys.hash(&a.service, &a.dedup_key),
+                    &a.service,
+                    &a.dedup_key,
+                    a.id,
+                );
+            }
         }
         Ok(())
     }
@@ -426,6 +525,13 @@ impl WriteTx for SqliteTx {
         self.conn()?
             .prepare_cached(&UPDATE_ALERT)?
             .execute(&json.sqlite_params(alert, &times)[..])?;
+        let (_, keys) = self.open_keys()?;
+        let (service, key) = (&alert.service, &alert.dedup_key);
+        if alert.status != AlertStatus::Firing {
+            keys.remove(service, key, alert.id);
+        } else if !keys.candidates(service, key).contains(&Some(alert.id)) {
+            keys.add(keys.hash(service, key), service, key, alert.id);
+        }
         Ok(())
     }
 
@@ -560,8 +666,12 @@ impl WriteTx for SqliteTx {
         // With synchronous = FULL the commit waits for its fsync.
         let result = blocking(|| self.writer.conn.execute_batch("COMMIT"));
         // Committed, or rolled back by SQLite: no longer open. A failed
-        // commit that left it open is rolled back by `Drop`.
+        // commit that left it open is rolled back by `Drop`, which also
+        // takes the transaction's changes out of `open_keys`.
         self.open = !self.writer.conn.is_autocommit();
+        if result.is_ok() {
+            self.writer.open_keys.committed();
+        }
         Ok(result?)
     }
 
@@ -569,4 +679,22 @@ impl WriteTx for SqliteTx {
         self.commit_in_run()?;
         Ok(self.begin_in_run())
     }
+}
+
+/// Fills `keys` with every firing alert in the table.
+fn load_open_keys(conn: &Connection, keys: &mut OpenKeys) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    keys.clear();
+    let mut stmt =
+        conn.prepare("SELECT id, service, dedup_key FROM alerts WHERE status = 'firing'")?;
+    let mut rows = stmt.query([])?;
+    let mut count = 0u64;
+    while let Some(row) = rows.next()? {
+        let (id, service, key): (i64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        keys.load(&service, &key, id);
+        count += 1;
+    }
+    keys.loaded = true;
+    tracing::debug!(count, elapsed = ?started.elapsed(), "loaded the firing alerts' dedup keys");
+    Ok(())
 }

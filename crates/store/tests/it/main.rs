@@ -39,6 +39,7 @@ conformance!(
     first_token_is_minted_once,
     a_run_commits_each_batch_and_drops_only_the_open_one,
     alerts_inserted_together_read_back_whole,
+    one_firing_alert_per_key_through_commits_and_rollbacks,
 );
 
 fn t0() -> Timestamp {
@@ -565,4 +566,122 @@ async fn alerts_inserted_together_read_back_whole<S: Store>(store: S) {
     let mut tx = store.begin().await.unwrap();
     let next = tx.reserve_alert_ids(1).await.unwrap();
     assert!(next[0] > *ids.last().unwrap());
+}
+
+/// The dedup lookup (PostgreSQL: a unique index; SQLite: the writer's
+/// `open_keys`): a key fires once; a rolled-back insert or resolution
+/// leaves no trace; a resolved key can fire again as a new alert.
+async fn one_firing_alert_per_key_through_commits_and_rollbacks<S: Store>(store: S) {
+    use warroom_domain::alert::AlertStatus;
+    let details = serde_json::Map::new();
+    let repeat = |key: &'static str| warroom_store::Repeat {
+        service: "api",
+        dedup_key: key,
+        times: 1,
+        now: at(5),
+        summary: "again",
+        details: &details,
+        links: &[],
+        ends_at: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    let ids = tx.reserve_alert_ids(3).await.unwrap();
+    let first = alert_numbered(ids[0], 0);
+    tx.insert_alerts(std::slice::from_ref(&first))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // The same key again fails, and takes its transaction with it.
+    let mut tx = store.begin().await.unwrap();
+    let mut twin = alert_numbered(ids[1], 0);
+    twin.dedup_key.clone_from(&first.dedup_key);
+    assert!(tx.insert_alerts(&[twin]).await.is_err());
+    drop(tx);
+
+    // A rolled-back insert of a new key leaves it not firing.
+    let mut tx = store.begin().await.unwrap();
+    let ghost = alert_numbered(ids[2], 1);
+    tx.insert_alerts(std::slice::from_ref(&ghost))
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.open_alert("api", "key-1").await.unwrap().map(|a| a.id),
+        Some(ids[2])
+    );
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.open_alert("api", "key-1").await.unwrap(), None);
+    assert!(tx
+        .bump_open_alerts(&[repeat("key-1")])
+        .await
+        .unwrap()
+        .is_empty());
+    let bumped = tx.bump_open_alerts(&[repeat("key-0")]).await.unwrap();
+    assert_eq!(bumped.iter().map(|b| b.id).collect::<Vec<_>>(), [first.id]);
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.get_alert(first.id).await.unwrap().event_count,
+        first.event_count + 1
+    );
+
+    // A rolled-back resolution leaves it firing; a committed one frees the key.
+    let mut resolved = store.get_alert(first.id).await.unwrap();
+    resolved.status = AlertStatus::Resolved;
+    resolved.resolved_at = Some(at(6));
+    let mut tx = store.begin().await.unwrap();
+    tx.update_alert(&resolved).await.unwrap();
+    assert_eq!(tx.open_alert("api", "key-0").await.unwrap(), None);
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.open_alert("api", "key-0").await.unwrap().map(|a| a.id),
+        Some(first.id)
+    );
+    tx.update_alert(&resolved).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.open_alert("api", "key-0").await.unwrap(), None);
+    let again_id = tx.reserve_alert_ids(1).await.unwrap()[0];
+    let again = alert_numbered(again_id, 0);
+    tx.insert_alerts(&[again]).await.unwrap();
+    assert_eq!(
+        tx.open_alert("api", "key-0").await.unwrap().map(|a| a.id),
+        Some(again_id)
+    );
+    tx.commit().await.unwrap();
+}
+
+/// SQLite keeps the firing keys in its writer's memory: a second writer on
+/// the same file (another process) changes alerts, and the first one sees
+/// the change at its next transaction instead of trusting its map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writers_on_one_file_see_each_others_alerts() {
+    use warroom_domain::alert::AlertStatus;
+    let db = warroom_store::testing::sqlite().await;
+    let other = warroom_store::SqliteStore::connect(&db.url).await.unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    let id = tx.reserve_alert_ids(1).await.unwrap()[0];
+    tx.insert_alerts(&[alert_numbered(id, 0)]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = other.begin().await.unwrap();
+    let mut resolved = tx.open_alert("api", "key-0").await.unwrap().unwrap();
+    resolved.status = AlertStatus::Resolved;
+    tx.update_alert(&resolved).await.unwrap();
+    let new_id = tx.reserve_alert_ids(1).await.unwrap()[0];
+    tx.insert_alerts(&[alert_numbered(new_id, 1)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.begin().await.unwrap();
+    assert_eq!(tx.open_alert("api", "key-0").await.unwrap(), None);
+    assert_eq!(
+        tx.open_alert("api", "key-1").await.unwrap().map(|a| a.id),
+        Some(new_id)
+    );
+    let mut twin = alert_numbered(tx.reserve_alert_ids(1).await.unwrap()[0], 1);
+    twin.summary = "the same key again".into();
+    assert!(tx.insert_alerts(&[twin]).await.is_err());
 }
