@@ -210,18 +210,6 @@ impl SqliteTx {
         Ok((&writer.conn, &mut writer.open_keys))
     }
 
-    /// Whether alert `id` fires with this key: a candidate from
-    /// `open_keys`, checked.
-    fn fires_as(&self, id: i64, service: &str, dedup_key: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .conn()?
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?1 AND service = ?2 \
-                 AND dedup_key = ?3 AND status = 'firing')",
-            )?
-            .query_row((id, service, dedup_key), |r| r.get(0))?)
-    }
-
     fn load_incident(&self, id: &str) -> Result<Incident, StoreError> {
         let row = self
             .conn()?
@@ -485,17 +473,19 @@ impl WriteTx for SqliteTx {
     }
 
     async fn insert_alerts(&mut self, alerts: &[AlertRecord]) -> Result<(), StoreError> {
+        let (conn, keys) = self.open_keys()?;
+        let mut insert = conn.prepare_cached(&INSERT_ALERT)?;
         for a in alerts {
-            if a.status == AlertStatus::Firing {
+            let firing = a.status == AlertStatus::Firing;
+            if firing {
                 // One firing alert per (service, dedup key), as the unique
                 // index did: a new key has no candidate and costs nothing.
-                let (_, keys) = self.open_keys()?;
                 for id in keys
                     .candidates(&a.service, &a.dedup_key)
                     .into_iter()
                     .flatten()
                 {
-                    if self.fires_as(id, &a.service, &a.dedup_key)? {
+                    if fires_as(conn, id, &a.service, &a.dedup_key)? {
                         return Err(StoreError::Conflict(format!(
                             "alert {id} already fires with dedup key {:?} in service {:?}",
                             a.dedup_key, a.service
@@ -504,11 +494,8 @@ impl WriteTx for SqliteTx {
                 }
             }
             let (json, times) = (AlertJson::of(a), AlertTimes::of(a));
-            self.conn()?
-                .prepare_cached(&INSERT_ALERT)?
-                .execute(&json.sqlite_params(a, &times)[..])?;
-            if a.status == AlertStatus::Firing {
-                let (_, keys) = self.open_keys()?;
+            insert.execute(&json.sqlite_params(a, &times)[..])?;
+            if firing {
                 keys.add(
                     keys.hash(&a.service, &a.dedup_key),
                     &a.service,
@@ -697,4 +684,20 @@ fn load_open_keys(conn: &Connection, keys: &mut OpenKeys) -> Result<(), StoreErr
     keys.loaded = true;
     tracing::debug!(count, elapsed = ?started.elapsed(), "loaded the firing alerts' dedup keys");
     Ok(())
+}
+
+/// Whether alert `id` fires with this key: a candidate from `open_keys`,
+/// checked against its row.
+fn fires_as(
+    conn: &Connection,
+    id: i64,
+    service: &str,
+    dedup_key: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?1 AND service = ?2 \
+             AND dedup_key = ?3 AND status = 'firing')",
+        )?
+        .query_row((id, service, dedup_key), |r| r.get(0))?)
 }
