@@ -400,7 +400,7 @@ impl WriteTx for SqliteTx {
             "SELECT {ALERT_COLUMNS} FROM alerts \
              WHERE id = ?1 AND service = ?2 AND dedup_key = ?3 AND status = 'firing'"
         );
-        for id in candidates.into_iter().flatten() {
+        for id in candidates {
             if let Some(alert) = self.select_alerts(&sql, (id, service, dedup_key))?.pop() {
                 return Ok(Some(alert));
             }
@@ -424,11 +424,7 @@ impl WriteTx for SqliteTx {
         )?;
         let mut bumped = Vec::new();
         for r in repeats {
-            for id in keys
-                .candidates(r.service, r.dedup_key)
-                .into_iter()
-                .flatten()
-            {
+            for id in keys.candidates(r.service, r.dedup_key) {
                 let incident_id: Option<Option<String>> = update
                     .query_row(
                         (
@@ -480,11 +476,7 @@ impl WriteTx for SqliteTx {
             if firing {
                 // One firing alert per (service, dedup key), as the unique
                 // index did: a new key has no candidate and costs nothing.
-                for id in keys
-                    .candidates(&a.service, &a.dedup_key)
-                    .into_iter()
-                    .flatten()
-                {
+                for id in keys.candidates(&a.service, &a.dedup_key) {
                     if fires_as(conn, id, &a.service, &a.dedup_key)? {
                         return Err(StoreError::Conflict(format!(
                             "alert {id} already fires with dedup key {:?} in service {:?}",
@@ -496,12 +488,7 @@ impl WriteTx for SqliteTx {
             let (json, times) = (AlertJson::of(a), AlertTimes::of(a));
             insert.execute(&json.sqlite_params(a, &times)[..])?;
             if firing {
-                keys.add(
-                    keys.hash(&a.service, &a.dedup_key),
-                    &a.service,
-                    &a.dedup_key,
-                    a.id,
-                );
+                keys.add(keys.hash(&a.service, &a.dedup_key), a.id);
             }
         }
         Ok(())
@@ -516,8 +503,8 @@ impl WriteTx for SqliteTx {
         let (service, key) = (&alert.service, &alert.dedup_key);
         if alert.status != AlertStatus::Firing {
             keys.remove(service, key, alert.id);
-        } else if !keys.candidates(service, key).contains(&Some(alert.id)) {
-            keys.add(keys.hash(service, key), service, key, alert.id);
+        } else if !keys.candidates(service, key).contains(&alert.id) {
+            keys.add(keys.hash(service, key), alert.id);
         }
         Ok(())
     }
