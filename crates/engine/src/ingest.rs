@@ -1118,6 +1118,11 @@ async fn write_batches<S: Store>(
     mut jobs: mpsc::Receiver<(IngestRequest, Reply)>,
     committed: mpsc::UnboundedSender<Committed>,
 ) {
+    // Requests queue meanwhile; a failure here only moves the work to the
+    // first batch.
+    if let Err(err) = store.warm_up().await {
+        tracing::warn!(error = %err, "readying the alert writer failed");
+    }
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut run: Option<(S::Tx, std::time::Instant)> = None;
     // What the run has read, kept across its batches while no other

@@ -132,6 +132,13 @@ pub trait Store:
     /// `fdatasync` of the WAL however many commits it covers).
     fn sync_committed(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Readies the alert writer before its first request, so the first
+    /// alert after a start does not wait (SQLite: reads the firing alerts'
+    /// keys into memory, `sqlite/open_keys.rs`). Does nothing by default.
+    fn warm_up(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
+
     /// Allocates the next number in `scope` and stores the incident `make`
     /// builds from it, with its first timeline events, in one transaction.
     /// Numbers within a scope are consecutive and never reused.

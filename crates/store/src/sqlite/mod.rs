@@ -19,7 +19,7 @@ use warroom_domain::{AccessRole, Incident, TimelineEvent};
 use crate::row::{ms, AlertRow, EventRow, IncidentRow, IntegrationRow, SilenceRow, TokenRow};
 use crate::{
     like_pattern, AlertCounts, AlertFilter, AlertRecord, ApiToken, IncidentFilter, IncidentPage,
-    IntegrationRecord, PageCursor, SilenceRecord, Store, StoreError,
+    IntegrationRecord, PageCursor, SilenceRecord, Store, StoreError, WriteTx as _,
 };
 
 mod oncall;
@@ -259,6 +259,12 @@ impl Store for SqliteStore {
         .await
         .map_err(|e| StoreError::Unavailable(format!("WAL sync task failed: {e}")))?
         .map_err(|e| StoreError::Unavailable(format!("cannot sync the SQLite WAL: {e}")))
+    }
+
+    async fn warm_up(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.load_open_keys()?;
+        tx.commit().await
     }
 
     async fn get_incident(&self, id: &str) -> Result<Incident, StoreError> {

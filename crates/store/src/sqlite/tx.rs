@@ -183,6 +183,12 @@ impl SqliteTx {
         Ok(stored)
     }
 
+    /// Loads `open_keys` now if this transaction's first lookup would
+    /// (`Store::warm_up`).
+    pub(super) fn load_open_keys(&mut self) -> Result<(), StoreError> {
+        self.open_keys().map(|_| ())
+    }
+
     /// The dedup lookup (`open_keys`). The first use in a transaction
     /// checks `alert_keys_owner`, and reloads the map from the table when
     /// it was never loaded or another writer has written alerts since.
