@@ -77,6 +77,18 @@ fn signal(action: AlertAction, key: Option<&str>, summary: &str, severity: &str)
     }
 }
 
+/// 100 new error alerts from `origin`, keyed `<prefix>-<batch>-<i>`.
+fn storm_batch(prefix: &str, batch: i64, origin: &str) -> Vec<AlertSignal> {
+    (0..100)
+        .map(|i| {
+            let key = format!("{prefix}-{batch}-{i}");
+            let mut s = signal(AlertAction::Trigger, Some(&key), &key, "error");
+            s.origin = origin.to_owned();
+            s
+        })
+        .collect()
+}
+
 fn request(signals: Vec<AlertSignal>) -> IngestRequest {
     IngestRequest {
         source: IngestSource {
@@ -334,12 +346,7 @@ async fn a_worse_alert_raises_the_incident_severity<S: Store>(store: S) {
 async fn a_storm_becomes_one_incident_and_keeps_every_alert<S: Store>(store: S) {
     let rules = rules();
     for batch in 0..20 {
-        let signals = (0..100)
-            .map(|i| {
-                let key = format!("storm-{batch}-{i}");
-                signal(AlertAction::Trigger, Some(&key), &key, "error")
-            })
-            .collect();
+        let signals = storm_batch("storm", batch, "pagerduty");
         ingest_once(&store, &rules, t(batch), &request(signals))
             .await
             .unwrap();
@@ -397,14 +404,7 @@ async fn an_expiring_storm_resolves_its_incident_with_the_last_alert<S: Store>(s
     use warroom_engine::expiry::expire_once;
     let rules = rules();
     for batch in 0..12 {
-        let signals = (0..100)
-            .map(|i| {
-                let key = format!("expiring-{batch}-{i}");
-                let mut s = signal(AlertAction::Trigger, Some(&key), &key, "error");
-                s.origin = "prometheus".into();
-                s
-            })
-            .collect();
+        let signals = storm_batch("expiring", batch, "prometheus");
         ingest_once(&store, &rules, t(batch), &request(signals))
             .await
             .unwrap();
