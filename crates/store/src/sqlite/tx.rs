@@ -401,7 +401,7 @@ impl WriteTx for SqliteTx {
         dedup_key: &str,
     ) -> Result<Option<AlertRecord>, StoreError> {
         let (_, keys) = self.open_keys()?;
-        let candidates = keys.candidates(service, dedup_key);
+        let candidates: Vec<i64> = keys.candidates(service, dedup_key).collect();
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts \
              WHERE id = ?1 AND service = ?2 AND dedup_key = ?3 AND status = 'firing'"
@@ -509,7 +509,7 @@ impl WriteTx for SqliteTx {
         let (service, key) = (&alert.service, &alert.dedup_key);
         if alert.status != AlertStatus::Firing {
             keys.remove(service, key, alert.id);
-        } else if !keys.candidates(service, key).contains(&alert.id) {
+        } else if !keys.candidates(service, key).any(|id| id == alert.id) {
             keys.add(keys.hash(service, key), alert.id);
         }
         Ok(())
