@@ -25,6 +25,7 @@ use crate::{
 mod oncall;
 mod open_keys;
 mod tx;
+mod wal_sync;
 
 pub use tx::SqliteTx;
 use tx::ALERT_COLUMNS;
@@ -67,23 +68,37 @@ pub struct SqliteStore {
     tx_writer: Arc<Mutex<tx::Writer>>,
     /// The `-wal` file `sync_committed` syncs.
     wal_path: std::path::PathBuf,
+    /// The thread that syncs it.
+    wal_syncer: Arc<wal_sync::WalSyncer>,
     /// `checkpoint_wal` runs while any clone of the store lives.
     _checkpointer: Arc<()>,
 }
 
-/// How often the checkpointer copies committed WAL pages into the database.
+/// How often the checkpointer copies committed WAL pages into the database
+/// while nothing is being written.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
+/// How often while the WAL grows: a pass then copies what ~20 ms of writes
+/// added (some 500 pages while 100-alert requests stream in), and the
+/// writer's own checkpoint finds almost nothing left to copy.
+const CHECKPOINT_BUSY_EVERY: Duration = Duration::from_millis(20);
+
 /// Copies committed pages from the WAL into the database file on a
-/// connection of its own, so the writer rarely reaches its own automatic
-/// checkpoint (`WRITER_AUTOCHECKPOINT`), which would copy ~40 MiB and fsync
-/// inside some request's commit. A passive checkpoint takes no lock the
-/// writer needs; once the WAL is wholly copied, the writer starts it over.
+/// connection of its own, so that the writer's automatic checkpoint
+/// (`WRITER_AUTOCHECKPOINT`), which runs inside some request's commit, has
+/// little to copy. A passive checkpoint takes no lock the writer needs.
+/// Only the writer can start the WAL over, and only once every frame is
+/// copied: on a 500 ms timer the checkpointer fell behind under load, the
+/// writer's checkpoint copied ~9,000 pages and fsynced inside a commit, and
+/// every request in flight waited 20–60 ms (the tail of `scripts/bench
+/// ingest` (b)). So while the WAL grows it runs every 20 ms.
 async fn checkpoint_wal(options: SqliteConnectOptions, alive: std::sync::Weak<()>) {
     use sqlx::{ConnectOptions as _, Connection as _};
     let mut conn: Option<sqlx::SqliteConnection> = None;
+    let mut pause = CHECKPOINT_EVERY;
+    let mut last_frames = 0;
     loop {
-        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        tokio::time::sleep(pause).await;
         if alive.strong_count() == 0 {
             break;
         }
@@ -99,12 +114,22 @@ async fn checkpoint_wal(options: SqliteConnectOptions, alive: std::sync::Weak<()
         let Some(checkpointer) = conn.as_mut() else {
             continue;
         };
-        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut *checkpointer)
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut *checkpointer)
             .await
         {
-            tracing::warn!(error = %err, "a WAL checkpoint failed; retrying on a new connection");
-            conn = None;
+            Ok((_, frames, _)) => {
+                pause = if frames != last_frames {
+                    CHECKPOINT_BUSY_EVERY
+                } else {
+                    CHECKPOINT_EVERY
+                };
+                last_frames = frames;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "a WAL checkpoint failed; retrying on a new connection");
+                conn = None;
+            }
         }
     }
     if let Some(conn) = conn {
@@ -188,6 +213,7 @@ impl SqliteStore {
             writer,
             reader,
             tx_writer: Arc::new(Mutex::new(tx_writer)),
+            wal_syncer: Arc::new(wal_sync::WalSyncer::start(std::path::PathBuf::from(&wal))?),
             wal_path: std::path::PathBuf::from(wal),
             _checkpointer: alive,
         })
@@ -246,19 +272,8 @@ impl Store for SqliteStore {
     /// written before it returns: once it is on disk, so is each commit
     /// made before this call. (A checkpoint that moved frames into the
     /// database file syncs that file itself before the WAL is reused.)
-    /// The file is opened each time because SQLite deletes and recreates it
-    /// when every connection has closed.
     async fn sync_committed(&self) -> Result<(), StoreError> {
-        let wal = self.wal_path.clone();
-        tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
-            Ok(file) => file.sync_data(),
-            // No WAL file: every connection closed, which checkpoints and syncs.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("WAL sync task failed: {e}")))?
-        .map_err(|e| StoreError::Unavailable(format!("cannot sync the SQLite WAL: {e}")))
+        self.wal_syncer.sync().await
     }
 
     async fn warm_up(&self) -> Result<(), StoreError> {
