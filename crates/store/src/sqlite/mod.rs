@@ -66,8 +66,9 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// The connection every `SqliteTx` writes through (rusqlite).
     tx_writer: Arc<Mutex<tx::Writer>>,
-    /// The `-wal` file `sync_committed` syncs.
-    wal_path: std::path::PathBuf,
+    /// The `-wal` file `sync_committed` syncs. Shared, like every field:
+    /// each request clones the store several times over (`AppState`).
+    wal_path: Arc<std::path::Path>,
     /// The thread that syncs it.
     wal_syncer: Arc<wal_sync::WalSyncer>,
     /// `checkpoint_wal` runs while any clone of the store lives.
@@ -214,7 +215,7 @@ impl SqliteStore {
             reader,
             tx_writer: Arc::new(Mutex::new(tx_writer)),
             wal_syncer: Arc::new(wal_sync::WalSyncer::start(std::path::PathBuf::from(&wal))?),
-            wal_path: std::path::PathBuf::from(wal),
+            wal_path: Arc::from(std::path::Path::new(&wal)),
             _checkpointer: alive,
         })
     }
