@@ -1072,7 +1072,7 @@ impl Ingestor {
     ///
     /// While requests keep coming, the writer chains its transactions on one
     /// connection (`Store::begin_run`) and hands each committed batch to a
-    /// second task that syncs the WAL and only then answers: the next batch
+    /// thread that syncs the WAL and only then answers: the next batch
     /// is applied while the previous one's fsync runs, and one fsync covers
     /// every batch committed before it started.
     pub fn spawn<S: Store>(
@@ -1083,7 +1083,11 @@ impl Ingestor {
     ) -> Ingestor {
         let (queue, jobs) = mpsc::channel::<(IngestRequest, Reply)>(4 * MAX_BATCH);
         let (committed, to_sync) = mpsc::unbounded_channel::<Committed>();
-        tokio::spawn(answer_when_durable(store.clone(), to_sync));
+        let syncing = store.clone();
+        std::thread::Builder::new()
+            .name("warroom-alert-sync".into())
+            .spawn(move || answer_when_durable(&syncing, to_sync))
+            .expect("the alert writer's sync thread starts");
         tokio::spawn(write_batches(
             store,
             rules,
@@ -1183,10 +1187,10 @@ async fn write_batches<S: Store>(
                 } else {
                     end_run(Some((tx, started))).await;
                 }
-                // The store's calls complete without yielding, and the task
-                // just woken (`answer_when_durable`) waits in this worker's
-                // LIFO slot, which no other worker may take: let it run now
-                // instead of after the next batch.
+                // The store's calls complete without yielding: let the
+                // handlers queued on this worker run (and send more) before
+                // the next batch. Without this, (a) of `scripts/bench
+                // ingest` lost 5-20% in alternating runs.
                 tokio::task::yield_now().await;
             }
             Err(err) => {
@@ -1211,10 +1215,18 @@ async fn end_run<T: WriteTx>(run: Option<(T, std::time::Instant)>) {
 }
 
 /// Answers committed batches once an fsync after their commit has returned.
-async fn answer_when_durable<S: Store>(store: S, mut to_sync: mpsc::UnboundedReceiver<Committed>) {
+/// A thread of its own, since the sync blocks: batches committed while one
+/// runs share the next. The writer's commits wake it directly and it wakes
+/// the requests directly; through a task, the blocking pool and back, each
+/// hop was a wake-up on every request's latency path.
+fn answer_when_durable<S: Store>(store: &S, mut to_sync: mpsc::UnboundedReceiver<Committed>) {
     let mut waiting = Vec::new();
-    while to_sync.recv_many(&mut waiting, usize::MAX).await > 0 {
-        let synced = store.sync_committed().await;
+    while let Some(first) = to_sync.blocking_recv() {
+        waiting.push(first);
+        while let Ok(more) = to_sync.try_recv() {
+            waiting.push(more);
+        }
+        let synced = store.sync_committed();
         for (reply, results) in waiting.drain(..).flatten() {
             let answer = match &synced {
                 Ok(()) => Ok(results),

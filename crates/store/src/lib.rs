@@ -125,12 +125,13 @@ pub trait Store:
     /// chains with `WriteTx::commit_and_continue` and ends with `commit`.
     /// Its commits may return before they are on disk (SQLite: the WAL is
     /// synced by `sync_committed` instead, off the writer's path), so the
-    /// caller must await `sync_committed` before it reports one durable.
+    /// caller must call `sync_committed` before it reports one durable.
     fn begin_run(&self) -> impl Future<Output = Result<Self::Tx, StoreError>> + Send;
 
     /// Makes every transaction committed so far durable (SQLite: one
-    /// `fdatasync` of the WAL however many commits it covers).
-    fn sync_committed(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// `fdatasync` of the WAL however many commits it covers). Blocks the
+    /// calling thread: call it from a thread of its own, not from a task.
+    fn sync_committed(&self) -> Result<(), StoreError>;
 
     /// Readies the alert writer before its first request, so the first
     /// alert after a start does not wait (SQLite: reads the firing alerts'

@@ -121,7 +121,7 @@ impl Store for PgStore {
     }
 
     /// PostgreSQL commits are durable when they return.
-    async fn sync_committed(&self) -> Result<(), StoreError> {
+    fn sync_committed(&self) -> Result<(), StoreError> {
         Ok(())
     }
 

@@ -25,7 +25,7 @@ use crate::{
 mod oncall;
 mod open_keys;
 mod tx;
-mod wal_sync;
+mod wal_file;
 
 pub use tx::SqliteTx;
 use tx::ALERT_COLUMNS;
@@ -66,11 +66,9 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// The connection every `SqliteTx` writes through (rusqlite).
     tx_writer: Arc<Mutex<tx::Writer>>,
-    /// The `-wal` file `sync_committed` syncs. Shared, like every field:
-    /// each request clones the store several times over (`AppState`).
-    wal_path: Arc<std::path::Path>,
-    /// The thread that syncs it.
-    wal_syncer: Arc<wal_sync::WalSyncer>,
+    /// The `-wal` file `sync_committed` syncs, kept open. Shared, like
+    /// every field: each request clones the store several times over.
+    wal: Arc<wal_file::WalFile>,
     /// `checkpoint_wal` runs while any clone of the store lives.
     _checkpointer: Arc<()>,
 }
@@ -141,7 +139,7 @@ async fn checkpoint_wal(options: SqliteConnectOptions, alive: std::sync::Weak<()
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("wal_path", &self.wal_path)
+            .field("wal", &self.wal.path())
             .finish_non_exhaustive()
     }
 }
@@ -214,8 +212,7 @@ impl SqliteStore {
             writer,
             reader,
             tx_writer: Arc::new(Mutex::new(tx_writer)),
-            wal_syncer: Arc::new(wal_sync::WalSyncer::start(std::path::PathBuf::from(&wal))?),
-            wal_path: Arc::from(std::path::Path::new(&wal)),
+            wal: Arc::new(wal_file::WalFile::new(std::path::Path::new(&wal))),
             _checkpointer: alive,
         })
     }
@@ -273,8 +270,8 @@ impl Store for SqliteStore {
     /// written before it returns: once it is on disk, so is each commit
     /// made before this call. (A checkpoint that moved frames into the
     /// database file syncs that file itself before the WAL is reused.)
-    async fn sync_committed(&self) -> Result<(), StoreError> {
-        self.wal_syncer.sync().await
+    fn sync_committed(&self) -> Result<(), StoreError> {
+        self.wal.sync()
     }
 
     async fn warm_up(&self) -> Result<(), StoreError> {
@@ -715,7 +712,7 @@ mod tests {
         let tx = store.begin().await.unwrap();
         assert_eq!(synchronous(&tx), 2);
         drop(tx);
-        store.sync_committed().await.unwrap();
+        store.sync_committed().unwrap();
     }
 
     /// A run learns when another connection committed between two of its
@@ -749,7 +746,7 @@ mod tests {
     async fn the_checkpointer_copies_commits_into_the_database_file() {
         let db = crate::testing::sqlite().await;
         let store = &db.store;
-        let file = store.wal_path.with_extension("db");
+        let file = store.wal.path().with_extension("db");
         let size = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         let tx = store.begin().await.unwrap();
         for n in 0..2_000 {

@@ -464,13 +464,13 @@ async fn a_run_commits_each_batch_and_drops_only_the_open_one<S: Store>(store: S
     let mut run = store.begin_run().await.unwrap();
     let first = declare_in(&mut run, "Batch one", at(0)).await;
     run.commit_and_continue().await.unwrap();
-    store.sync_committed().await.unwrap();
+    store.sync_committed().unwrap();
     assert_eq!(store.get_incident(&first.id).await.unwrap(), first);
     let second = declare_in(&mut run, "Batch two", at(1)).await;
     run.commit_and_continue().await.unwrap();
     let third = declare_in(&mut run, "Batch three", at(2)).await;
     drop(run);
-    store.sync_committed().await.unwrap();
+    store.sync_committed().unwrap();
     assert_eq!(store.get_incident(&second.id).await.unwrap(), second);
     assert!(matches!(
         store.get_incident(&third.id).await,
