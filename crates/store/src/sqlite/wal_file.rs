@@ -86,6 +86,9 @@ mod tests {
         let err = WalFile::new(&file.join("w.db-wal"))
             .sync()
             .expect_err("not a directory");
-        assert!(err.to_string().contains("cannot sync the SQLite WAL"), "{err}");
+        assert!(
+            err.to_string().contains("cannot sync the SQLite WAL"),
+            "{err}"
+        );
     }
 }
