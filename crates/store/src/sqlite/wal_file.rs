@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::OnceLock;
 
 use crate::StoreError;
 
@@ -18,14 +18,14 @@ pub(super) struct WalFile {
     /// kept: SQLite deletes the WAL only when the last connection to the
     /// database closes, and the store's own writer connection stays open
     /// as long as the store, so the file is never replaced under it.
-    file: Mutex<Option<Arc<File>>>,
+    file: OnceLock<File>,
 }
 
 impl WalFile {
     pub(super) fn new(path: &Path) -> WalFile {
         WalFile {
             path: path.to_owned(),
-            file: Mutex::new(None),
+            file: OnceLock::new(),
         }
     }
 
@@ -42,22 +42,17 @@ impl WalFile {
                 self.path.display()
             ))
         };
-        let file = {
-            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            if file.is_none() {
-                match File::open(&self.path) {
-                    Ok(opened) => *file = Some(Arc::new(opened)),
-                    // No WAL yet: nothing has been committed through it.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-                    Err(e) => return Err(failed(e)),
-                }
-            }
-            file.clone()
+        let file = match self.file.get() {
+            Some(file) => file,
+            None => match File::open(&self.path) {
+                // Two first syncs at once each open it; one file is kept.
+                Ok(opened) => self.file.get_or_init(|| opened),
+                // No WAL yet: nothing has been committed through it.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(failed(e)),
+            },
         };
-        match file {
-            Some(file) => file.sync_data().map_err(failed),
-            None => Ok(()),
-        }
+        file.sync_data().map_err(failed)
     }
 }
 
