@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use warroom_store::{Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
-use crate::ingest::{resolve_expired, IngestRules, Touched};
+use crate::ingest::{resolve_expired, IngestRules, Ingestor, Touched};
 
 /// The origin the Alertmanager API v2 parser gives its alerts.
 pub const ORIGIN: &str = "prometheus";
@@ -46,13 +46,17 @@ pub async fn expire_once<S: Store>(
 }
 
 /// Runs `expire_once` whenever the next alert is due, until the task is dropped.
+/// Waits for `ingestor` to apply what it accepted before each pass, so that
+/// an alert re-sent just before its timeout is not resolved.
 pub fn spawn<S: Store>(
     store: S,
     rules: Arc<IngestRules>,
     clock: Arc<dyn Clock>,
+    ingestor: Ingestor,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
+            ingestor.settled().await;
             let now = clock.now();
             let expired = match expire_once(&store, &rules, now).await {
                 Ok(n) => n,

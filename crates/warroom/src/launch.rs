@@ -107,7 +107,8 @@ async fn run_server<S: Store>(
         Arc::clone(&clock),
         incidents.paging_wake(),
     );
-    let _expirer = warroom_engine::expiry::spawn(store.clone(), rules, Arc::clone(&clock));
+    let _expirer =
+        warroom_engine::expiry::spawn(store.clone(), rules, Arc::clone(&clock), ingestor.clone());
     let channels = ChannelSet::resolve(&playbook.notifications.channels, read_secret)
         .map_err(|e| anyhow::anyhow!("notifications.channels: {e}"))?
         .with_relay(args.page_relay_url.clone())

@@ -5,8 +5,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
@@ -38,13 +39,16 @@ pub const MAX_BODY_BYTES: usize = 512 * 1024;
 /// The whole application.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    // Everything but the probes and the alert endpoints first lets the
+    // alert writer apply the alerts it has accepted.
+    let settled = || middleware::from_fn_with_state(state.clone(), after_accepted_alerts::<S>);
     Router::new()
-        .nest("/api/v1", api::routes::<S>())
+        .nest("/api/v1", api::routes::<S>().route_layer(settled()))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz::<S>))
         .merge(ingest::routes::<S>())
-        .merge(ack::routes::<S>())
-        .merge(ui::routes::<S>())
+        .merge(ack::routes::<S>().route_layer(settled()))
+        .merge(ui::routes::<S>().route_layer(settled()))
         .route("/ical/{file}", get(api::oncall::feeds::calendar::<S>))
         .fallback(|| async { ApiError::not_found("no such page") })
         .with_state(state)
@@ -57,6 +61,18 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Waits until the alerts accepted before this request are applied
+/// (`Ingestor::settled`): a client that got a 2xx for an alert and then
+/// lists alerts or incidents sees it. Free when nothing is waiting.
+async fn after_accepted_alerts<S: Store>(
+    State(app): State<AppState<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    app.ingestor.settled().await;
+    next.run(request).await
 }
 
 /// A panic is a bug; the client still gets our JSON error, never a dropped connection.

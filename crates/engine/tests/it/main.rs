@@ -49,6 +49,7 @@ on_both_backends!(
 mod accounts;
 mod channels;
 mod comms;
+mod journal;
 mod paging;
 
 fn t(secs: i64) -> Timestamp {

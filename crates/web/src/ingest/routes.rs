@@ -1,6 +1,8 @@
 //! The inbound alert endpoints: each authenticates an integration key, parses
 //! its format into `AlertSignal`s, and waits for the alert writer to commit
-//! them before answering 2xx.
+//! them before answering 2xx: applied, for the webhooks whose answer lists
+//! each alert's outcome; journaled, for Alertmanager API v2 and PagerDuty,
+//! whose answers do not.
 
 use std::collections::BTreeMap;
 
@@ -139,6 +141,21 @@ async fn submit<S: Store>(
     Ok(app.ingestor.submit(request).await?)
 }
 
+/// Journals the signals and returns once they are durable; the writer
+/// applies them a moment later (`Ingestor::accept`). For senders whose
+/// answer says nothing about what became of each alert.
+async fn accept<S: Store>(
+    app: &AppState<S>,
+    integration: &IntegrationRecord,
+    signals: Vec<AlertSignal>,
+) -> Result<(), ApiError> {
+    let request = IngestRequest {
+        source: source_of(integration),
+        signals,
+    };
+    Ok(app.ingestor.accept(request).await?)
+}
+
 fn format_error(err: FormatError) -> ApiError {
     ApiError::bad_request(err.field.clone(), err.message)
 }
@@ -174,18 +191,19 @@ async fn pagerduty_enqueue<S: Store>(State(app): State<AppState<S>>, body: Bytes
     if let Some(response) = throttled(&app, &integration, true) {
         return response;
     }
-    match submit(&app, &integration, vec![event.signal]).await {
-        Ok(results) => {
-            let key = results
-                .first()
-                .map(|r| r.dedup_key.clone())
-                .unwrap_or_default();
-            (
-                StatusCode::ACCEPTED,
-                axum::Json(pagerduty::EnqueueResponse::accepted(key)),
-            )
-                .into_response()
-        }
+    // A trigger without a key gets one here, as PagerDuty generates it,
+    // since the answer carries it before the alert is applied.
+    let mut signal = event.signal;
+    let key = signal
+        .dedup_key
+        .get_or_insert_with(warroom_engine::ingest::generated_key)
+        .clone();
+    match accept(&app, &integration, vec![signal]).await {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            axum::Json(pagerduty::EnqueueResponse::accepted(key)),
+        )
+            .into_response(),
         Err(err) => err.into_response(),
     }
 }
@@ -227,7 +245,7 @@ async fn api_v2<S: Store>(app: AppState<S>, key: &str, body: &[u8]) -> Result<Re
     }
     let now = app.incidents.clock().now();
     let signals = formats::alertmanager::parse_api_v2(body, now).map_err(format_error)?;
-    submit(&app, &integration, signals).await?;
+    accept(&app, &integration, signals).await?;
     // Alertmanager answers 200 with an empty body; Prometheus expects a 2xx.
     Ok(StatusCode::OK.into_response())
 }

@@ -1,10 +1,15 @@
-//! Alert ingestion: dedup, silences, grouping into incidents, auto-resolve,
-//! and the single writer that commits many requests per transaction.
+//! Alert ingestion: dedup, silences, grouping into incidents, auto-resolve.
 //!
-//! Every request's signals are applied inside one write transaction that
-//! `Ingestor`'s writer task shares between all requests waiting at that moment
-//! (group commit): thousands of concurrent senders share a handful of fsyncs,
-//! and nobody gets a 2xx before their alerts are committed.
+//! `apply` turns one request's signals into alert, incident and timeline
+//! writes inside a transaction. The single writer (`writer.rs`) runs it for
+//! many requests per transaction (group commit), either before answering
+//! (`Ingestor::submit`) or just after journaling them (`Ingestor::accept`,
+//! `journal.rs`): either way nobody gets a 2xx before their alerts are on disk.
+
+mod journal;
+mod writer;
+
+pub use writer::Ingestor;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -12,8 +17,7 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rand::RngCore;
-use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, Notify};
+use serde::{Deserialize, Serialize};
 use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
 use warroom_domain::alerting::{first_inhibitor, GroupingRule, InhibitRule, SeverityMap, Silence};
 use warroom_domain::playbook::AlertsResolved;
@@ -22,10 +26,8 @@ use warroom_store::{
     AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, Store, StoreError, WriteTx,
 };
 
-use crate::clock::Clock;
-
 /// Where a request's alerts come from and go to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IngestSource {
     pub integration_id: Option<String>,
     /// Recorded as the actor on incident timelines (`integration:<name>`).
@@ -40,7 +42,7 @@ pub struct IngestSource {
 }
 
 /// Label matchers that send an alert to a service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Route {
     pub matchers: Vec<warroom_domain::alerting::Matcher>,
     /// A playbook service id.
@@ -57,7 +59,7 @@ impl IngestSource {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IngestRequest {
     pub source: IngestSource,
     pub signals: Vec<AlertSignal>,
@@ -710,7 +712,7 @@ async fn fold_into_storm<T: WriteTx>(
 pub const MAINTENANCE_PREFIX: &str = "mw_";
 
 /// A 32-hex-digit key like PagerDuty generates for triggers without one.
-fn generated_key() -> String {
+pub fn generated_key() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
@@ -1042,241 +1044,4 @@ pub async fn ingest_once<S: Store>(
     touched.flush(&mut tx).await?;
     tx.commit().await?;
     Ok(results)
-}
-
-type Reply = oneshot::Sender<Result<Vec<SignalResult>, StoreError>>;
-
-/// The single writer for alerts: requests queue here and are committed in batches.
-#[derive(Clone)]
-pub struct Ingestor {
-    queue: mpsc::Sender<(IngestRequest, Reply)>,
-}
-
-/// The most requests committed in one transaction.
-const MAX_BATCH: usize = 256;
-
-/// How long the writer keeps the write connection across batches before it
-/// gives other writers (API calls, paging, the outbox) their turn.
-const MAX_RUN: std::time::Duration = std::time::Duration::from_millis(25);
-
-/// How long a run waits for more requests before it ends.
-const RUN_IDLE: std::time::Duration = std::time::Duration::from_millis(2);
-
-/// Batches committed and waiting for their fsync, with each request's answer.
-type Committed = Vec<(Reply, Vec<SignalResult>)>;
-
-impl Ingestor {
-    /// Starts the writer task; it stops when every `Ingestor` clone is dropped.
-    /// `paging_wake` is notified after a batch that opened incidents, so
-    /// their first pages go out at once.
-    ///
-    /// While requests keep coming, the writer chains its transactions on one
-    /// connection (`Store::begin_run`) and hands each committed batch to a
-    /// thread that syncs the WAL and only then answers: the next batch
-    /// is applied while the previous one's fsync runs, and one fsync covers
-    /// every batch committed before it started.
-    pub fn spawn<S: Store>(
-        store: S,
-        rules: Arc<IngestRules>,
-        clock: Arc<dyn Clock>,
-        paging_wake: Arc<Notify>,
-    ) -> Ingestor {
-        let (queue, jobs) = mpsc::channel::<(IngestRequest, Reply)>(4 * MAX_BATCH);
-        let (committed, to_sync) = mpsc::unbounded_channel::<Committed>();
-        let syncing = store.clone();
-        std::thread::Builder::new()
-            .name("warroom-alert-sync".into())
-            .spawn(move || answer_when_durable(&syncing, to_sync))
-            .expect("the alert writer's sync thread starts");
-        tokio::spawn(write_batches(
-            store,
-            rules,
-            clock,
-            paging_wake,
-            jobs,
-            committed,
-        ));
-        Ingestor { queue }
-    }
-
-    /// Queues a request and waits until it is committed (or failed).
-    pub async fn submit(&self, request: IngestRequest) -> Result<Vec<SignalResult>, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((request, reply))
-            .await
-            .map_err(|_| StoreError::Unavailable("the alert writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the alert writer has stopped".into()))?
-    }
-}
-
-/// The writer task: takes every request waiting, applies them as one batch,
-/// commits it within the current run and hands it to `answer_when_durable`.
-async fn write_batches<S: Store>(
-    store: S,
-    rules: Arc<IngestRules>,
-    clock: Arc<dyn Clock>,
-    paging_wake: Arc<Notify>,
-    mut jobs: mpsc::Receiver<(IngestRequest, Reply)>,
-    committed: mpsc::UnboundedSender<Committed>,
-) {
-    // Requests queue meanwhile; a failure here only moves the work to the
-    // first batch.
-    if let Err(err) = store.warm_up().await {
-        tracing::warn!(error = %err, "readying the alert writer failed");
-    }
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut run: Option<(S::Tx, std::time::Instant)> = None;
-    // What the run has read, kept across its batches while no other
-    // writer commits in between (`WriteTx::commit_and_continue`).
-    let mut touched = Touched::default();
-    let mut kept_to_itself = false;
-    loop {
-        if run.is_some() && jobs.is_empty() {
-            // Senders answered a moment ago usually send again at once;
-            // past `RUN_IDLE` with nothing to do, give the connection back.
-            match tokio::time::timeout(RUN_IDLE, jobs.recv_many(&mut batch, MAX_BATCH)).await {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(_) => end_run(run.take()).await,
-            }
-        }
-        if batch.is_empty() && jobs.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            break;
-        }
-        let batch = std::mem::take(&mut batch);
-        let now = clock.now();
-        let continued = run.is_some();
-        let (mut tx, started) = match run.take() {
-            Some(run) => run,
-            None => match store.begin_run().await {
-                Ok(tx) => (tx, std::time::Instant::now()),
-                Err(err) => {
-                    let message = err.to_string();
-                    for (_, reply) in batch {
-                        let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
-                    }
-                    continue;
-                }
-            },
-        };
-        if continued && kept_to_itself {
-            touched.next_batch();
-        } else {
-            touched = Touched::default();
-        }
-        let applied = match apply_batch(&mut tx, &mut touched, &rules, now, &batch).await {
-            Ok((all, opened)) => tx
-                .commit_and_continue()
-                .await
-                .map(|alone| (all, opened, alone)),
-            Err(err) => Err(err),
-        };
-        match applied {
-            Ok((all, opened, alone)) => {
-                kept_to_itself = alone;
-                let answers = batch.into_iter().map(|(_, reply)| reply).zip(all);
-                let _ = committed.send(answers.collect());
-                if opened {
-                    paging_wake.notify_one();
-                }
-                if started.elapsed() < MAX_RUN {
-                    run = Some((tx, started));
-                } else {
-                    end_run(Some((tx, started))).await;
-                }
-                // The store's calls complete without yielding: let the
-                // handlers queued on this worker run (and send more) before
-                // the next batch. Without this, (a) of `scripts/bench
-                // ingest` lost 5-20% in alternating runs.
-                tokio::task::yield_now().await;
-            }
-            Err(err) => {
-                // Rolls back this batch; the connection goes back to the pool.
-                drop(tx);
-                if retry_one_by_one(&store, &rules, now, batch, err).await {
-                    paging_wake.notify_one();
-                }
-            }
-        }
-    }
-}
-
-/// Commits the (empty) open transaction of a run, which gives the write
-/// connection back to other writers.
-async fn end_run<T: WriteTx>(run: Option<(T, std::time::Instant)>) {
-    if let Some((tx, _)) = run {
-        if let Err(err) = tx.commit().await {
-            tracing::warn!(error = %err, "ending the alert writer's run failed");
-        }
-    }
-}
-
-/// Answers committed batches once an fsync after their commit has returned.
-/// A thread of its own, since the sync blocks: batches committed while one
-/// runs share the next. The writer's commits wake it directly and it wakes
-/// the requests directly; through a task, the blocking pool and back, each
-/// hop was a wake-up on every request's latency path.
-fn answer_when_durable<S: Store>(store: &S, mut to_sync: mpsc::UnboundedReceiver<Committed>) {
-    let mut waiting = Vec::new();
-    while let Some(first) = to_sync.blocking_recv() {
-        waiting.push(first);
-        while let Ok(more) = to_sync.try_recv() {
-            waiting.push(more);
-        }
-        let synced = store.sync_committed();
-        for (reply, results) in waiting.drain(..).flatten() {
-            let answer = match &synced {
-                Ok(()) => Ok(results),
-                Err(err) => Err(StoreError::Unavailable(err.to_string())),
-            };
-            let _ = reply.send(answer);
-        }
-    }
-}
-
-/// Applies a batch inside `tx` and flushes it, without committing.
-/// Returns each request's results and whether any incident was opened.
-async fn apply_batch<T: WriteTx>(
-    tx: &mut T,
-    touched: &mut Touched,
-    rules: &IngestRules,
-    now: Timestamp,
-    batch: &[(IngestRequest, Reply)],
-) -> Result<(Vec<Vec<SignalResult>>, bool), StoreError> {
-    touched
-        .prebump(tx, batch.iter().map(|(request, _)| request), now)
-        .await?;
-    let mut all = Vec::with_capacity(batch.len());
-    for (request, _) in batch {
-        all.push(apply(tx, rules, now, request, touched).await?);
-    }
-    let opened = touched.created > 0;
-    touched.flush(tx).await?;
-    Ok((all, opened))
-}
-
-/// One bad request must not fail its neighbours: after a failed batch, each
-/// request is applied alone, in its own durable transaction. Returns
-/// whether any of them may have opened an incident.
-async fn retry_one_by_one<S: Store>(
-    store: &S,
-    rules: &IngestRules,
-    now: Timestamp,
-    batch: Vec<(IngestRequest, Reply)>,
-    err: StoreError,
-) -> bool {
-    if batch.len() == 1 {
-        if let Some((_, reply)) = batch.into_iter().next() {
-            let _ = reply.send(Err(err));
-        }
-        return false;
-    }
-    tracing::warn!(error = %err, size = batch.len(), "alert batch failed; retrying one by one");
-    for (request, reply) in batch {
-        let _ = reply.send(ingest_once(store, rules, now, &request).await);
-    }
-    true
 }

@@ -1,0 +1,660 @@
+//! The single alert writer: requests queue here, it commits them in batches
+//! (group commit) and answers each once an fsync covers its commit.
+//!
+//! Two ways in:
+//! - `Ingestor::submit` applies a request to the alert and incident tables
+//!   before it answers, with what happened to each alert.
+//! - `Ingestor::accept` only appends the request to the ingest journal
+//!   (`journal.rs`) before it answers. The writer applies journaled requests
+//!   a few milliseconds later, many per transaction, in the order they came.
+//!   Senders whose answer carries no outcome (Alertmanager API v2, PagerDuty)
+//!   come this way: a 2xx then waits for one small append per batch, not for
+//!   the alert, timeline and incident writes of a few alerts at a time.
+//!
+//! `Ingestor::settled` is the read barrier: it returns once every request
+//! accepted before it was called has been applied, so a read after a 2xx
+//! sees the alert.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::{mpsc, oneshot, Notify};
+use warroom_store::{Store, StoreError, WriteTx};
+
+use super::journal::Entry;
+use super::{apply, ingest_once, IngestRequest, IngestRules, SignalResult, Touched};
+use crate::clock::Clock;
+
+type Reply = oneshot::Sender<Result<Vec<SignalResult>, StoreError>>;
+
+enum Job {
+    /// Apply at once; answer with the outcomes once durable.
+    Apply(IngestRequest, Reply),
+    /// Journal; answer once durable; apply soon after.
+    Accept(IngestRequest, Reply),
+    /// Answer once everything accepted before is applied.
+    Settle(Reply),
+}
+
+/// The single writer for alerts: requests queue here and are committed in batches.
+#[derive(Clone)]
+pub struct Ingestor {
+    queue: mpsc::Sender<Job>,
+    /// Journal entries accepted and not yet applied (1 until the writer
+    /// has read the journal at startup): `settled` asks the writer only
+    /// when there are some.
+    pending: Arc<AtomicUsize>,
+}
+
+/// The most requests taken into one batch.
+const MAX_BATCH: usize = 256;
+
+/// How long the writer keeps the write connection across batches before it
+/// gives other writers (API calls, paging, the outbox) their turn.
+const MAX_RUN: Duration = Duration::from_millis(25);
+
+/// How long a run waits for more requests before it ends.
+const RUN_IDLE: Duration = Duration::from_millis(2);
+
+/// A batch of accepted requests carrying more alerts than this is applied
+/// at once instead of journaled: such batches already share their writes
+/// among many alerts, and journaling would write each alert twice.
+const JOURNAL_MAX_SIGNALS: usize = 64;
+
+/// How long journaled requests wait to be applied, unless a read waits for
+/// them: long enough that one transaction applies many batches.
+const APPLY_DELAY: Duration = Duration::from_millis(5);
+
+/// Past this many journaled alerts waiting, they are applied before more
+/// are accepted, which bounds the memory they hold and a read's wait.
+const MAX_BACKLOG_SIGNALS: usize = 2048;
+
+/// How long `settled` waits for the writer before it lets a read go ahead
+/// anyway (the writer logs why it is stuck).
+const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+
+/// Batches committed and waiting for their fsync, with each request's answer.
+type Committed = Vec<(Reply, Vec<SignalResult>)>;
+
+impl Ingestor {
+    /// Starts the writer task; it stops when every `Ingestor` clone is dropped.
+    /// `paging_wake` is notified after a batch that opened incidents, so
+    /// their first pages go out at once.
+    ///
+    /// Before anything else, the writer applies what the journal still
+    /// holds from before a crash; `settled` waits for that too.
+    ///
+    /// While requests keep coming, the writer chains its transactions on one
+    /// connection (`Store::begin_run`) and hands each committed batch to a
+    /// thread that syncs the WAL and only then answers: the next batch
+    /// is written while the previous one's fsync runs, and one fsync covers
+    /// every batch committed before it started.
+    pub fn spawn<S: Store>(
+        store: S,
+        rules: Arc<IngestRules>,
+        clock: Arc<dyn Clock>,
+        paging_wake: Arc<Notify>,
+    ) -> Ingestor {
+        let (queue, jobs) = mpsc::channel::<Job>(4 * MAX_BATCH);
+        let (committed, to_sync) = mpsc::unbounded_channel::<Committed>();
+        let syncing = store.clone();
+        std::thread::Builder::new()
+            .name("warroom-alert-sync".into())
+            .spawn(move || answer_when_durable(&syncing, to_sync))
+            .expect("the alert writer's sync thread starts");
+        let pending = Arc::new(AtomicUsize::new(1));
+        let writer = Writer {
+            pending: Arc::clone(&pending),
+            store,
+            rules,
+            paging_wake,
+            committed,
+            run: None,
+            touched: Touched::default(),
+            touched_current: false,
+            backlog: VecDeque::new(),
+            backlog_signals: 0,
+            next_seq: 1,
+        };
+        tokio::spawn(writer.write_batches(clock, jobs));
+        Ingestor { queue, pending }
+    }
+
+    /// Queues a request and waits until it is applied and durable; the
+    /// answer says what happened to each alert.
+    pub async fn submit(&self, request: IngestRequest) -> Result<Vec<SignalResult>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Apply(request, reply), answer).await
+    }
+
+    /// Queues a request and waits until it is durable in the ingest journal.
+    /// It is applied soon after, in order with everything else; reads that
+    /// call `settled` first see it.
+    pub async fn accept(&self, request: IngestRequest) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Accept(request, reply), answer)
+            .await
+            .map(drop)
+    }
+
+    /// Waits until every request accepted before this call is applied, so
+    /// that what it reads next includes them. Gives up after a few seconds
+    /// if the writer cannot apply them (it logs why), letting the read go on.
+    pub async fn settled(&self) {
+        // The writer counts an entry before anyone is answered for it, and
+        // uncounts it only once its apply has committed.
+        if self.pending.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let (reply, answer) = oneshot::channel();
+        let settled = self.send(Job::Settle(reply), answer);
+        if tokio::time::timeout(SETTLE_LIMIT, settled).await.is_err() {
+            tracing::warn!(
+                "reading without waiting for accepted alerts: the alert writer is behind"
+            );
+        }
+    }
+
+    async fn send(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<Vec<SignalResult>, StoreError>>,
+    ) -> Result<Vec<SignalResult>, StoreError> {
+        let stopped = || StoreError::Unavailable("the alert writer has stopped".into());
+        self.queue.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// A journal entry written and not yet applied.
+struct Journaled {
+    seq: i64,
+    entry: Entry,
+    /// When it was appended, for `APPLY_DELAY`.
+    appended: Instant,
+}
+
+/// The writer task's state.
+struct Writer<S: Store> {
+    store: S,
+    rules: Arc<IngestRules>,
+    paging_wake: Arc<Notify>,
+    committed: mpsc::UnboundedSender<Committed>,
+    /// The open transaction of the current run, when it began, and when
+    /// it last committed.
+    run: Option<(S::Tx, Instant, Instant)>,
+    /// What the run has read, kept across its transactions while no other
+    /// writer commits in between (`WriteTx::commit_and_continue`).
+    touched: Touched,
+    /// Whether `touched` still holds what is stored.
+    touched_current: bool,
+    /// Journaled and not yet applied, oldest first.
+    backlog: VecDeque<Journaled>,
+    backlog_signals: usize,
+    /// `backlog.len()` as `Ingestor::settled` sees it, once committed.
+    pending: Arc<AtomicUsize>,
+    next_seq: i64,
+}
+
+impl<S: Store> Writer<S> {
+    /// Takes every job waiting, handles them as one batch, and in the
+    /// pauses applies the journal and ends runs.
+    async fn write_batches(mut self, clock: Arc<dyn Clock>, mut jobs: mpsc::Receiver<Job>) {
+        // Requests queue meanwhile; a failure here only moves the work to the
+        // first batch.
+        if let Err(err) = self.store.warm_up().await {
+            tracing::warn!(error = %err, "readying the alert writer failed");
+        }
+        self.recover().await;
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        loop {
+            let received = match self.next_deadline() {
+                None => jobs.recv_many(&mut batch, MAX_BATCH).await,
+                Some(at) => {
+                    let wait =
+                        tokio::time::timeout_at(at.into(), jobs.recv_many(&mut batch, MAX_BATCH));
+                    match wait.await {
+                        Ok(received) => received,
+                        Err(_) => {
+                            self.on_pause().await;
+                            continue;
+                        }
+                    }
+                }
+            };
+            if received == 0 {
+                // Every `Ingestor` is gone: apply what was accepted and stop.
+                self.apply_backlog().await;
+                self.end_run().await;
+                break;
+            }
+            self.handle(std::mem::take(&mut batch), clock.now()).await;
+            // The store's calls complete without yielding: let the
+            // handlers queued on this worker run (and send more) before
+            // the next batch. Without this, (a) of `scripts/bench
+            // ingest` lost 5-20% in alternating runs.
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Loads what the journal holds: requests a crash kept from being
+    /// applied. They are applied before anything newer.
+    async fn recover(&mut self) {
+        let rows = match self.store.begin().await {
+            Ok(mut tx) => {
+                let rows = tx.journal_entries().await;
+                let _ = tx.commit().await;
+                rows
+            }
+            Err(err) => Err(err),
+        };
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(err) => {
+                // Left in the table: the next start tries again.
+                tracing::error!(error = %err, "reading the ingest journal failed; its alerts wait for a restart");
+                return;
+            }
+        };
+        for (seq, body) in rows {
+            self.next_seq = seq + 1;
+            match Entry::decode(seq, &body) {
+                Ok(entry) => self.push_backlog(seq, entry),
+                Err(err) => {
+                    tracing::error!(error = %err, "skipping an ingest journal entry that does not decode");
+                }
+            }
+        }
+        let last = self.next_seq - 1;
+        if last > 0 {
+            tracing::info!(
+                entries = self.backlog.len(),
+                alerts = self.backlog_signals,
+                last_seq = last,
+                "applying alerts accepted before the last stop"
+            );
+            self.apply_backlog().await;
+            // Entries that did not decode go with the rest.
+            if self.backlog.is_empty() {
+                self.delete_journal_through(last).await;
+            }
+        }
+        self.publish_pending();
+    }
+
+    fn publish_pending(&self) {
+        self.pending.store(self.backlog.len(), Ordering::Release);
+    }
+
+    /// Queues a journaled entry to apply. Not yet counted in `pending`:
+    /// `append` publishes it before anyone is answered.
+    fn push_backlog(&mut self, seq: i64, entry: Entry) {
+        self.backlog_signals += entry.signals();
+        self.backlog.push_back(Journaled {
+            seq,
+            entry,
+            appended: Instant::now(),
+        });
+    }
+
+    /// When the writer must act though no job came: the journal is due,
+    /// or the run has been idle long enough to end.
+    fn next_deadline(&self) -> Option<Instant> {
+        let apply_at = self.backlog.front().map(|j| j.appended + APPLY_DELAY);
+        let end_run_at = self.run.as_ref().map(|(_, _, last)| *last + RUN_IDLE);
+        match (apply_at, end_run_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Nothing came before `next_deadline`.
+    async fn on_pause(&mut self) {
+        let due = self
+            .backlog
+            .front()
+            .is_some_and(|j| j.appended.elapsed() >= APPLY_DELAY);
+        if due {
+            self.apply_backlog().await;
+        } else {
+            // Senders answered a moment ago usually send again at once;
+            // past `RUN_IDLE` with nothing to do, give the connection back.
+            self.end_run().await;
+        }
+    }
+
+    async fn handle(&mut self, batch: Vec<Job>, now: Timestamp) {
+        let mut settles = Vec::new();
+        let mut direct = false;
+        let mut signals = 0;
+        let mut work = Vec::with_capacity(batch.len());
+        for job in batch {
+            match job {
+                Job::Settle(reply) => settles.push(reply),
+                Job::Apply(request, reply) => {
+                    direct = true;
+                    signals += request.signals.len();
+                    work.push((request, reply));
+                }
+                Job::Accept(request, reply) => {
+                    signals += request.signals.len();
+                    work.push((request, reply));
+                }
+            }
+        }
+        let journal = !direct
+            && settles.is_empty()
+            && signals <= JOURNAL_MAX_SIGNALS
+            && self.backlog_signals + signals <= MAX_BACKLOG_SIGNALS;
+        if journal {
+            self.append(work, now).await;
+            return;
+        }
+        // Everything accepted before comes first.
+        self.apply_backlog().await;
+        if !work.is_empty() {
+            self.apply_now(work, now).await;
+        }
+        for reply in settles {
+            let _ = reply.send(Ok(Vec::new()));
+        }
+    }
+
+    /// The open transaction of the run, beginning a run if none is open.
+    async fn tx(&mut self) -> Result<&mut S::Tx, StoreError> {
+        if self.run.is_none() {
+            let tx = self.store.begin_run().await?;
+            let at = Instant::now();
+            self.run = Some((tx, at, at));
+            self.touched_current = false;
+        }
+        Ok(&mut self.run.as_mut().expect("just begun").0)
+    }
+
+    /// `touched`, ready for another batch: emptied unless what it holds
+    /// is still what is stored.
+    fn fresh_touched(&mut self) {
+        if self.touched_current {
+            self.touched.next_batch();
+        } else {
+            self.touched = Touched::default();
+        }
+    }
+
+    /// Commits the run's transaction and begins its next one, or ends the
+    /// run when it has held the connection long enough.
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        let (tx, started, last) = self.run.as_mut().expect("a run is open");
+        match tx.commit_and_continue().await {
+            Ok(alone) => {
+                self.touched_current = alone;
+                *last = Instant::now();
+                if started.elapsed() >= MAX_RUN {
+                    self.end_run().await;
+                }
+                Ok(())
+            }
+            Err(err) => {
+                self.abandon_run();
+                Err(err)
+            }
+        }
+    }
+
+    /// Rolls back the open transaction; the connection goes back to the pool.
+    fn abandon_run(&mut self) {
+        self.run = None;
+        self.touched_current = false;
+    }
+
+    /// Commits the (empty) open transaction of a run, which gives the write
+    /// connection back to other writers.
+    async fn end_run(&mut self) {
+        if let Some((tx, _, _)) = self.run.take() {
+            if let Err(err) = tx.commit().await {
+                tracing::warn!(error = %err, "ending the alert writer's run failed");
+            }
+        }
+        self.touched_current = false;
+    }
+
+    /// Appends the batch to the journal in one commit and hands it to
+    /// `answer_when_durable`.
+    async fn append(&mut self, work: Vec<(IngestRequest, Reply)>, now: Timestamp) {
+        let (requests, replies): (Vec<_>, Vec<_>) = work.into_iter().unzip();
+        let entry = Entry {
+            accepted_at: now,
+            requests,
+        };
+        let seq = self.next_seq;
+        let appended = async {
+            let body = entry.encode()?;
+            self.tx().await?.append_journal(seq, &body).await?;
+            self.commit().await
+        }
+        .await;
+        match appended {
+            Ok(()) => {
+                self.next_seq += 1;
+                self.push_backlog(seq, entry);
+                self.publish_pending();
+                let answers = replies.into_iter().map(|reply| (reply, Vec::new()));
+                let _ = self.committed.send(answers.collect());
+            }
+            Err(err) => {
+                self.abandon_run();
+                let message = err.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
+                }
+            }
+        }
+    }
+
+    /// Applies every journaled request, oldest first, each entry at its
+    /// `accepted_at`, in one transaction that also deletes them from the
+    /// journal. Its commit is not synced before anyone is told: the
+    /// journal rows it deletes come back with the alerts if it is lost.
+    async fn apply_backlog(&mut self) {
+        if self.backlog.is_empty() {
+            return;
+        }
+        let entries: Vec<Journaled> = self.backlog.drain(..).collect();
+        self.backlog_signals = 0;
+        let last = entries.last().map_or(0, |j| j.seq);
+        let applied = async {
+            self.tx().await?;
+            self.fresh_touched();
+            let (tx, _, _) = self.run.as_mut().expect("just begun");
+            let mut opened = false;
+            for journaled in &entries {
+                let entry = &journaled.entry;
+                let requests = entry.requests.iter();
+                let (_, created) = apply_batch(
+                    tx,
+                    &mut self.touched,
+                    &self.rules,
+                    entry.accepted_at,
+                    requests,
+                )
+                .await?;
+                opened |= created;
+                self.touched.next_batch();
+            }
+            tx.delete_journal_through(last).await?;
+            self.commit().await?;
+            Ok::<_, StoreError>(opened)
+        }
+        .await;
+        match applied {
+            Ok(opened) => {
+                if opened {
+                    self.paging_wake.notify_one();
+                }
+            }
+            Err(err) => {
+                self.abandon_run();
+                tracing::warn!(error = %err, entries = entries.len(), "applying accepted alerts failed; retrying one request at a time");
+                self.apply_one_by_one(entries).await;
+            }
+        }
+        self.publish_pending();
+    }
+
+    /// After a failed `apply_backlog`: each request in its own transaction.
+    /// One the store refuses for what it is (not for being unavailable)
+    /// can never be applied and is dropped, loudly; after a failure worth
+    /// retrying, the rest stays in the backlog for the next try.
+    async fn apply_one_by_one(&mut self, entries: Vec<Journaled>) {
+        let mut done_through = None;
+        let mut entries = entries.into_iter();
+        while let Some(mut journaled) = entries.next() {
+            let mut requests = std::mem::take(&mut journaled.entry.requests).into_iter();
+            while let Some(request) = requests.next() {
+                let at = journaled.entry.accepted_at;
+                match ingest_once(&self.store, &self.rules, at, &request).await {
+                    Ok(_) => self.paging_wake.notify_one(),
+                    Err(err @ (StoreError::Unavailable(_) | StoreError::Database(_))) => {
+                        tracing::error!(error = %err, seq = journaled.seq, "accepted alerts cannot be applied now; retrying shortly");
+                        // Back in front, from the failed request on.
+                        journaled.entry.requests =
+                            std::iter::once(request).chain(requests).collect();
+                        journaled.appended = Instant::now();
+                        let rest: Vec<Journaled> =
+                            std::iter::once(journaled).chain(entries).collect();
+                        for j in rest.into_iter().rev() {
+                            self.backlog_signals += j.entry.signals();
+                            self.backlog.push_front(j);
+                        }
+                        if let Some(seq) = done_through {
+                            self.delete_journal_through(seq).await;
+                        }
+                        return;
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, seq = journaled.seq, source = %request.source.integration_name, "dropping accepted alerts that cannot be applied");
+                    }
+                }
+            }
+            done_through = Some(journaled.seq);
+        }
+        if let Some(seq) = done_through {
+            self.delete_journal_through(seq).await;
+        }
+    }
+
+    /// Deletes applied entries in a transaction of its own.
+    async fn delete_journal_through(&mut self, seq: i64) {
+        self.end_run().await;
+        let deleted = async {
+            let mut tx = self.store.begin().await?;
+            tx.delete_journal_through(seq).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(err) = deleted {
+            // They stay in the table; a restart applies them again (a
+            // repeated trigger only counts up its alert).
+            tracing::warn!(error = %err, seq, "deleting applied ingest journal entries failed");
+        }
+    }
+
+    /// Applies a batch at once, commits it within the current run and
+    /// hands it to `answer_when_durable`.
+    async fn apply_now(&mut self, work: Vec<(IngestRequest, Reply)>, now: Timestamp) {
+        let applied = async {
+            self.tx().await?;
+            self.fresh_touched();
+            let (tx, _, _) = self.run.as_mut().expect("just begun");
+            let requests = work.iter().map(|(request, _)| request);
+            let applied = apply_batch(tx, &mut self.touched, &self.rules, now, requests).await?;
+            self.commit().await?;
+            Ok::<_, StoreError>(applied)
+        }
+        .await;
+        match applied {
+            Ok((all, opened)) => {
+                let answers = work.into_iter().map(|(_, reply)| reply).zip(all);
+                let _ = self.committed.send(answers.collect());
+                if opened {
+                    self.paging_wake.notify_one();
+                }
+            }
+            Err(err) => {
+                self.abandon_run();
+                if retry_one_by_one(&self.store, &self.rules, now, work, err).await {
+                    self.paging_wake.notify_one();
+                }
+            }
+        }
+    }
+}
+
+/// Answers committed batches once an fsync after their commit has returned.
+/// A thread of its own, since the sync blocks: batches committed while one
+/// runs share the next. The writer's commits wake it directly and it wakes
+/// the requests directly; through a task, the blocking pool and back, each
+/// hop was a wake-up on every request's latency path.
+fn answer_when_durable<S: Store>(store: &S, mut to_sync: mpsc::UnboundedReceiver<Committed>) {
+    let mut waiting = Vec::new();
+    while let Some(first) = to_sync.blocking_recv() {
+        waiting.push(first);
+        while let Ok(more) = to_sync.try_recv() {
+            waiting.push(more);
+        }
+        let synced = store.sync_committed();
+        for (reply, results) in waiting.drain(..).flatten() {
+            let answer = match &synced {
+                Ok(()) => Ok(results),
+                Err(err) => Err(StoreError::Unavailable(err.to_string())),
+            };
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// Applies requests inside `tx` at `now` and flushes them, without
+/// committing. Returns each request's results and whether any incident
+/// was opened.
+async fn apply_batch<'r, T: WriteTx>(
+    tx: &mut T,
+    touched: &mut Touched,
+    rules: &IngestRules,
+    now: Timestamp,
+    requests: impl Iterator<Item = &'r IngestRequest> + Clone,
+) -> Result<(Vec<Vec<SignalResult>>, bool), StoreError> {
+    touched.prebump(tx, requests.clone(), now).await?;
+    let mut all = Vec::new();
+    for request in requests {
+        all.push(apply(tx, rules, now, request, touched).await?);
+    }
+    let opened = touched.created > 0;
+    touched.flush(tx).await?;
+    Ok((all, opened))
+}
+
+/// One bad request must not fail its neighbours: after a failed batch, each
+/// request is applied alone, in its own durable transaction. Returns
+/// whether any of them may have opened an incident.
+async fn retry_one_by_one<S: Store>(
+    store: &S,
+    rules: &IngestRules,
+    now: Timestamp,
+    batch: Vec<(IngestRequest, Reply)>,
+    err: StoreError,
+) -> bool {
+    if batch.len() == 1 {
+        if let Some((_, reply)) = batch.into_iter().next() {
+            let _ = reply.send(Err(err));
+        }
+        return false;
+    }
+    tracing::warn!(error = %err, size = batch.len(), "alert batch failed; retrying one by one");
+    for (request, reply) in batch {
+        let _ = reply.send(ingest_once(store, rules, now, &request).await);
+    }
+    true
+}

@@ -1,0 +1,256 @@
+//! Accepted alerts (`Ingestor::accept`): journaled before the 2xx, applied
+//! in order with everything else, visible to a read after `settled`, and
+//! applied at the next start when a crash came first.
+
+use std::sync::Arc;
+
+use warroom_domain::alert::{AlertAction, AlertStatus};
+use warroom_domain::Status;
+use warroom_engine::ingest::{IngestRules, Outcome};
+use warroom_engine::ManualClock;
+use warroom_store::{AlertFilter, IncidentFilter, Store, WriteTx};
+
+use super::{request, rules, signal, t};
+
+on_both_backends!(
+    accepted_alerts_are_seen_by_a_read_after_settled,
+    an_applied_request_waits_for_the_alerts_accepted_before_it,
+    accepted_alerts_keep_the_time_they_arrived,
+    a_start_applies_what_the_journal_kept,
+    many_senders_accept_at_once_and_nothing_is_lost,
+);
+
+fn writer<S: Store>(
+    store: &S,
+    rules: IngestRules,
+    clock: &Arc<ManualClock>,
+) -> warroom_engine::Ingestor {
+    warroom_engine::Ingestor::spawn(
+        store.clone(),
+        Arc::new(rules),
+        clock.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+}
+
+async fn all_alerts<S: Store>(store: &S) -> Vec<warroom_store::AlertRecord> {
+    store
+        .list_alerts(&AlertFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+async fn journal_len<S: Store>(store: &S) -> usize {
+    let mut tx = store.begin().await.unwrap();
+    let rows = tx.journal_entries().await.unwrap();
+    tx.commit().await.unwrap();
+    rows.len()
+}
+
+async fn accepted_alerts_are_seen_by_a_read_after_settled<S: Store>(store: S) {
+    use AlertAction::*;
+    let clock = Arc::new(ManualClock::new(t(0)));
+    let ingestor = writer(&store, rules(), &clock);
+    ingestor
+        .accept(request(vec![signal(
+            Trigger,
+            Some("db"),
+            "Database down",
+            "critical",
+        )]))
+        .await
+        .unwrap();
+    ingestor.settled().await;
+    let alerts = all_alerts(&store).await;
+    assert_eq!(alerts.len(), 1, "applied before settled returned");
+    assert_eq!(alerts[0].status, AlertStatus::Firing);
+    let incident_id = alerts[0]
+        .incident_id
+        .clone()
+        .expect("it opened an incident");
+    assert_eq!(
+        store.get_incident(&incident_id).await.unwrap().severity,
+        "SEV-1"
+    );
+    assert_eq!(
+        journal_len(&store).await,
+        0,
+        "applied entries leave the journal"
+    );
+
+    // A repeat and a resolve, accepted: one alert, counted twice, resolved.
+    ingestor
+        .accept(request(vec![signal(
+            Trigger,
+            Some("db"),
+            "Database down",
+            "critical",
+        )]))
+        .await
+        .unwrap();
+    ingestor
+        .accept(request(vec![signal(
+            Resolve,
+            Some("db"),
+            "Database down",
+            "critical",
+        )]))
+        .await
+        .unwrap();
+    ingestor.settled().await;
+    let alerts = all_alerts(&store).await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].event_count, 2);
+    assert_eq!(alerts[0].status, AlertStatus::Resolved);
+    let incident = store.get_incident(&incident_id).await.unwrap();
+    assert_eq!(
+        incident.status,
+        Status::Resolved,
+        "the builtin playbook resolves"
+    );
+}
+
+/// `submit` answers with outcomes, so what was accepted before it must
+/// already be applied: a resolve submitted after an accepted trigger
+/// finds the alert.
+async fn an_applied_request_waits_for_the_alerts_accepted_before_it<S: Store>(store: S) {
+    use AlertAction::*;
+    let clock = Arc::new(ManualClock::new(t(0)));
+    let ingestor = writer(&store, rules(), &clock);
+    for key in ["a", "b", "c"] {
+        ingestor
+            .accept(request(vec![signal(Trigger, Some(key), "Disk", "warning")]))
+            .await
+            .unwrap();
+    }
+    let results = ingestor
+        .submit(request(vec![
+            signal(Resolve, Some("b"), "Disk", "warning"),
+            signal(Trigger, Some("c"), "Disk", "warning"),
+        ]))
+        .await
+        .unwrap();
+    let outcomes: Vec<Outcome> = results.iter().map(|r| r.outcome).collect();
+    assert_eq!(outcomes, [Outcome::Resolved, Outcome::Deduplicated]);
+}
+
+async fn accepted_alerts_keep_the_time_they_arrived<S: Store>(store: S) {
+    use AlertAction::*;
+    let clock = Arc::new(ManualClock::new(t(0)));
+    let ingestor = writer(&store, rules(), &clock);
+    ingestor
+        .accept(request(vec![signal(
+            Trigger,
+            Some("db"),
+            "Database down",
+            "critical",
+        )]))
+        .await
+        .unwrap();
+    // Applied later: still stamped with the time it came.
+    clock.set(t(60));
+    ingestor.settled().await;
+    let alert = all_alerts(&store).await.remove(0);
+    assert_eq!(alert.first_seen_at, t(0));
+    let timeline = store
+        .timeline(alert.incident_id.as_deref().unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert!(timeline.iter().all(|e| e.at == t(0)), "{timeline:?}");
+}
+
+/// What a crash left in the journal (appended, never applied) is applied
+/// when the writer starts, before `settled` lets a read through, and then
+/// leaves the journal. New entries are numbered after it.
+async fn a_start_applies_what_the_journal_kept<S: Store>(store: S) {
+    use AlertAction::*;
+    let entry = |at: i64, key: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "accepted_at": t(at),
+            "requests": [request(vec![signal(Trigger, Some(key), "Disk full", "warning")])],
+        }))
+        .unwrap()
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.append_journal(41, &entry(5, "disk-1")).await.unwrap();
+    tx.append_journal(42, b"{ not an entry").await.unwrap();
+    tx.append_journal(43, &entry(7, "disk-2")).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let clock = Arc::new(ManualClock::new(t(100)));
+    let ingestor = writer(&store, rules(), &clock);
+    ingestor.settled().await;
+    let mut alerts = all_alerts(&store).await;
+    alerts.sort_by(|a, b| a.dedup_key.cmp(&b.dedup_key));
+    let seen: Vec<(&str, _)> = alerts
+        .iter()
+        .map(|a| (a.dedup_key.as_str(), a.first_seen_at))
+        .collect();
+    assert_eq!(seen, [("disk-1", t(5)), ("disk-2", t(7))]);
+    assert_eq!(
+        journal_len(&store).await,
+        0,
+        "the damaged entry is dropped too"
+    );
+    let incidents = store
+        .list_incidents(&IncidentFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(incidents.incidents.len(), 1, "grouped as when they came");
+
+    // The next entry gets a number past what was there.
+    ingestor
+        .accept(request(vec![signal(
+            Trigger,
+            Some("disk-3"),
+            "Disk full",
+            "warning",
+        )]))
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let rows = tx.journal_entries().await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        rows.iter().all(|(seq, _)| *seq > 43),
+        "{:?}",
+        rows.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+}
+
+/// Hundreds of concurrent senders: every accepted alert is stored once.
+async fn many_senders_accept_at_once_and_nothing_is_lost<S: Store>(store: S) {
+    use AlertAction::*;
+    let clock = Arc::new(ManualClock::new(t(0)));
+    let ingestor = writer(&store, rules(), &clock);
+    let mut senders = tokio::task::JoinSet::new();
+    for i in 0..300 {
+        let ingestor = ingestor.clone();
+        senders.spawn(async move {
+            let key = format!("k{}", i % 200);
+            ingestor
+                .accept(request(vec![signal(
+                    Trigger,
+                    Some(&key),
+                    "Disk",
+                    "warning",
+                )]))
+                .await
+        });
+    }
+    for answer in senders.join_all().await {
+        answer.unwrap();
+    }
+    ingestor.settled().await;
+    let alerts = all_alerts(&store).await;
+    assert_eq!(alerts.len(), 200, "one alert per key");
+    let events: i64 = alerts.iter().map(|a| a.event_count).sum();
+    assert_eq!(events, 300, "every trigger counted");
+    assert_eq!(journal_len(&store).await, 0);
+}
