@@ -256,14 +256,14 @@ impl Store for SqliteStore {
     type Tx = SqliteTx;
 
     async fn begin(&self) -> Result<SqliteTx, StoreError> {
-        SqliteTx::begin(&self.tx_writer, "FULL").await
+        SqliteTx::begin(&self.tx_writer, tx::Synchronous::Full).await
     }
 
     /// Commits in the run skip SQLite's own fsync (`synchronous = NORMAL`,
     /// set before `BEGIN` since SQLite refuses it inside a transaction);
     /// every transaction sets its own, so the next `begin` syncs again.
     async fn begin_run(&self) -> Result<SqliteTx, StoreError> {
-        SqliteTx::begin(&self.tx_writer, "NORMAL").await
+        SqliteTx::begin(&self.tx_writer, tx::Synchronous::Normal).await
     }
 
     /// One `fdatasync` of the WAL file, where every commit's frames are
