@@ -3,8 +3,12 @@
 result lines into Markdown tables.
 
   ingest_report.py record --case a --system warroom --alerts-per-request 1 \
-      --wrk-log FILE --rss-samples FILE --hwm-kb N [--open-check N] >> results.jsonl
+      --wrk-log FILE --rss-samples FILE --hwm-kb N [--open-check N] \
+      [--round K] [--cpu-busy PCT --cpu-steal PCT] >> results.jsonl
   ingest_report.py report results.jsonl [--note TEXT]...
+
+With several rounds of a case, the tables show each system's median round
+(by alerts/s) and a last table lists every round.
 
 Only the standard library; no network.
 """
@@ -106,6 +110,9 @@ def record(args):
         "open_check": args.open_check,
         "open_check_how": args.open_check_how,
         "disk_kb": args.disk_kb,
+        "round": args.round,
+        "cpu_busy_pct": args.cpu_busy,
+        "cpu_steal_pct": args.cpu_steal,
     }
     print(json.dumps(line))
 
@@ -153,9 +160,57 @@ def answers(r):
     return ", ".join(f"{n:,} x {status}" for status, n in r["statuses"].items()) or "none"
 
 
+def median_round(runs):
+    """The run with the median alerts/s (the lower middle one of an even count)."""
+    ordered = sorted(runs, key=lambda r: r["alerts_per_s"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def fmt_pct(x):
+    return "n/a" if x is None else f"{x:.0f}%"
+
+
+def rounds_table(rounds):
+    out = ["### Every round\n"]
+    out.append(
+        "Each round starts both servers afresh, one after the other, Warroom first. "
+        "The tables above show each system's median round. CPU busy and steal are "
+        "the whole machine's, from /proc/stat over the wrk run: steal is time the "
+        "hypervisor gave this VM's CPUs to others, which no server controls.\n"
+    )
+    out.append("| case | round | Warroom alerts/s | busy / steal | Alertmanager alerts/s | busy / steal | Warroom/Alertmanager |")
+    out.append("|---|---:|---:|---|---:|---|---:|")
+    for case in CASES:
+        ws = sorted(rounds.get((case, "warroom"), []), key=lambda r: r.get("round") or 0)
+        ams = sorted(rounds.get((case, "alertmanager"), []), key=lambda r: r.get("round") or 0)
+        for i in range(max(len(ws), len(ams))):
+            w = ws[i] if i < len(ws) else None
+            a = ams[i] if i < len(ams) else None
+            cells = []
+            for r in (w, a):
+                if r is None:
+                    cells += ["failed", ""]
+                else:
+                    cells += [fmt_rate(r["alerts_per_s"]), f"{fmt_pct(r.get('cpu_busy_pct'))} / {fmt_pct(r.get('cpu_steal_pct'))}"]
+            both = ratio(w["alerts_per_s"], a["alerts_per_s"]) if w and a else ""
+            out.append(f"| {case} | {i + 1} | " + " | ".join(cells) + f" | {both} |")
+        w, a = by_median(ws), by_median(ams)
+        if w and a:
+            out.append(f"| {case} | median | {fmt_rate(w['alerts_per_s'])} | | {fmt_rate(a['alerts_per_s'])} | | **{ratio(w['alerts_per_s'], a['alerts_per_s'])}** |")
+    out.append("")
+    return out
+
+
+def by_median(runs):
+    return median_round(runs) if runs else None
+
+
 def report(args):
     rows = [json.loads(l) for l in open(args.results, encoding="utf-8") if l.strip()]
-    by = {(r["case"], r["system"]): r for r in rows}
+    rounds = {}
+    for r in rows:
+        rounds.setdefault((r["case"], r["system"]), []).append(r)
+    by = {key: median_round(runs) for key, runs in rounds.items()}
     out = []
     for note in args.note:
         out.append(f"{note}\n")
@@ -235,6 +290,8 @@ def report(args):
             trend = ratio(w[-1], w[0]) if len(w) >= 2 else "n/a"
             out.append(f"| {case} | {s} | " + " | ".join(cells) + f" | {trend} |")
     out.append("")
+    if any(len(runs) > 1 for runs in rounds.values()):
+        out.extend(rounds_table(rounds))
     out.append("### Errors\n")
     lines = [f"- ({r['case']}) {r['system']}: wrk: {l}" for r in rows for l in r["wrk_error_lines"]]
     for r in rows:
@@ -259,6 +316,9 @@ def main():
     r.add_argument("--open-check", type=int)
     r.add_argument("--open-check-how", default="")
     r.add_argument("--disk-kb", type=int)
+    r.add_argument("--round", type=int, default=1)
+    r.add_argument("--cpu-busy", type=float, help="machine CPU busy %% over the run")
+    r.add_argument("--cpu-steal", type=float, help="machine CPU steal %% over the run")
     r.set_defaults(func=record)
     s = sub.add_parser("report")
     s.add_argument("results")
