@@ -43,6 +43,19 @@ async fn all_alerts<S: Store>(store: &S) -> Vec<warroom_store::AlertRecord> {
         .unwrap()
 }
 
+/// Accepts the "db" alert of service api with `action`, and waits until durable.
+async fn accept_db_down(ingestor: &warroom_engine::Ingestor, action: AlertAction) {
+    ingestor
+        .accept(request(vec![signal(
+            action,
+            Some("db"),
+            "Database down",
+            "critical",
+        )]))
+        .await
+        .unwrap();
+}
+
 async fn journal_len<S: Store>(store: &S) -> usize {
     let mut tx = store.begin().await.unwrap();
     let rows = tx.journal_entries().await.unwrap();
@@ -54,15 +67,7 @@ async fn accepted_alerts_are_seen_by_a_read_after_settled<S: Store>(store: S) {
     use AlertAction::*;
     let clock = Arc::new(ManualClock::new(t(0)));
     let ingestor = writer(&store, rules(), &clock);
-    ingestor
-        .accept(request(vec![signal(
-            Trigger,
-            Some("db"),
-            "Database down",
-            "critical",
-        )]))
-        .await
-        .unwrap();
+    accept_db_down(&ingestor, Trigger).await;
     ingestor.settled().await;
     let alerts = all_alerts(&store).await;
     assert_eq!(alerts.len(), 1, "applied before settled returned");
@@ -82,24 +87,8 @@ async fn accepted_alerts_are_seen_by_a_read_after_settled<S: Store>(store: S) {
     );
 
     // A repeat and a resolve, accepted: one alert, counted twice, resolved.
-    ingestor
-        .accept(request(vec![signal(
-            Trigger,
-            Some("db"),
-            "Database down",
-            "critical",
-        )]))
-        .await
-        .unwrap();
-    ingestor
-        .accept(request(vec![signal(
-            Resolve,
-            Some("db"),
-            "Database down",
-            "critical",
-        )]))
-        .await
-        .unwrap();
+    accept_db_down(&ingestor, Trigger).await;
+    accept_db_down(&ingestor, Resolve).await;
     ingestor.settled().await;
     let alerts = all_alerts(&store).await;
     assert_eq!(alerts.len(), 1);
@@ -141,15 +130,7 @@ async fn accepted_alerts_keep_the_time_they_arrived<S: Store>(store: S) {
     use AlertAction::*;
     let clock = Arc::new(ManualClock::new(t(0)));
     let ingestor = writer(&store, rules(), &clock);
-    ingestor
-        .accept(request(vec![signal(
-            Trigger,
-            Some("db"),
-            "Database down",
-            "critical",
-        )]))
-        .await
-        .unwrap();
+    accept_db_down(&ingestor, Trigger).await;
     // Applied later: still stamped with the time it came.
     clock.set(t(60));
     ingestor.settled().await;
