@@ -170,7 +170,7 @@ def fmt_pct(x):
     return "n/a" if x is None else f"{x:.0f}%"
 
 
-def rounds_table(rounds):
+def rounds_table(rounds, by):
     out = ["### Every round\n"]
     out.append(
         "Each round starts both servers afresh, one after the other, Warroom first. "
@@ -194,15 +194,11 @@ def rounds_table(rounds):
                     cells += [fmt_rate(r["alerts_per_s"]), f"{fmt_pct(r.get('cpu_busy_pct'))} / {fmt_pct(r.get('cpu_steal_pct'))}"]
             both = ratio(w["alerts_per_s"], a["alerts_per_s"]) if w and a else ""
             out.append(f"| {case} | {i + 1} | " + " | ".join(cells) + f" | {both} |")
-        w, a = by_median(ws), by_median(ams)
+        w, a = by.get((case, "warroom")), by.get((case, "alertmanager"))
         if w and a:
             out.append(f"| {case} | median | {fmt_rate(w['alerts_per_s'])} | | {fmt_rate(a['alerts_per_s'])} | | **{ratio(w['alerts_per_s'], a['alerts_per_s'])}** |")
     out.append("")
     return out
-
-
-def by_median(runs):
-    return median_round(runs) if runs else None
 
 
 def report(args):
@@ -291,7 +287,7 @@ def report(args):
             out.append(f"| {case} | {s} | " + " | ".join(cells) + f" | {trend} |")
     out.append("")
     if any(len(runs) > 1 for runs in rounds.values()):
-        out.extend(rounds_table(rounds))
+        out.extend(rounds_table(rounds, by))
     out.append("### Errors\n")
     lines = [f"- ({r['case']}) {r['system']}: wrk: {l}" for r in rows for l in r["wrk_error_lines"]]
     for r in rows:
