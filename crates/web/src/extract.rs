@@ -28,17 +28,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             });
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e: BytesRejection| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        "the request body is too large",
-                    )
-                } else {
-                    ApiError::bad_request("", format!("cannot read the request body: {e}"))
-                }
-            })?;
+            .map_err(unreadable_body)?;
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
@@ -60,6 +50,38 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             ));
         }
         parse_json(bytes).map(Json)
+    }
+}
+
+/// A request body as it came, for the alert endpoints, which parse each
+/// format themselves. A body over `MAX_BODY_BYTES` gets the API's JSON
+/// error naming the limit, where axum's own rejection is plain text.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(unreadable_body)
+    }
+}
+
+/// A body that could not be read: over the size limit, or cut off.
+fn unreadable_body(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is over {} KiB, the most one request may carry",
+                crate::MAX_BODY_BYTES / 1024
+            ),
+        )
+    } else {
+        ApiError::bad_request("", format!("cannot read the request body: {e}"))
     }
 }
 

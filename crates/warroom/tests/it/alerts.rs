@@ -147,19 +147,42 @@ async fn malformed_payloads_get_4xx_naming_the_problem() {
         (format!("/integrations/prometheus/{am}/api/v2/alerts"), br#"{"labels":{"a":"b"}}"#.to_vec()),
         ("/integrations/alertmanager/wrongkey".into(), b"{}".to_vec()),
     ];
-    for (path, body) in cases {
-        let r = client
+    let post_json = |path: &str, body: Vec<u8>| {
+        client
             .post(format!("{}{path}", server.url))
             .header("content-type", "application/json")
-            .body(body.clone())
+            .body(body)
             .send()
-            .await
-            .unwrap();
+    };
+    for (path, body) in cases {
+        let r = post_json(&path, body.clone()).await.unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
         let shown = String::from_utf8_lossy(&body[..body.len().min(60)]).into_owned();
         assert!(status.is_client_error(), "{path} {shown}: {status} {text}");
         assert!(!text.is_empty(), "{path} {shown}: an explanation");
+    }
+    // Over the 512 KiB limit: 413 with the limit named, as JSON (in
+    // PagerDuty's shape on its endpoint), not axum's plain-text rejection.
+    let oversize = format!(
+        r#"{{"routing_key":"{pd}","event_action":"trigger","payload":{{"summary":"s","source":"s","severity":"info","custom_details":{{"x":"{}"}}}}}}"#,
+        "x".repeat(600 * 1024)
+    );
+    for (path, shape) in [
+        ("/v2/enqueue".to_owned(), "errors"),
+        (
+            format!("/integrations/prometheus/{am}/api/v2/alerts"),
+            "error",
+        ),
+        (format!("/integrations/alertmanager/{am}"), "error"),
+    ] {
+        let r = post_json(&path, oversize.clone().into_bytes())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body.get(shape).is_some(), "{path}: {body}");
+        assert!(body.to_string().contains("512 KiB"), "{path}: {body}");
     }
     // Nothing malformed was stored.
     assert!(all_alert_keys(&server, &token).await.is_empty());

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +21,7 @@ use warroom_store::{IntegrationRecord, Store};
 use super::formats::{self, pagerduty, FormatError};
 use super::limit::retry_after_secs;
 use crate::error::ApiError;
-use crate::extract::Path;
+use crate::extract::{Path, RawBody};
 use crate::state::AppState;
 
 pub fn routes<S: Store>() -> Router<AppState<S>> {
@@ -170,13 +169,22 @@ fn accepted(results: &[SignalResult]) -> Response {
 }
 
 /// PagerDuty Events API v2, byte for byte what PagerDuty answers.
-async fn pagerduty_enqueue<S: Store>(State(app): State<AppState<S>>, body: Bytes) -> Response {
-    let invalid = |errors: Vec<String>| {
+async fn pagerduty_enqueue<S: Store>(
+    State(app): State<AppState<S>>,
+    body: Result<RawBody, ApiError>,
+) -> Response {
+    let invalid_with = |status: StatusCode, errors: Vec<String>| {
         (
-            StatusCode::BAD_REQUEST,
+            status,
             axum::Json(pagerduty::EnqueueResponse::invalid_event(errors)),
         )
             .into_response()
+    };
+    let invalid = |errors: Vec<String>| invalid_with(StatusCode::BAD_REQUEST, errors);
+    // Over the size limit: its status, in PagerDuty's answer shape.
+    let body = match body {
+        Ok(RawBody(body)) => body,
+        Err(err) => return invalid_with(err.status, vec![err.message]),
     };
     let now = app.incidents.clock().now();
     let event = match pagerduty::parse(&body, now) {
@@ -213,7 +221,7 @@ async fn pagerduty_enqueue<S: Store>(State(app): State<AppState<S>>, body: Bytes
 async fn api_v2_bearer<S: Store>(
     State(app): State<AppState<S>>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let key = headers
         .get(header::AUTHORIZATION)
@@ -233,7 +241,7 @@ async fn api_v2_bearer<S: Store>(
 async fn api_v2_path<S: Store>(
     State(app): State<AppState<S>>,
     Path(key): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     api_v2(app, &key, &body).await
 }
@@ -255,7 +263,7 @@ async fn by_kind<S: Store>(
     State(app): State<AppState<S>>,
     Path((kind, key)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let integration = integration(&app, &key).await?.ok_or_else(unknown_key)?;
     if let Some(response) = throttled(&app, &integration, false) {
