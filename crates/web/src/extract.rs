@@ -1,5 +1,6 @@
 //! Request extractors that turn bad input into `ApiError`s naming the field:
-//! JSON bodies, query strings and path segments.
+//! JSON bodies, query strings and path segments, and raw bodies over the
+//! size limit.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
