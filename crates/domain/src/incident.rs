@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::error::DomainError;
 use crate::playbook::Playbook;
 use crate::status::Status;
-use crate::timeline::{EventKind, NewEvent, SeverityDirection};
+use crate::timeline::{push_alert_change, AlertChange, EventKind, NewEvent, SeverityDirection};
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
@@ -678,16 +678,19 @@ impl Incident {
         Ok(events)
     }
 
-    /// Records something that happened to one of the incident's alerts.
-    /// Allowed in every status: alerts keep arriving after resolution.
-    pub fn record_alert_event(
+    /// Records something that happened to one of the incident's alerts,
+    /// joining the last of `events` when it is the same change at the same
+    /// moment (`timeline::push_alert_change`). Allowed in every status:
+    /// alerts keep arriving after resolution.
+    pub fn record_alert_change(
         &mut self,
-        kind: EventKind,
+        events: &mut Vec<NewEvent>,
+        change: AlertChange,
         actor: &str,
         now: Timestamp,
-    ) -> Vec<NewEvent> {
+    ) {
         self.updated_at = now;
-        vec![event(actor, now, kind)]
+        push_alert_change(events, change, actor, now);
     }
 
     fn ensure_not_closed(&self) -> Result<(), DomainError> {

@@ -21,4 +21,4 @@ pub use id_format::IdFormat;
 pub use incident::{Declaration, DetailsPatch, Incident};
 pub use playbook::Playbook;
 pub use status::Status;
-pub use timeline::{EventKind, NewEvent, TimelineEvent};
+pub use timeline::{AlertChange, EventKind, NewEvent, TimelineEvent};

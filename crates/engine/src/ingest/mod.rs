@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
 use warroom_domain::alerting::{first_inhibitor, GroupingRule, InhibitRule, SeverityMap, Silence};
 use warroom_domain::playbook::AlertsResolved;
-use warroom_domain::{Declaration, EventKind, Incident, Playbook, Status};
+use warroom_domain::timeline::{AlertRef, ResolvedAlert, TriggeredAlert};
+use warroom_domain::{AlertChange, Declaration, Incident, Playbook, Status};
 use warroom_store::{
     AlertGroup, AlertRecord, BumpedAlert, Repeat, SilenceRecord, Store, StoreError, WriteTx,
 };
@@ -587,14 +588,15 @@ pub async fn apply<T: WriteTx>(
                 tx.update_alert(&alert).await?;
                 if let Some(id) = &alert.incident_id {
                     let (incident, events) = touched.get(tx, id).await?;
-                    events.extend(incident.record_alert_event(
-                        EventKind::AlertAcknowledged {
+                    incident.record_alert_change(
+                        events,
+                        AlertChange::Acknowledged(AlertRef {
                             alert_id: alert.id,
                             dedup_key: alert.dedup_key.clone(),
-                        },
+                        }),
                         &actor,
                         now,
-                    ));
+                    );
                     if incident.status == Status::Triggered {
                         events.extend(
                             incident
@@ -867,17 +869,18 @@ async fn record_triggered<T: WriteTx>(
         return Ok(());
     };
     let (incident, events) = touched.get(tx, incident_id).await?;
-    events.extend(incident.record_alert_event(
-        EventKind::AlertTriggered {
+    incident.record_alert_change(
+        events,
+        AlertChange::Triggered(TriggeredAlert {
             alert_id: alert.id,
             dedup_key: alert.dedup_key.clone(),
             summary: alert.summary.clone(),
             severity: alert.severity.clone(),
             origin: alert.origin.clone(),
-        },
+        }),
         actor,
         now,
-    ));
+    );
     Ok(())
 }
 
@@ -995,15 +998,16 @@ async fn resolve_in_incident<T: WriteTx>(
 ) -> Result<(), StoreError> {
     let paging = tx.has_paging_alerts(incident_id).await?;
     let (incident, events) = touched.get(tx, incident_id).await?;
-    events.extend(incident.record_alert_event(
-        EventKind::AlertResolved {
+    incident.record_alert_change(
+        events,
+        AlertChange::Resolved(ResolvedAlert {
             alert_id: alert.id,
             dedup_key: alert.dedup_key.clone(),
             summary: alert.summary.clone(),
-        },
+        }),
         actor,
         now,
-    ));
+    );
     let auto = incident.declared_by.starts_with(INTEGRATION_ACTOR);
     if auto && incident.status.is_open() && !paging {
         let to = match rules.playbook.when_alerts_resolve(&alert.service) {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use warroom_domain::alert::{AlertAction, AlertSignal, AlertStatus};
-use warroom_domain::{Playbook, Status};
+use warroom_domain::timeline::MAX_ALERTS_PER_EVENT;
+use warroom_domain::{EventKind, Playbook, Status, TimelineEvent};
 use warroom_engine::ingest::{ingest_once, IngestRequest, IngestRules, IngestSource, Outcome};
 use warroom_store::{AlertFilter, IncidentFilter, SilenceRecord, Store};
 
@@ -35,6 +36,7 @@ on_both_backends!(
     a_group_collects_alerts_within_its_window,
     a_worse_alert_raises_the_incident_severity,
     a_storm_becomes_one_incident_and_keeps_every_alert,
+    alerts_that_change_together_share_a_timeline_event,
     api_v2_alerts_expire_when_no_longer_sent,
     an_expiring_storm_resolves_its_incident_with_the_last_alert,
     a_firing_source_inhibits_its_targets,
@@ -371,6 +373,102 @@ async fn a_storm_becomes_one_incident_and_keeps_every_alert<S: Store>(store: S) 
         before = page.last().map(|a| a.id);
     }
     assert_eq!(count, 2000);
+    // On the timeline, each batch's alerts share one event, and every
+    // alert is listed exactly once.
+    let incident = &incidents(&store).await[0];
+    let timeline = store.timeline(&incident.id, 0, 1000).await.unwrap();
+    let triggered = triggered_keys(&timeline);
+    assert_eq!(triggered.len(), 20);
+    let mut keys: Vec<&String> = triggered.iter().flatten().collect();
+    assert_eq!(keys.len(), 2000);
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), 2000);
+}
+
+/// The dedup keys each `alert_triggered` event lists, event by event.
+fn triggered_keys(timeline: &[TimelineEvent]) -> Vec<Vec<String>> {
+    timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::AlertTriggered(list) => {
+                Some(list.alerts.iter().map(|a| a.dedup_key.clone()).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+async fn alerts_that_change_together_share_a_timeline_event<S: Store>(store: S) {
+    let rules = rules();
+    // 150 alerts in one request: two events, 100 and 50, in the order sent.
+    let signals = storm_batch("a", 0, "pagerduty")
+        .into_iter()
+        .chain(storm_batch("b", 0, "pagerduty").into_iter().take(50))
+        .collect();
+    let results = ingest_once(&store, &rules, t(0), &request(signals))
+        .await
+        .unwrap();
+    let incident_id = results[0].incident_id.clone().unwrap();
+    let timeline = store.timeline(&incident_id, 0, 100).await.unwrap();
+    let triggered = triggered_keys(&timeline);
+    assert_eq!(triggered.len(), 2);
+    assert_eq!(triggered[0].len(), MAX_ALERTS_PER_EVENT);
+    assert_eq!(triggered[0][0], "a-0-0");
+    assert_eq!(triggered[0][99], "a-0-99");
+    assert_eq!(triggered[1].len(), 50);
+    assert_eq!(triggered[1][49], "b-0-49");
+
+    // A worse alert raises the severity between the alerts around it: the
+    // events keep that order.
+    let signals = vec![
+        signal(AlertAction::Trigger, Some("c1"), "C1", "error"),
+        signal(AlertAction::Trigger, Some("c2"), "C2", "critical"),
+        signal(AlertAction::Trigger, Some("c3"), "C3", "error"),
+    ];
+    ingest_once(&store, &rules, t(1), &request(signals))
+        .await
+        .unwrap();
+    // Resolved together: one event. Acknowledged one by one: one each.
+    let resolve = ["a-0-1", "a-0-2", "b-0-7"]
+        .map(|key| signal(AlertAction::Resolve, Some(key), "", "error"))
+        .to_vec();
+    ingest_once(&store, &rules, t(2), &request(resolve))
+        .await
+        .unwrap();
+    for (i, key) in ["c1", "c3"].into_iter().enumerate() {
+        let ack = signal(AlertAction::Acknowledge, Some(key), "", "error");
+        ingest_once(&store, &rules, t(3 + i as i64), &request(vec![ack]))
+            .await
+            .unwrap();
+    }
+    let timeline = store.timeline(&incident_id, 0, 100).await.unwrap();
+    let from_t1: Vec<(&str, Vec<String>)> = timeline
+        .iter()
+        .filter(|e| e.at >= t(1))
+        .map(|e| {
+            let keys = match &e.kind {
+                EventKind::AlertTriggered(l) => l.alerts.iter().map(|a| &a.dedup_key).collect(),
+                EventKind::AlertResolved(l) => l.alerts.iter().map(|a| &a.dedup_key).collect(),
+                EventKind::AlertAcknowledged(l) => l.alerts.iter().map(|a| &a.dedup_key).collect(),
+                _ => Vec::new(),
+            };
+            (e.kind.name(), keys.into_iter().cloned().collect())
+        })
+        .collect();
+    let keys = |list: &[&str]| list.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        from_t1,
+        vec![
+            ("alert_triggered", keys(&["c1"])),
+            ("severity_changed", vec![]),
+            ("alert_triggered", keys(&["c2", "c3"])),
+            ("alert_resolved", keys(&["a-0-1", "a-0-2", "b-0-7"])),
+            ("alert_acknowledged", keys(&["c1"])),
+            ("status_changed", vec![]),
+            ("alert_acknowledged", keys(&["c3"])),
+        ]
+    );
 }
 
 async fn api_v2_alerts_expire_when_no_longer_sent<S: Store>(store: S) {

@@ -275,17 +275,23 @@ fn describe(event: &Event) -> Vec<String> {
             return vec![line];
         }
         "note" => (kind, get(d, "text")),
-        "alert_triggered" => (
-            format!(
-                "{kind} {} {} from {}",
-                s(d, "dedup_key"),
-                s(d, "severity"),
-                s(d, "origin")
-            ),
-            get(d, "summary"),
-        ),
-        "alert_acknowledged" => (format!("{kind} {}", s(d, "dedup_key")), None),
-        "alert_resolved" => (format!("{kind} {}", s(d, "dedup_key")), get(d, "summary")),
+        "alert_triggered" => {
+            return alert_lines(&kind, d, |a| {
+                let line = format!(
+                    "{} {} from {}",
+                    s(a, "dedup_key"),
+                    s(a, "severity"),
+                    s(a, "origin")
+                );
+                with_text(line, get(a, "summary"))
+            })
+        }
+        "alert_acknowledged" => return alert_lines(&kind, d, |a| s(a, "dedup_key")),
+        "alert_resolved" => {
+            return alert_lines(&kind, d, |a| {
+                with_text(s(a, "dedup_key"), get(a, "summary"))
+            })
+        }
         "escalation_started" => (
             format!(
                 "{kind} policy {} ({} urgency)",
@@ -366,6 +372,34 @@ fn describe(event: &Event) -> Vec<String> {
         None => lines.push(head),
     }
     lines
+}
+
+/// An alert event's lines: `KIND ALERT` for one alert, else `KIND N
+/// alerts` and a line per alert. Events list their alerts under `alerts`.
+fn alert_lines(
+    kind: &str,
+    data: &Map<String, Value>,
+    line: impl Fn(&Map<String, Value>) -> String,
+) -> Vec<String> {
+    let alerts: Vec<&Map<String, Value>> = data
+        .get("alerts")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(Value::as_object).collect())
+        .unwrap_or_default();
+    match alerts.as_slice() {
+        [one] => vec![format!("{kind} {}", line(one))],
+        many => std::iter::once(format!("{kind} {} alerts", many.len()))
+            .chain(many.iter().map(|a| line(a)))
+            .collect(),
+    }
+}
+
+/// `head: text` on one line (the text's first line, cleaned), or `head`.
+fn with_text(head: String, text: Option<&str>) -> String {
+    match text.and_then(|t| t.lines().next()) {
+        Some(first) => format!("{head}: {}", clean(first)),
+        None => head,
+    }
 }
 
 fn get<'a>(data: &'a Map<String, Value>, key: &str) -> Option<&'a str> {

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
+use warroom_domain::timeline::TriggeredAlert;
 use warroom_domain::{EventKind, TimelineEvent};
 
 use super::view::{time, TimeView};
@@ -18,6 +19,36 @@ pub struct EventView {
     pub text: Option<String>,
     /// Failures are marked so they stand out.
     pub problem: bool,
+}
+
+/// Headline and text of an `alert_triggered` event: one alert as before
+/// events listed several, several one line each.
+fn triggered_words(alerts: &[TriggeredAlert]) -> (String, String) {
+    match alerts {
+        [one] => (
+            format!(
+                "Alert fired: {} from {} ({})",
+                one.severity, one.origin, one.dedup_key
+            ),
+            one.summary.clone(),
+        ),
+        many => {
+            let mut origins: Vec<&str> = many.iter().map(|a| a.origin.as_str()).collect();
+            origins.sort_unstable();
+            origins.dedup();
+            (
+                format!("{} alerts fired from {}", many.len(), origins.join(", ")),
+                lines(
+                    many.iter()
+                        .map(|a| format!("{} {}: {}", a.severity, a.dedup_key, a.summary)),
+                ),
+            )
+        }
+    }
+}
+
+fn lines(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join("\n")
 }
 
 fn list(names: &[String]) -> String {
@@ -90,32 +121,41 @@ pub fn event_view(e: &TimelineEvent) -> EventView {
             false,
         ),
         Note { text } => ("note", "Note".to_owned(), Some(text.clone()), false),
-        AlertTriggered {
-            dedup_key,
-            summary,
-            severity,
-            origin,
-            ..
-        } => (
-            "alert",
-            format!("Alert fired: {severity} from {origin} ({dedup_key})"),
-            Some(summary.clone()),
-            false,
-        ),
-        AlertAcknowledged { dedup_key, .. } => (
-            "alert",
-            format!("Alert acknowledged at the source ({dedup_key})"),
-            None,
-            false,
-        ),
-        AlertResolved {
-            dedup_key, summary, ..
-        } => (
-            "alert",
-            format!("Alert resolved ({dedup_key})"),
-            Some(summary.clone()),
-            false,
-        ),
+        AlertTriggered(list) => {
+            let (headline, text) = triggered_words(&list.alerts);
+            ("alert", headline, Some(text), false)
+        }
+        AlertAcknowledged(list) => match list.alerts.as_slice() {
+            [one] => (
+                "alert",
+                format!("Alert acknowledged at the source ({})", one.dedup_key),
+                None,
+                false,
+            ),
+            many => (
+                "alert",
+                format!("{} alerts acknowledged at the source", many.len()),
+                Some(lines(many.iter().map(|a| a.dedup_key.clone()))),
+                false,
+            ),
+        },
+        AlertResolved(list) => match list.alerts.as_slice() {
+            [one] => (
+                "alert",
+                format!("Alert resolved ({})", one.dedup_key),
+                Some(one.summary.clone()),
+                false,
+            ),
+            many => (
+                "alert",
+                format!("{} alerts resolved", many.len()),
+                Some(lines(
+                    many.iter()
+                        .map(|a| format!("{}: {}", a.dedup_key, a.summary)),
+                )),
+                false,
+            ),
+        },
         EscalationStarted {
             policy,
             urgency,
