@@ -327,3 +327,50 @@ fn value_text(v: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use warroom_domain::timeline::{Alerts, TriggeredAlert};
+
+    use super::*;
+
+    fn triggered(alerts: &[(&str, &str, &str)]) -> TimelineEvent {
+        TimelineEvent {
+            incident_id: "INC-1".into(),
+            seq: 3,
+            at: Timestamp::from_second(1_795_000_000).unwrap(),
+            actor: "integration:prom".into(),
+            kind: EventKind::AlertTriggered(Alerts {
+                alerts: alerts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (key, severity, origin))| TriggeredAlert {
+                        alert_id: i as i64,
+                        dedup_key: (*key).into(),
+                        summary: format!("{key} is down"),
+                        severity: (*severity).into(),
+                        origin: (*origin).into(),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    #[test]
+    fn one_alert_reads_as_before_and_several_get_a_line_each() {
+        let one = event_view(&triggered(&[("db-1", "critical", "prometheus")]));
+        assert_eq!(one.category, "alert");
+        assert_eq!(one.headline, "Alert fired: critical from prometheus (db-1)");
+        assert_eq!(one.text.as_deref(), Some("db-1 is down"));
+        let three = event_view(&triggered(&[
+            ("db-1", "critical", "prometheus"),
+            ("db-2", "error", "pagerduty"),
+            ("db-3", "error", "prometheus"),
+        ]));
+        assert_eq!(three.headline, "3 alerts fired from pagerduty, prometheus");
+        assert_eq!(
+            three.text.as_deref(),
+            Some("critical db-1: db-1 is down\nerror db-2: db-2 is down\nerror db-3: db-3 is down")
+        );
+    }
+}
