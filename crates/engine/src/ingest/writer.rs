@@ -473,7 +473,7 @@ impl<S: Store> Writer<S> {
             for journaled in &entries {
                 let entry = &journaled.entry;
                 let requests = entry.requests.iter();
-                let (_, created) = apply_batch(
+                let (_, created) = apply_unflushed(
                     tx,
                     &mut self.touched,
                     &self.rules,
@@ -482,8 +482,13 @@ impl<S: Store> Writer<S> {
                 )
                 .await?;
                 opened |= created;
+                // The next entry's dedup lookup reads the alerts this one
+                // created; incidents, groups, counts and events are written
+                // once for them all (`Touched` holds what they read).
+                self.touched.flush_alerts(tx).await?;
                 self.touched.next_batch();
             }
+            self.touched.flush(tx).await?;
             tx.delete_journal_through(last).await?;
             self.commit().await?;
             Ok::<_, StoreError>(opened)
@@ -626,14 +631,25 @@ async fn apply_batch<'r, T: WriteTx>(
     now: Timestamp,
     requests: impl Iterator<Item = &'r IngestRequest> + Clone,
 ) -> Result<(Vec<Vec<SignalResult>>, bool), StoreError> {
+    let applied = apply_unflushed(tx, touched, rules, now, requests).await?;
+    touched.flush(tx).await?;
+    Ok(applied)
+}
+
+/// `apply_batch` without the flush: what changed waits in `touched`.
+async fn apply_unflushed<'r, T: WriteTx>(
+    tx: &mut T,
+    touched: &mut Touched,
+    rules: &IngestRules,
+    now: Timestamp,
+    requests: impl Iterator<Item = &'r IngestRequest> + Clone,
+) -> Result<(Vec<Vec<SignalResult>>, bool), StoreError> {
     touched.prebump(tx, requests.clone(), now).await?;
     let mut all = Vec::new();
     for request in requests {
         all.push(apply(tx, rules, now, request, touched).await?);
     }
-    let opened = touched.created > 0;
-    touched.flush(tx).await?;
-    Ok((all, opened))
+    Ok((all, touched.created > 0))
 }
 
 /// One bad request must not fail its neighbours: after a failed batch, each
