@@ -18,6 +18,7 @@ on_both_backends!(
     accepted_alerts_keep_the_time_they_arrived,
     a_start_applies_what_the_journal_kept,
     many_senders_accept_at_once_and_nothing_is_lost,
+    entries_applied_together_keep_their_times_and_order,
 );
 
 fn writer<S: Store>(
@@ -234,4 +235,69 @@ async fn many_senders_accept_at_once_and_nothing_is_lost<S: Store>(store: S) {
     let events: i64 = alerts.iter().map(|a| a.event_count).sum();
     assert_eq!(events, 300, "every trigger counted");
     assert_eq!(journal_len(&store).await, 0);
+}
+
+/// Entries accepted a moment apart and applied in one transaction (the
+/// writer writes incidents and events once per apply): each keeps its own
+/// time, the timeline its order and consecutive numbers, and the incident
+/// the state the last of them left.
+async fn entries_applied_together_keep_their_times_and_order<S: Store>(store: S) {
+    use AlertAction::*;
+    let clock = Arc::new(ManualClock::new(t(0)));
+    let ingestor = writer(&store, rules(), &clock);
+    let accept = |action, key: &'static str, at| {
+        clock.set(t(at));
+        let ingestor = ingestor.clone();
+        async move {
+            let one = signal(action, Some(key), key, "critical");
+            ingestor.accept(request(vec![one])).await.unwrap();
+        }
+    };
+    accept(Trigger, "a", 0).await;
+    accept(Trigger, "b", 1).await;
+    accept(Resolve, "a", 2).await;
+    accept(Trigger, "c", 2).await;
+    accept(Acknowledge, "b", 3).await;
+    ingestor.settled().await;
+
+    let alerts = all_alerts(&store).await;
+    assert_eq!(alerts.len(), 3);
+    let incident_id = alerts[0].incident_id.clone().unwrap();
+    assert!(alerts
+        .iter()
+        .all(|a| a.incident_id.as_deref() == Some(&incident_id)));
+    let timeline = store.timeline(&incident_id, 0, 100).await.unwrap();
+    let seqs: Vec<i64> = timeline.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    let got: Vec<(&str, jiff::Timestamp)> =
+        timeline.iter().map(|e| (e.kind.name(), e.at)).collect();
+    assert_eq!(
+        got,
+        [
+            ("declared", t(0)),
+            ("alert_triggered", t(0)),
+            ("alert_triggered", t(1)),
+            ("alert_resolved", t(2)),
+            ("alert_triggered", t(2)),
+            ("alert_acknowledged", t(3)),
+            ("status_changed", t(3)),
+        ]
+    );
+    let incident = store.get_incident(&incident_id).await.unwrap();
+    assert_eq!(incident.status, Status::Acknowledged);
+    assert_eq!(incident.updated_at, t(3));
+    assert_eq!(journal_len(&store).await, 0);
+    // What the writer wrote is what a new one reads: a trigger of "c" now
+    // repeats the firing alert instead of opening another.
+    drop(ingestor);
+    let again = writer(&store, rules(), &clock);
+    let results = again
+        .submit(request(vec![signal(Trigger, Some("c"), "c", "critical")]))
+        .await
+        .unwrap();
+    assert_eq!(results[0].outcome, Outcome::Deduplicated);
+    assert_eq!(
+        results[0].incident_id.as_deref(),
+        Some(incident_id.as_str())
+    );
 }
