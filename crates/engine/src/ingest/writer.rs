@@ -473,7 +473,7 @@ impl<S: Store> Writer<S> {
             for journaled in &entries {
                 let entry = &journaled.entry;
                 let requests = entry.requests.iter();
-                let (_, created) = apply_unflushed(
+                let (_, created) = apply_batch(
                     tx,
                     &mut self.touched,
                     &self.rules,
@@ -576,6 +576,7 @@ impl<S: Store> Writer<S> {
             let (tx, _, _) = self.run.as_mut().expect("just begun");
             let requests = work.iter().map(|(request, _)| request);
             let applied = apply_batch(tx, &mut self.touched, &self.rules, now, requests).await?;
+            self.touched.flush(tx).await?;
             self.commit().await?;
             Ok::<_, StoreError>(applied)
         }
@@ -621,23 +622,10 @@ fn answer_when_durable<S: Store>(store: &S, mut to_sync: mpsc::UnboundedReceiver
     }
 }
 
-/// Applies requests inside `tx` at `now` and flushes them, without
-/// committing. Returns each request's results and whether any incident
-/// was opened.
+/// Applies requests inside `tx` at `now`, without flushing or committing:
+/// what changed waits in `touched`. Returns each request's results and
+/// whether any incident was opened.
 async fn apply_batch<'r, T: WriteTx>(
-    tx: &mut T,
-    touched: &mut Touched,
-    rules: &IngestRules,
-    now: Timestamp,
-    requests: impl Iterator<Item = &'r IngestRequest> + Clone,
-) -> Result<(Vec<Vec<SignalResult>>, bool), StoreError> {
-    let applied = apply_unflushed(tx, touched, rules, now, requests).await?;
-    touched.flush(tx).await?;
-    Ok(applied)
-}
-
-/// `apply_batch` without the flush: what changed waits in `touched`.
-async fn apply_unflushed<'r, T: WriteTx>(
     tx: &mut T,
     touched: &mut Touched,
     rules: &IngestRules,
