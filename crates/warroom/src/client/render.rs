@@ -375,17 +375,17 @@ fn describe(event: &Event) -> Vec<String> {
 }
 
 /// An alert event's lines: `KIND ALERT` for one alert, else `KIND N
-/// alerts` and a line per alert. Events list their alerts under `alerts`.
+/// alerts` and a line per alert. Events list their alerts under `alerts`;
+/// a server from before that sends one alert's fields in the event itself.
 fn alert_lines(
     kind: &str,
     data: &Map<String, Value>,
     line: impl Fn(&Map<String, Value>) -> String,
 ) -> Vec<String> {
-    let alerts: Vec<&Map<String, Value>> = data
-        .get("alerts")
-        .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(Value::as_object).collect())
-        .unwrap_or_default();
+    let alerts: Vec<&Map<String, Value>> = match data.get("alerts").and_then(Value::as_array) {
+        Some(list) => list.iter().filter_map(Value::as_object).collect(),
+        None => vec![data],
+    };
     match alerts.as_slice() {
         [one] => vec![format!("{kind} {}", line(one))],
         many => std::iter::once(format!("{kind} {} alerts", many.len()))

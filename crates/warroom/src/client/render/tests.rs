@@ -246,6 +246,44 @@ fn timeline_has_one_line_per_event() {
 }
 
 #[test]
+fn alert_events_show_each_alert_they_list() {
+    use serde_json::json;
+    let alert = |key: &str, summary: &str| json!({"alert_id": 1, "dedup_key": key, "summary": summary, "severity": "SEV-2", "origin": "prometheus"});
+    let events = [
+        event(
+            "2026-11-25T14:03:10Z",
+            "integration:prom",
+            "alert_triggered",
+            json!({"alerts": [alert("db-1", "Disk full"), alert("db-2", "Disk full\nsecond line")]}),
+        ),
+        event(
+            "2026-11-25T14:04:00Z",
+            "integration:prom",
+            "alert_resolved",
+            json!({"alerts": [{"alert_id": 1, "dedup_key": "db-1", "summary": "Disk full"}]}),
+        ),
+        // A server from before events listed their alerts.
+        event(
+            "2026-11-25T14:05:00Z",
+            "integration:pd",
+            "alert_acknowledged",
+            json!({"alert_id": 2, "dedup_key": "db-2"}),
+        ),
+    ];
+    assert_eq!(
+        timeline(&events),
+        "\
+2026-11-25 (UTC)
+14:03:10 integration:prom  alert_triggered 2 alerts
+                           db-1 SEV-2 from prometheus: Disk full
+                           db-2 SEV-2 from prometheus: Disk full
+14:04:00 integration:prom  alert_resolved db-1: Disk full
+14:05:00 integration:pd    alert_acknowledged db-2
+"
+    );
+}
+
+#[test]
 fn long_field_values_are_cut() {
     let summary = "word ".repeat(40);
     let events = [event(
