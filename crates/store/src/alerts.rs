@@ -234,25 +234,16 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
         origin: &str,
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
-    /// Appends one entry to the ingest journal: alert requests accepted
-    /// before they are applied. `seq` is the caller's and must exceed every
-    /// entry's already there.
-    fn append_journal(
-        &mut self,
-        seq: i64,
-        body: &[u8],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The last ingest journal entry applied to the tables
+    /// (`IngestJournal`); 0 before any.
+    fn journal_applied(&mut self) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
-    /// Deletes the journal's entries up to `seq` (inclusive), once applied.
-    fn delete_journal_through(
+    /// Records that the journal's entries up to `seq` are applied, in the
+    /// transaction that applied them. Never moves the mark back.
+    fn set_journal_applied(
         &mut self,
         seq: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Every entry in the journal, oldest first: what a crash left unapplied.
-    fn journal_entries(
-        &mut self,
-    ) -> impl Future<Output = Result<Vec<(i64, Vec<u8>)>, StoreError>> + Send;
 
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
 

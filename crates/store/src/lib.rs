@@ -13,6 +13,7 @@ pub mod accounts;
 mod alerts;
 pub mod comms;
 mod error;
+mod journal;
 pub mod oncall;
 mod oncall_sql;
 pub mod postgres;
@@ -30,6 +31,7 @@ pub use alerts::{
 };
 pub use comms::{CommsStore, CommsTx};
 pub use error::StoreError;
+pub use journal::IngestJournal;
 pub use oncall::{OncallStore, PagingTx};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -132,6 +134,13 @@ pub trait Store:
     /// `fdatasync` of the WAL however many commits it covers). Blocks the
     /// calling thread: call it from a thread of its own, not from a task.
     fn sync_committed(&self) -> Result<(), StoreError>;
+
+    /// The backend's ingest journal.
+    type Journal: IngestJournal;
+
+    /// Opens the ingest journal (SQLite: creating its file if missing).
+    /// The alert writer holds one; a second one may read it meanwhile.
+    fn open_journal(&self) -> impl Future<Output = Result<Self::Journal, StoreError>> + Send;
 
     /// Readies the alert writer before its first request, so the first
     /// alert after a start does not wait (SQLite: reads the firing alerts'

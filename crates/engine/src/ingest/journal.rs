@@ -1,5 +1,5 @@
 //! The ingest journal's entries: alert requests the writer accepted together,
-//! stored as one row (`WriteTx::append_journal`) until they are applied.
+//! stored as one entry (`IngestJournal::append`) until they are applied.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -3,9 +3,11 @@
 //! `apply` turns one request's signals into alert, incident and timeline
 //! writes inside a transaction. The single writer (`writer.rs`) runs it for
 //! many requests per transaction (group commit), either before answering
-//! (`Ingestor::submit`) or just after journaling them (`Ingestor::accept`,
-//! `journal.rs`): either way nobody gets a 2xx before their alerts are on disk.
+//! (`Ingestor::submit`) or just after the journal appender (`appender.rs`)
+//! has journaled them (`Ingestor::accept`, `journal.rs`): either way nobody
+//! gets a 2xx before their alerts are on disk.
 
+mod appender;
 mod journal;
 mod writer;
 

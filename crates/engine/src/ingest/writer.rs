@@ -5,36 +5,39 @@
 //! - `Ingestor::submit` applies a request to the alert and incident tables
 //!   before it answers, with what happened to each alert.
 //! - `Ingestor::accept` only appends the request to the ingest journal
-//!   (`journal.rs`) before it answers. The writer applies journaled requests
-//!   a few milliseconds later, many per transaction, in the order they came.
-//!   Senders whose answer carries no outcome (Alertmanager API v2, PagerDuty)
-//!   come this way: a 2xx then waits for one small append per batch, not for
-//!   the alert, timeline and incident writes of a few alerts at a time.
+//!   before it answers, on the appender's thread (`appender.rs`), beside
+//!   this writer. The writer applies journaled requests a few milliseconds
+//!   later, many per transaction, in the order they came, and marks them
+//!   applied in the same transaction. Senders whose answer carries no
+//!   outcome (Alertmanager API v2, PagerDuty) come this way: a 2xx then
+//!   waits for one small append per batch, not for the alert, timeline and
+//!   incident writes, nor for the write lock those hold.
 //!
 //! `Ingestor::settled` is the read barrier: it returns once every request
 //! accepted before it was called has been applied, so a read after a 2xx
 //! sees the alert.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot, Notify};
-use warroom_store::{Store, StoreError, WriteTx};
+use warroom_store::{IngestJournal, Store, StoreError, WriteTx};
 
+use super::appender::{AppendJob, Appender};
 use super::journal::Entry;
 use super::{apply, ingest_once, IngestRequest, IngestRules, SignalResult, Touched};
 use crate::clock::Clock;
 
-type Reply = oneshot::Sender<Result<Vec<SignalResult>, StoreError>>;
+pub(super) type Reply = oneshot::Sender<Result<Vec<SignalResult>, StoreError>>;
 
-enum Job {
+pub(super) enum Job {
     /// Apply at once; answer with the outcomes once durable.
     Apply(IngestRequest, Reply),
-    /// Journal; answer once durable; apply soon after.
-    Accept(IngestRequest, Reply),
+    /// Journaled (durably, by the appender): apply soon.
+    Journaled(i64, Entry),
     /// Answer once everything accepted before is applied.
     Settle(Reply),
 }
@@ -43,14 +46,16 @@ enum Job {
 #[derive(Clone)]
 pub struct Ingestor {
     queue: mpsc::Sender<Job>,
-    /// Journal entries accepted and not yet applied (1 until the writer
-    /// has read the journal at startup): `settled` asks the writer only
-    /// when there are some.
+    /// To the journal appender (`appender.rs`).
+    accepts: mpsc::Sender<AppendJob>,
+    /// Journal entries appended and not yet applied (plus 1 until the
+    /// writer has applied what the journal held at startup): `settled`
+    /// asks the writer only when there are some.
     pending: Arc<AtomicUsize>,
 }
 
-/// The most requests taken into one batch.
-const MAX_BATCH: usize = 256;
+/// The most requests taken into one batch, or into one journal entry.
+pub(super) const MAX_BATCH: usize = 256;
 
 /// How long the writer keeps the write connection across batches before it
 /// gives other writers (API calls, paging, the outbox) their turn.
@@ -59,25 +64,30 @@ const MAX_RUN: Duration = Duration::from_millis(25);
 /// How long a run waits for more requests before it ends.
 const RUN_IDLE: Duration = Duration::from_millis(2);
 
-/// A batch of accepted requests carrying more alerts than this is applied
-/// at once instead of journaled: such batches already share their writes
-/// among many alerts, and journaling would write each alert twice.
+/// An accepted request carrying more alerts than this is applied at once
+/// instead of journaled: it already shares its writes among many alerts,
+/// and journaling would write each alert twice.
 const JOURNAL_MAX_SIGNALS: usize = 64;
 
 /// How long journaled requests wait to be applied, unless a read waits for
 /// them: long enough that one transaction applies many batches.
 const APPLY_DELAY: Duration = Duration::from_millis(5);
 
-/// Past this many journaled alerts waiting, they are applied before more
-/// are accepted, which bounds the memory they hold and a read's wait.
+/// Past this many journaled alerts waiting, they are applied at once
+/// rather than when due, which bounds a read's wait. (The writer's queue
+/// bounds the memory: the appender waits when it is full.)
 const MAX_BACKLOG_SIGNALS: usize = 2048;
 
 /// How long `settled` waits for the writer before it lets a read go ahead
 /// anyway (the writer logs why it is stuck).
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 
-/// Batches committed and waiting for their fsync, with each request's answer.
-type Committed = Vec<(Reply, Vec<SignalResult>)>;
+/// A commit waiting for its fsync: each request's answer, and how far the
+/// journal is marked applied by it.
+struct Committed {
+    answers: Vec<(Reply, Vec<SignalResult>)>,
+    applied: Option<i64>,
+}
 
 impl Ingestor {
     /// Starts the writer task; it stops when every `Ingestor` clone is dropped.
@@ -85,7 +95,8 @@ impl Ingestor {
     /// their first pages go out at once.
     ///
     /// Before anything else, the writer applies what the journal still
-    /// holds from before a crash; `settled` waits for that too.
+    /// holds from before a crash; `settled` waits for that too. Then it
+    /// starts the journal appender's thread.
     ///
     /// While requests keep coming, the writer chains its transactions on one
     /// connection (`Store::begin_run`) and hands each committed batch to a
@@ -99,13 +110,25 @@ impl Ingestor {
         paging_wake: Arc<Notify>,
     ) -> Ingestor {
         let (queue, jobs) = mpsc::channel::<Job>(4 * MAX_BATCH);
+        let (accepts, to_append) = mpsc::channel::<AppendJob>(4 * MAX_BATCH);
         let (committed, to_sync) = mpsc::unbounded_channel::<Committed>();
+        let applied_durable = Arc::new(AtomicI64::new(0));
         let syncing = store.clone();
+        let (durable, appender) = (Arc::clone(&applied_durable), accepts.downgrade());
         std::thread::Builder::new()
             .name("warroom-alert-sync".into())
-            .spawn(move || answer_when_durable(&syncing, to_sync))
+            .spawn(move || answer_when_durable(&syncing, to_sync, &durable, &appender))
             .expect("the alert writer's sync thread starts");
         let pending = Arc::new(AtomicUsize::new(1));
+        let appender = Appender {
+            journal: None,
+            jobs: queue.clone(),
+            clock: Arc::clone(&clock),
+            pending: Arc::clone(&pending),
+            applied_durable,
+            next_seq: 1,
+            runtime: tokio::runtime::Handle::current(),
+        };
         let writer = Writer {
             pending: Arc::clone(&pending),
             store,
@@ -117,10 +140,13 @@ impl Ingestor {
             touched_current: false,
             backlog: VecDeque::new(),
             backlog_signals: 0,
-            next_seq: 1,
         };
-        tokio::spawn(writer.write_batches(clock, jobs));
-        Ingestor { queue, pending }
+        tokio::spawn(writer.write_batches(clock, jobs, appender, to_append));
+        Ingestor {
+            queue,
+            accepts,
+            pending,
+        }
     }
 
     /// Queues a request and waits until it is applied and durable; the
@@ -135,9 +161,13 @@ impl Ingestor {
     /// call `settled` first see it.
     pub async fn accept(&self, request: IngestRequest) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Job::Accept(request, reply), answer)
-            .await
-            .map(drop)
+        if request.signals.len() > JOURNAL_MAX_SIGNALS {
+            return self.send(Job::Apply(request, reply), answer).await.map(drop);
+        }
+        let stopped = || StoreError::Unavailable("the alert journal has stopped".into());
+        let job = AppendJob::Accept(request, reply);
+        self.accepts.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?.map(drop)
     }
 
     /// Waits until every request accepted before this call is applied, so
@@ -194,21 +224,37 @@ struct Writer<S: Store> {
     /// Journaled and not yet applied, oldest first.
     backlog: VecDeque<Journaled>,
     backlog_signals: usize,
-    /// `backlog.len()` as `Ingestor::settled` sees it, once committed.
+    /// Entries not yet applied, as `Ingestor::settled` sees them: the
+    /// appender counts each up before anyone hears of it, the writer
+    /// down once its apply has committed.
     pending: Arc<AtomicUsize>,
-    next_seq: i64,
 }
 
 impl<S: Store> Writer<S> {
     /// Takes every job waiting, handles them as one batch, and in the
     /// pauses applies the journal and ends runs.
-    async fn write_batches(mut self, clock: Arc<dyn Clock>, mut jobs: mpsc::Receiver<Job>) {
+    async fn write_batches(
+        mut self,
+        clock: Arc<dyn Clock>,
+        mut jobs: mpsc::Receiver<Job>,
+        mut appender: Appender<S::Journal>,
+        to_append: mpsc::Receiver<AppendJob>,
+    ) {
         // Requests queue meanwhile; a failure here only moves the work to the
         // first batch.
         if let Err(err) = self.store.warm_up().await {
             tracing::warn!(error = %err, "readying the alert writer failed");
         }
-        self.recover().await;
+        if let Some((journal, next_seq, forgettable)) = self.recover().await {
+            appender.journal = Some(journal);
+            appender.next_seq = next_seq;
+            appender.applied_durable.fetch_max(forgettable, Ordering::AcqRel);
+        }
+        // Accepts queued meanwhile are numbered after what was recovered.
+        std::thread::Builder::new()
+            .name("warroom-alert-journal".into())
+            .spawn(move || appender.run(to_append))
+            .expect("the alert journal's thread starts");
         let mut batch = Vec::with_capacity(MAX_BATCH);
         loop {
             let received = match self.next_deadline() {
@@ -240,36 +286,23 @@ impl<S: Store> Writer<S> {
         }
     }
 
-    /// Loads what the journal holds: requests a crash kept from being
-    /// applied. They are applied before anything newer.
-    async fn recover(&mut self) {
-        let rows = match self.store.begin().await {
-            Ok(mut tx) => {
-                let rows = tx.journal_entries().await;
-                let _ = tx.commit().await;
-                rows
-            }
-            Err(err) => Err(err),
-        };
-        let rows = match rows {
-            Ok(rows) => rows,
+    /// Opens the journal and applies what it holds past the applied mark:
+    /// requests a crash kept from being applied. They are applied before
+    /// anything newer. Returns the journal, the next entry's number and how
+    /// far its entries may be deleted, or `None` if it cannot be read; accepted requests are then
+    /// applied at once, and the journal waits for a restart.
+    async fn recover(&mut self) -> Option<(S::Journal, i64, i64)> {
+        let recovered = self.read_journal().await;
+        // The start's own count in `pending` goes; the entries' replace it.
+        self.pending.fetch_sub(1, Ordering::AcqRel);
+        let (journal, applied, last) = match recovered {
+            Ok(read) => read,
             Err(err) => {
-                // Left in the table: the next start tries again.
-                tracing::error!(error = %err, "reading the ingest journal failed; its alerts wait for a restart");
-                return;
+                tracing::error!(error = %err, "reading the ingest journal failed; accepted alerts are applied at once, and what it holds waits for a restart");
+                return None;
             }
         };
-        for (seq, body) in rows {
-            self.next_seq = seq + 1;
-            match Entry::decode(seq, &body) {
-                Ok(entry) => self.push_backlog(seq, entry),
-                Err(err) => {
-                    tracing::error!(error = %err, "skipping an ingest journal entry that does not decode");
-                }
-            }
-        }
-        let last = self.next_seq - 1;
-        if last > 0 {
+        if last > applied {
             tracing::info!(
                 entries = self.backlog.len(),
                 alerts = self.backlog_signals,
@@ -277,20 +310,48 @@ impl<S: Store> Writer<S> {
                 "applying alerts accepted before the last stop"
             );
             self.apply_backlog().await;
-            // Entries that did not decode go with the rest.
+            // Entries that did not decode are passed with the rest.
             if self.backlog.is_empty() {
-                self.delete_journal_through(last).await;
+                self.mark_applied_through(last).await;
             }
         }
-        self.publish_pending();
+        // What is marked applied can be forgotten once the mark is on disk.
+        let forgettable = match self.store.sync_committed() {
+            Ok(()) => self.backlog.front().map_or(last, |j| j.seq - 1),
+            Err(_) => 0,
+        };
+        Some((journal, last + 1, forgettable))
     }
 
-    fn publish_pending(&self) {
-        self.pending.store(self.backlog.len(), Ordering::Release);
+    /// The journal, its applied mark and its last entry's number (at least
+    /// the mark), with every entry past the mark in the backlog.
+    async fn read_journal(&mut self) -> Result<(S::Journal, i64, i64), StoreError> {
+        let mut tx = self.store.begin().await?;
+        let applied = tx.journal_applied().await?;
+        tx.commit().await?;
+        let mut journal = self.store.open_journal().await?;
+        let rows = journal.entries().await?;
+        let last = rows.last().map_or(applied, |(seq, _)| applied.max(*seq));
+        for (seq, body) in rows.into_iter().filter(|(seq, _)| *seq > applied) {
+            match Entry::decode(seq, &body) {
+                Ok(entry) => {
+                    self.pending.fetch_add(1, Ordering::AcqRel);
+                    self.push_backlog(seq, entry);
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "skipping an ingest journal entry that does not decode");
+                }
+            }
+        }
+        Ok((journal, applied, last))
     }
 
-    /// Queues a journaled entry to apply. Not yet counted in `pending`:
-    /// `append` publishes it before anyone is answered.
+    /// `n` entries are applied, or dropped for good.
+    fn done(&self, n: usize) {
+        self.pending.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    /// Queues a journaled entry to apply; `pending` already counts it.
     fn push_backlog(&mut self, seq: i64, entry: Entry) {
         self.backlog_signals += entry.signals();
         self.backlog.push_back(Journaled {
@@ -328,33 +389,20 @@ impl<S: Store> Writer<S> {
 
     async fn handle(&mut self, batch: Vec<Job>, now: Timestamp) {
         let mut settles = Vec::new();
-        let mut direct = false;
-        let mut signals = 0;
-        let mut work = Vec::with_capacity(batch.len());
+        let mut work = Vec::new();
         for job in batch {
             match job {
                 Job::Settle(reply) => settles.push(reply),
-                Job::Apply(request, reply) => {
-                    direct = true;
-                    signals += request.signals.len();
-                    work.push((request, reply));
-                }
-                Job::Accept(request, reply) => {
-                    signals += request.signals.len();
-                    work.push((request, reply));
-                }
+                Job::Apply(request, reply) => work.push((request, reply)),
+                Job::Journaled(seq, entry) => self.push_backlog(seq, entry),
             }
         }
-        let journal = !direct
-            && settles.is_empty()
-            && signals <= JOURNAL_MAX_SIGNALS
-            && self.backlog_signals + signals <= MAX_BACKLOG_SIGNALS;
-        if journal {
-            self.append(work, now).await;
-            return;
+        // Everything accepted before comes first; past `MAX_BACKLOG_SIGNALS`
+        // it is applied now rather than when due.
+        if !work.is_empty() || !settles.is_empty() || self.backlog_signals > MAX_BACKLOG_SIGNALS
+        {
+            self.apply_backlog().await;
         }
-        // Everything accepted before comes first.
-        self.apply_backlog().await;
         if !work.is_empty() {
             self.apply_now(work, now).await;
         }
@@ -421,43 +469,11 @@ impl<S: Store> Writer<S> {
         self.touched_current = false;
     }
 
-    /// Appends the batch to the journal in one commit and hands it to
-    /// `answer_when_durable`.
-    async fn append(&mut self, work: Vec<(IngestRequest, Reply)>, now: Timestamp) {
-        let (requests, replies): (Vec<_>, Vec<_>) = work.into_iter().unzip();
-        let entry = Entry {
-            accepted_at: now,
-            requests,
-        };
-        let seq = self.next_seq;
-        let appended = async {
-            let body = entry.encode()?;
-            self.tx().await?.append_journal(seq, &body).await?;
-            self.commit().await
-        }
-        .await;
-        match appended {
-            Ok(()) => {
-                self.next_seq += 1;
-                self.push_backlog(seq, entry);
-                self.publish_pending();
-                let answers = replies.into_iter().map(|reply| (reply, Vec::new()));
-                let _ = self.committed.send(answers.collect());
-            }
-            Err(err) => {
-                self.abandon_run();
-                let message = err.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
-                }
-            }
-        }
-    }
-
     /// Applies every journaled request, oldest first, each entry at its
-    /// `accepted_at`, in one transaction that also deletes them from the
-    /// journal. Its commit is not synced before anyone is told: the
-    /// journal rows it deletes come back with the alerts if it is lost.
+    /// `accepted_at`, in one transaction that also marks them applied.
+    /// Nobody waits for its commit to be synced: if it is lost, so is the
+    /// mark, and a restart applies them again. The sync thread publishes
+    /// the mark once synced, and only then does the appender delete them.
     async fn apply_backlog(&mut self) {
         if self.backlog.is_empty() {
             return;
@@ -489,13 +505,15 @@ impl<S: Store> Writer<S> {
                 self.touched.next_batch();
             }
             self.touched.flush(tx).await?;
-            tx.delete_journal_through(last).await?;
+            tx.set_journal_applied(last).await?;
             self.commit().await?;
             Ok::<_, StoreError>(opened)
         }
         .await;
         match applied {
             Ok(opened) => {
+                self.done(entries.len());
+                self.publish_applied(last);
                 if opened {
                     self.paging_wake.notify_one();
                 }
@@ -506,7 +524,14 @@ impl<S: Store> Writer<S> {
                 self.apply_one_by_one(entries).await;
             }
         }
-        self.publish_pending();
+    }
+
+    /// Has the sync thread publish `seq` as applied once its mark is synced.
+    fn publish_applied(&self, seq: i64) {
+        let _ = self.committed.send(Committed {
+            answers: Vec::new(),
+            applied: Some(seq),
+        });
     }
 
     /// After a failed `apply_backlog`: each request in its own transaction.
@@ -535,7 +560,7 @@ impl<S: Store> Writer<S> {
                             self.backlog.push_front(j);
                         }
                         if let Some(seq) = done_through {
-                            self.delete_journal_through(seq).await;
+                            self.mark_applied_through(seq).await;
                         }
                         return;
                     }
@@ -545,25 +570,29 @@ impl<S: Store> Writer<S> {
                 }
             }
             done_through = Some(journaled.seq);
+            self.done(1);
         }
         if let Some(seq) = done_through {
-            self.delete_journal_through(seq).await;
+            self.mark_applied_through(seq).await;
         }
     }
 
-    /// Deletes applied entries in a transaction of its own.
-    async fn delete_journal_through(&mut self, seq: i64) {
+    /// Marks entries applied in a transaction of its own.
+    async fn mark_applied_through(&mut self, seq: i64) {
         self.end_run().await;
-        let deleted = async {
+        let marked = async {
             let mut tx = self.store.begin().await?;
-            tx.delete_journal_through(seq).await?;
+            tx.set_journal_applied(seq).await?;
             tx.commit().await
         }
         .await;
-        if let Err(err) = deleted {
-            // They stay in the table; a restart applies them again (a
-            // repeated trigger only counts up its alert).
-            tracing::warn!(error = %err, seq, "deleting applied ingest journal entries failed");
+        match marked {
+            Ok(()) => self.publish_applied(seq),
+            // They stay unmarked; a restart applies them again (a repeated
+            // trigger only counts up its alert).
+            Err(err) => {
+                tracing::warn!(error = %err, seq, "marking ingest journal entries applied failed")
+            }
         }
     }
 
@@ -584,7 +613,10 @@ impl<S: Store> Writer<S> {
         match applied {
             Ok((all, opened)) => {
                 let answers = work.into_iter().map(|(_, reply)| reply).zip(all);
-                let _ = self.committed.send(answers.collect());
+                let _ = self.committed.send(Committed {
+                    answers: answers.collect(),
+                    applied: None,
+                });
                 if opened {
                     self.paging_wake.notify_one();
                 }
@@ -599,12 +631,19 @@ impl<S: Store> Writer<S> {
     }
 }
 
-/// Answers committed batches once an fsync after their commit has returned.
-/// A thread of its own, since the sync blocks: batches committed while one
-/// runs share the next. The writer's commits wake it directly and it wakes
-/// the requests directly; through a task, the blocking pool and back, each
-/// hop was a wake-up on every request's latency path.
-fn answer_when_durable<S: Store>(store: &S, mut to_sync: mpsc::UnboundedReceiver<Committed>) {
+/// Answers committed batches once an fsync after their commit has returned,
+/// and then publishes how far the journal is durably marked applied, which
+/// wakes the appender to forget those entries. A thread of its own, since
+/// the sync blocks: batches committed while one runs share the next. The
+/// writer's commits wake it directly and it wakes the requests directly;
+/// through a task, the blocking pool and back, each hop was a wake-up on
+/// every request's latency path.
+fn answer_when_durable<S: Store>(
+    store: &S,
+    mut to_sync: mpsc::UnboundedReceiver<Committed>,
+    applied_durable: &AtomicI64,
+    appender: &mpsc::WeakSender<AppendJob>,
+) {
     let mut waiting = Vec::new();
     while let Some(first) = to_sync.blocking_recv() {
         waiting.push(first);
@@ -612,12 +651,21 @@ fn answer_when_durable<S: Store>(store: &S, mut to_sync: mpsc::UnboundedReceiver
             waiting.push(more);
         }
         let synced = store.sync_committed();
-        for (reply, results) in waiting.drain(..).flatten() {
+        let applied = waiting.iter().filter_map(|c| c.applied).max();
+        for (reply, results) in waiting.drain(..).flat_map(|c| c.answers) {
             let answer = match &synced {
                 Ok(()) => Ok(results),
                 Err(err) => Err(StoreError::Unavailable(err.to_string())),
             };
             let _ = reply.send(answer);
+        }
+        if let (Ok(()), Some(seq)) = (&synced, applied) {
+            applied_durable.fetch_max(seq, Ordering::AcqRel);
+            if let Some(appender) = appender.upgrade() {
+                // A full queue means the appender is busy; it looks
+                // again after its next append anyway.
+                let _ = appender.try_send(AppendJob::Forget);
+            }
         }
     }
 }

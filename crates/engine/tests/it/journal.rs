@@ -8,7 +8,7 @@ use warroom_domain::alert::{AlertAction, AlertStatus};
 use warroom_domain::Status;
 use warroom_engine::ingest::{IngestRules, Outcome};
 use warroom_engine::ManualClock;
-use warroom_store::{AlertFilter, IncidentFilter, Store, WriteTx};
+use warroom_store::{AlertFilter, IncidentFilter, IngestJournal, Store, WriteTx};
 
 use super::{request, rules, signal, t};
 
@@ -57,11 +57,43 @@ async fn accept_db_down(ingestor: &warroom_engine::Ingestor, action: AlertAction
         .unwrap();
 }
 
-async fn journal_len<S: Store>(store: &S) -> usize {
+/// The journal's applied mark (`WriteTx::journal_applied`).
+async fn applied_mark<S: Store>(store: &S) -> i64 {
     let mut tx = store.begin().await.unwrap();
-    let rows = tx.journal_entries().await.unwrap();
+    let applied = tx.journal_applied().await.unwrap();
     tx.commit().await.unwrap();
-    rows.len()
+    applied
+}
+
+/// The numbers of the entries the journal holds.
+async fn journal_seqs<S: Store>(store: &S) -> Vec<i64> {
+    let mut journal = store.open_journal().await.unwrap();
+    let entries = journal.entries().await.unwrap();
+    entries.into_iter().map(|(seq, _)| seq).collect()
+}
+
+/// Entries the journal holds past the applied mark: none once settled.
+async fn unapplied<S: Store>(store: &S) -> Vec<i64> {
+    let applied = applied_mark(store).await;
+    let seqs = journal_seqs(store).await;
+    seqs.into_iter().filter(|seq| *seq > applied).collect()
+}
+
+/// Applied entries leave the journal once their mark is synced, soon
+/// after the apply (the appender deletes them): waits for that, up to 5 s.
+async fn assert_journal_empties<S: Store>(store: &S) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let seqs = journal_seqs(store).await;
+        if seqs.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "applied entries still in the journal: {seqs:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 async fn accepted_alerts_are_seen_by_a_read_after_settled<S: Store>(store: S) {
@@ -81,11 +113,8 @@ async fn accepted_alerts_are_seen_by_a_read_after_settled<S: Store>(store: S) {
         store.get_incident(&incident_id).await.unwrap().severity,
         "SEV-1"
     );
-    assert_eq!(
-        journal_len(&store).await,
-        0,
-        "applied entries leave the journal"
-    );
+    assert_eq!(unapplied(&store).await, [0; 0], "marked applied");
+    assert_journal_empties(&store).await;
 
     // A repeat and a resolve, accepted: one alert, counted twice, resolved.
     accept_db_down(&ingestor, Trigger).await;
@@ -146,7 +175,8 @@ async fn accepted_alerts_keep_the_time_they_arrived<S: Store>(store: S) {
 
 /// What a crash left in the journal (appended, never applied) is applied
 /// when the writer starts, before `settled` lets a read through, and then
-/// leaves the journal. New entries are numbered after it.
+/// leaves the journal; an entry already marked applied is not applied
+/// again. New entries are numbered after it.
 async fn a_start_applies_what_the_journal_kept<S: Store>(store: S) {
     use AlertAction::*;
     let entry = |at: i64, key: &str| {
@@ -156,10 +186,15 @@ async fn a_start_applies_what_the_journal_kept<S: Store>(store: S) {
         }))
         .unwrap()
     };
+    let mut journal = store.open_journal().await.unwrap();
+    journal.append(40, &entry(3, "disk-0")).await.unwrap();
+    journal.append(41, &entry(5, "disk-1")).await.unwrap();
+    journal.append(42, b"{ not an entry").await.unwrap();
+    journal.append(43, &entry(7, "disk-2")).await.unwrap();
+    drop(journal);
+    // Entry 40 was applied before the crash, and its alert since deleted.
     let mut tx = store.begin().await.unwrap();
-    tx.append_journal(41, &entry(5, "disk-1")).await.unwrap();
-    tx.append_journal(42, b"{ not an entry").await.unwrap();
-    tx.append_journal(43, &entry(7, "disk-2")).await.unwrap();
+    tx.set_journal_applied(40).await.unwrap();
     tx.commit().await.unwrap();
 
     let clock = Arc::new(ManualClock::new(t(100)));
@@ -172,11 +207,7 @@ async fn a_start_applies_what_the_journal_kept<S: Store>(store: S) {
         .map(|a| (a.dedup_key.as_str(), a.first_seen_at))
         .collect();
     assert_eq!(seen, [("disk-1", t(5)), ("disk-2", t(7))]);
-    assert_eq!(
-        journal_len(&store).await,
-        0,
-        "the damaged entry is dropped too"
-    );
+    assert_eq!(applied_mark(&store).await, 43, "the damaged entry is passed too");
     let incidents = store
         .list_incidents(&IncidentFilter {
             limit: 10,
@@ -196,14 +227,9 @@ async fn a_start_applies_what_the_journal_kept<S: Store>(store: S) {
         )]))
         .await
         .unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let rows = tx.journal_entries().await.unwrap();
-    tx.commit().await.unwrap();
-    assert!(
-        rows.iter().all(|(seq, _)| *seq > 43),
-        "{:?}",
-        rows.iter().map(|r| r.0).collect::<Vec<_>>()
-    );
+    ingestor.settled().await;
+    assert_eq!(applied_mark(&store).await, 44);
+    assert_journal_empties(&store).await;
 }
 
 /// Hundreds of concurrent senders: every accepted alert is stored once.
@@ -234,7 +260,7 @@ async fn many_senders_accept_at_once_and_nothing_is_lost<S: Store>(store: S) {
     assert_eq!(alerts.len(), 200, "one alert per key");
     let events: i64 = alerts.iter().map(|a| a.event_count).sum();
     assert_eq!(events, 300, "every trigger counted");
-    assert_eq!(journal_len(&store).await, 0);
+    assert_eq!(unapplied(&store).await, [0; 0]);
 }
 
 /// Entries accepted a moment apart and applied in one transaction (the
@@ -286,7 +312,7 @@ async fn entries_applied_together_keep_their_times_and_order<S: Store>(store: S)
     let incident = store.get_incident(&incident_id).await.unwrap();
     assert_eq!(incident.status, Status::Acknowledged);
     assert_eq!(incident.updated_at, t(3));
-    assert_eq!(journal_len(&store).await, 0);
+    assert_eq!(unapplied(&store).await, [0; 0]);
     // What the writer wrote is what a new one reads: a trigger of "c" now
     // repeats the firing alert instead of opening another.
     drop(ingestor);

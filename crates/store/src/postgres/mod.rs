@@ -17,9 +17,11 @@ use crate::{
     IntegrationRecord, SilenceRecord, Store, StoreError,
 };
 
+mod journal;
 mod oncall;
 mod tx;
 
+pub use journal::PgJournal;
 pub use tx::PgTx;
 use tx::{load_incident, ALERT_COLUMNS};
 
@@ -118,6 +120,14 @@ impl Store for PgStore {
 
     async fn begin_run(&self) -> Result<PgTx, StoreError> {
         self.begin().await
+    }
+
+    type Journal = PgJournal;
+
+    async fn open_journal(&self) -> Result<PgJournal, StoreError> {
+        Ok(PgJournal {
+            pool: self.pool.clone(),
+        })
     }
 
     /// PostgreSQL commits are durable when they return.

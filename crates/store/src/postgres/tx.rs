@@ -372,29 +372,18 @@ impl WriteTx for PgTx {
         next.map(crate::row::ts).transpose()
     }
 
-    async fn append_journal(&mut self, seq: i64, body: &[u8]) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO ingest_journal (seq, body) VALUES ($1, $2)")
-            .bind(seq)
-            .bind(body)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+    async fn journal_applied(&mut self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT seq FROM ingest_applied WHERE id = 1")
+            .fetch_one(&mut *self.tx)
+            .await?)
     }
 
-    async fn delete_journal_through(&mut self, seq: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM ingest_journal WHERE seq <= $1")
+    async fn set_journal_applied(&mut self, seq: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE ingest_applied SET seq = GREATEST(seq, $1) WHERE id = 1")
             .bind(seq)
             .execute(&mut *self.tx)
             .await?;
         Ok(())
-    }
-
-    async fn journal_entries(&mut self) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT seq, body FROM ingest_journal ORDER BY seq")
-                .fetch_all(&mut *self.tx)
-                .await?,
-        )
     }
 
     async fn commit(self) -> Result<(), StoreError> {

@@ -22,11 +22,13 @@ use crate::{
     IntegrationRecord, PageCursor, SilenceRecord, Store, StoreError, WriteTx as _,
 };
 
+mod ingest_journal;
 mod oncall;
 mod open_keys;
 mod tx;
 mod wal_file;
 
+pub use ingest_journal::{journal_path, SqliteJournal};
 pub use tx::SqliteTx;
 use tx::ALERT_COLUMNS;
 
@@ -69,6 +71,8 @@ pub struct SqliteStore {
     /// The `-wal` file `sync_committed` syncs, kept open. Shared, like
     /// every field: each request clones the store several times over.
     wal: Arc<wal_file::WalFile>,
+    /// The database file, beside which the ingest journal keeps its own.
+    path: Arc<std::path::PathBuf>,
     /// `checkpoint_wal` runs while any clone of the store lives.
     _checkpointer: Arc<()>,
 }
@@ -202,8 +206,9 @@ impl SqliteStore {
         }
         let mut wal = filename.as_os_str().to_owned();
         wal.push("-wal");
-        let path = filename.to_owned();
-        let tx_writer = tokio::task::spawn_blocking(move || tx::Writer::open(&path))
+        let path = Arc::new(filename.to_owned());
+        let writer_path = Arc::clone(&path);
+        let tx_writer = tokio::task::spawn_blocking(move || tx::Writer::open(&writer_path))
             .await
             .map_err(|e| StoreError::Unavailable(format!("opening the writer failed: {e}")))??;
         let alive = Arc::new(());
@@ -213,6 +218,7 @@ impl SqliteStore {
             reader,
             tx_writer: Arc::new(Mutex::new(tx_writer)),
             wal: Arc::new(wal_file::WalFile::new(std::path::Path::new(&wal))),
+            path,
             _checkpointer: alive,
         })
     }
@@ -257,6 +263,33 @@ impl Store for SqliteStore {
 
     async fn begin(&self) -> Result<SqliteTx, StoreError> {
         SqliteTx::begin(&self.tx_writer, tx::Synchronous::Full).await
+    }
+
+    type Journal = SqliteJournal;
+
+    /// Opens `<database>-ingest`, first moving into it what the main
+    /// database's `ingest_journal` table still holds from a version that
+    /// journaled there.
+    async fn open_journal(&self) -> Result<SqliteJournal, StoreError> {
+        let old: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, body FROM ingest_journal ORDER BY seq")
+                .fetch_all(&self.writer)
+                .await?;
+        let journal = blocking(|| {
+            let mut journal = SqliteJournal::open(&self.path)?;
+            if !old.is_empty() {
+                journal.adopt(&old)?;
+            }
+            Ok::<_, StoreError>(journal)
+        })?;
+        if let Some((last, _)) = old.last() {
+            sqlx::query("DELETE FROM ingest_journal WHERE seq <= ?")
+                .bind(last)
+                .execute(&self.writer)
+                .await?;
+            tracing::info!(entries = old.len(), "moved the ingest journal into its own file");
+        }
+        Ok(journal)
     }
 
     /// Commits in the run skip SQLite's own fsync (`synchronous = NORMAL`,

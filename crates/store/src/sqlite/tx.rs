@@ -652,26 +652,18 @@ impl WriteTx for SqliteTx {
         next.map(crate::row::ts).transpose()
     }
 
-    async fn append_journal(&mut self, seq: i64, body: &[u8]) -> Result<(), StoreError> {
-        self.conn()?
-            .prepare_cached("INSERT INTO ingest_journal (seq, body) VALUES (?1, ?2)")?
-            .execute(rusqlite::params![seq, body])?;
-        Ok(())
+    async fn journal_applied(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn()?
+            .prepare_cached("SELECT seq FROM ingest_applied WHERE id = 1")?
+            .query_row([], |r| r.get(0))?)
     }
 
-    async fn delete_journal_through(&mut self, seq: i64) -> Result<(), StoreError> {
+    async fn set_journal_applied(&mut self, seq: i64) -> Result<(), StoreError> {
         self.conn()?
-            .prepare_cached("DELETE FROM ingest_journal WHERE seq <= ?1")?
+            .prepare_cached("UPDATE ingest_applied SET seq = max(seq, ?1) WHERE id = 1")?
             .execute([seq])?;
         Ok(())
-    }
-
-    async fn journal_entries(&mut self) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-        let mut stmt = self
-            .conn()?
-            .prepare("SELECT seq, body FROM ingest_journal ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     async fn commit(mut self) -> Result<(), StoreError> {
