@@ -70,8 +70,11 @@ const RUN_IDLE: Duration = Duration::from_millis(2);
 const JOURNAL_MAX_SIGNALS: usize = 64;
 
 /// How long journaled requests wait to be applied, unless a read waits for
-/// them: long enough that one transaction applies many batches.
-const APPLY_DELAY: Duration = Duration::from_millis(5);
+/// them: long enough that one transaction applies many batches. Appends no
+/// longer wait for applies, so fewer, larger applies cost less: 20 ms beat
+/// 5 ms in three alternating pairs of `scripts/bench ingest` (a) (+5% to
+/// +21%), and 50 ms was no better than 20.
+const APPLY_DELAY: Duration = Duration::from_millis(20);
 
 /// Past this many journaled alerts waiting, they are applied at once
 /// rather than when due, which bounds a read's wait. (The writer's queue
