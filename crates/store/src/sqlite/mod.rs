@@ -748,6 +748,36 @@ mod tests {
         store.sync_committed().unwrap();
     }
 
+    /// Entries a version that journaled in the main file left in its
+    /// `ingest_journal` table move into `<database>-ingest` when the journal
+    /// is first opened, numbers kept, and leave the table.
+    #[tokio::test]
+    async fn opening_the_journal_moves_in_the_old_tables_entries() {
+        use crate::IngestJournal;
+        let db = crate::testing::sqlite().await;
+        let store = &db.store;
+        for (seq, body) in [(7_i64, "seven"), (8, "eight")] {
+            sqlx::query("INSERT INTO ingest_journal (seq, body) VALUES (?, ?)")
+                .bind(seq)
+                .bind(body.as_bytes())
+                .execute(store.write_pool())
+                .await
+                .unwrap();
+        }
+        let mut journal = store.open_journal().await.unwrap();
+        let moved = journal.entries().await.unwrap();
+        assert_eq!(moved, [(7, b"seven".to_vec()), (8, b"eight".to_vec())]);
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest_journal")
+            .fetch_one(store.read_pool())
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+        assert!(super::journal_path(&db.dir.path().join("warroom.db")).exists());
+        // Opened again: nothing to move, nothing lost.
+        let mut again = store.open_journal().await.unwrap();
+        assert_eq!(again.entries().await.unwrap(), moved);
+    }
+
     /// A run learns when another connection committed between two of its
     /// transactions, so the writer rereads what it kept.
     #[tokio::test]
