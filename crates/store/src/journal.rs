@@ -18,8 +18,11 @@ use crate::StoreError;
 pub trait IngestJournal: Send + 'static {
     /// Appends one entry; durable when this returns `Ok`. `seq` is the
     /// caller's and must exceed every entry's already there.
-    fn append(&mut self, seq: i64, body: &[u8])
-        -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn append(
+        &mut self,
+        seq: i64,
+        body: &[u8],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Deletes the entries up to `seq` (inclusive): applied, and the mark
     /// saying so is durable. Need not be durable itself.

@@ -165,7 +165,10 @@ impl Ingestor {
     pub async fn accept(&self, request: IngestRequest) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         if request.signals.len() > JOURNAL_MAX_SIGNALS {
-            return self.send(Job::Apply(request, reply), answer).await.map(drop);
+            return self
+                .send(Job::Apply(request, reply), answer)
+                .await
+                .map(drop);
         }
         let stopped = || StoreError::Unavailable("the alert journal has stopped".into());
         let job = AppendJob::Accept(request, reply);
@@ -251,7 +254,9 @@ impl<S: Store> Writer<S> {
         if let Some((journal, next_seq, forgettable)) = self.recover().await {
             appender.journal = Some(journal);
             appender.next_seq = next_seq;
-            appender.applied_durable.fetch_max(forgettable, Ordering::AcqRel);
+            appender
+                .applied_durable
+                .fetch_max(forgettable, Ordering::AcqRel);
         }
         // Accepts queued meanwhile are numbered after what was recovered.
         std::thread::Builder::new()
@@ -402,8 +407,7 @@ impl<S: Store> Writer<S> {
         }
         // Everything accepted before comes first; past `MAX_BACKLOG_SIGNALS`
         // it is applied now rather than when due.
-        if !work.is_empty() || !settles.is_empty() || self.backlog_signals > MAX_BACKLOG_SIGNALS
-        {
+        if !work.is_empty() || !settles.is_empty() || self.backlog_signals > MAX_BACKLOG_SIGNALS {
             self.apply_backlog().await;
         }
         if !work.is_empty() {

@@ -207,7 +207,11 @@ async fn a_start_applies_what_the_journal_kept<S: Store>(store: S) {
         .map(|a| (a.dedup_key.as_str(), a.first_seen_at))
         .collect();
     assert_eq!(seen, [("disk-1", t(5)), ("disk-2", t(7))]);
-    assert_eq!(applied_mark(&store).await, 43, "the damaged entry is passed too");
+    assert_eq!(
+        applied_mark(&store).await,
+        43,
+        "the damaged entry is passed too"
+    );
     let incidents = store
         .list_incidents(&IncidentFilter {
             limit: 10,

@@ -373,9 +373,11 @@ impl WriteTx for PgTx {
     }
 
     async fn journal_applied(&mut self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT seq FROM ingest_applied WHERE id = 1")
-            .fetch_one(&mut *self.tx)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT seq FROM ingest_applied WHERE id = 1")
+                .fetch_one(&mut *self.tx)
+                .await?,
+        )
     }
 
     async fn set_journal_applied(&mut self, seq: i64) -> Result<(), StoreError> {

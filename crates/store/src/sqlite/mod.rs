@@ -287,7 +287,10 @@ impl Store for SqliteStore {
                 .bind(last)
                 .execute(&self.writer)
                 .await?;
-            tracing::info!(entries = old.len(), "moved the ingest journal into its own file");
+            tracing::info!(
+                entries = old.len(),
+                "moved the ingest journal into its own file"
+            );
         }
         Ok(journal)
     }
