@@ -275,8 +275,11 @@ impl Store for SqliteStore {
             sqlx::query_as("SELECT seq, body FROM ingest_journal ORDER BY seq")
                 .fetch_all(&self.writer)
                 .await?;
+        let database: String = sqlx::query_scalar("SELECT journal FROM ingest_applied")
+            .fetch_one(&self.writer)
+            .await?;
         let journal = blocking(|| {
-            let mut journal = SqliteJournal::open(&self.path)?;
+            let mut journal = SqliteJournal::open(&self.path, &database)?;
             if !old.is_empty() {
                 journal.adopt(&old)?;
             }
