@@ -297,8 +297,9 @@ impl<S: Store> Writer<S> {
     /// Opens the journal and applies what it holds past the applied mark:
     /// requests a crash kept from being applied. They are applied before
     /// anything newer. Returns the journal, the next entry's number and how
-    /// far its entries may be deleted, or `None` if it cannot be read; accepted requests are then
-    /// applied at once, and the journal waits for a restart.
+    /// far its entries may be deleted, or `None` if it cannot be read:
+    /// accepted requests are then applied at once, and what the journal
+    /// holds waits for a restart.
     async fn recover(&mut self) -> Option<(S::Journal, i64, i64)> {
         let recovered = self.read_journal().await;
         // The start's own count in `pending` goes; the entries' replace it.
