@@ -19,7 +19,7 @@ pub struct SqliteJournal {
 }
 
 /// The journal's file for the database at `db`: beside it, named after it.
-pub fn journal_path(db: &Path) -> PathBuf {
+pub(super) fn journal_path(db: &Path) -> PathBuf {
     let mut path = db.as_os_str().to_owned();
     path.push("-ingest");
     PathBuf::from(path)
@@ -37,15 +37,7 @@ impl SqliteJournal {
             .query_row("SELECT database FROM owner", [], |r| r.get(0))
             .optional()?;
         let conn = match owner {
-            None => {
-                conn.execute(
-                    "INSERT INTO owner (id, database) VALUES (1, ?1)",
-                    [database],
-                )?;
-                conn
-            }
-            Some(owner) if owner == database => conn,
-            Some(owner) => {
+            Some(owner) if owner != database => {
                 drop(conn);
                 let aside = set_aside(&path, &owner)?;
                 tracing::warn!(
@@ -53,14 +45,14 @@ impl SqliteJournal {
                     moved_to = %aside.display(),
                     "the ingest journal beside the database was written for another database; moved it aside, its alerts are not applied here"
                 );
-                let conn = Self::connect(&path)?;
-                conn.execute(
-                    "INSERT INTO owner (id, database) VALUES (1, ?1)",
-                    [database],
-                )?;
-                conn
+                Self::connect(&path)?
             }
+            _ => conn,
         };
+        conn.execute(
+            "INSERT OR IGNORE INTO owner (id, database) VALUES (1, ?1)",
+            [database],
+        )?;
         let mut wal = path.into_os_string();
         wal.push("-wal");
         Ok(SqliteJournal {

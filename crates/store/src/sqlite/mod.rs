@@ -28,7 +28,7 @@ mod open_keys;
 mod tx;
 mod wal_file;
 
-pub use ingest_journal::{journal_path, SqliteJournal};
+pub use ingest_journal::SqliteJournal;
 pub use tx::SqliteTx;
 use tx::ALERT_COLUMNS;
 
@@ -778,7 +778,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(left, 0);
-        assert!(super::journal_path(&db.dir.path().join("warroom.db")).exists());
+        assert!(super::ingest_journal::journal_path(&db.dir.path().join("warroom.db")).exists());
         // Opened again: nothing to move, nothing lost.
         let mut again = store.open_journal().await.unwrap();
         assert_eq!(again.entries().await.unwrap(), moved);
