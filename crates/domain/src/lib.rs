@@ -13,6 +13,7 @@ pub mod notify;
 pub mod oncall;
 pub mod playbook;
 pub mod status;
+pub mod text;
 pub mod timeline;
 
 pub use access::AccessRole;

@@ -32,10 +32,7 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_owned())
             }
-            sqlx::Error::Database(db)
-                if db.code().as_deref() == Some("5") || db.code().as_deref() == Some("6") =>
-            {
-                // SQLITE_BUSY / SQLITE_LOCKED after the busy timeout.
+            sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_transient) => {
                 StoreError::Unavailable(db.message().to_owned())
             }
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
@@ -44,6 +41,18 @@ impl From<sqlx::Error> for StoreError {
             _ => StoreError::Database(err.to_string()),
         }
     }
+}
+
+/// Whether a database error code says "try again later" rather than
+/// "never with this input": SQLITE_BUSY and SQLITE_LOCKED after the busy
+/// timeout, and PostgreSQL's classes for connection trouble (08), rolled
+/// back transactions (40: serialization failure, deadlock), insufficient
+/// resources (53), operator intervention (57: shutdown, statement timeout)
+/// and system errors (58). Everything else is the statement's own fault,
+/// which the alert writer answers by dead-lettering the request.
+fn is_transient(code: &str) -> bool {
+    matches!(code, "5" | "6")
+        || (code.len() == 5 && ["08", "40", "53", "57", "58"].contains(&&code[..2]))
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
@@ -88,5 +97,23 @@ pub(crate) fn duplicate_incident(err: impl Into<StoreError>, id: &str) -> StoreE
             "incident id {id} already exists; was the ID format changed to one that repeats?"
         )),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transient;
+
+    #[test]
+    fn transient_codes() {
+        for code in [
+            "5", "6", "08006", "40001", "40P01", "53100", "57014", "57P01", "58030",
+        ] {
+            assert!(is_transient(code), "{code}");
+        }
+        // NUL in text, a check constraint, a syntax error, SQLITE_ERROR.
+        for code in ["22021", "23514", "42601", "1", "2067"] {
+            assert!(!is_transient(code), "{code}");
+        }
     }
 }

@@ -12,6 +12,7 @@ use warroom_domain::{AccessRole, DomainError, Incident, NewEvent, Status, Timeli
 pub mod accounts;
 mod alerts;
 pub mod comms;
+pub mod dead_letters;
 mod error;
 mod journal;
 pub mod oncall;
@@ -30,6 +31,7 @@ pub use alerts::{
     WriteTx,
 };
 pub use comms::{CommsStore, CommsTx};
+pub use dead_letters::{DeadLetter, DeadLetterStore, NewDeadLetter};
 pub use error::StoreError;
 pub use journal::IngestJournal;
 pub use oncall::{OncallStore, PagingTx};
@@ -109,7 +111,14 @@ pub struct ApiToken {
 /// Persistence for everything Warroom keeps. Every method that returns `Ok`
 /// has committed durably.
 pub trait Store:
-    oncall::OncallStore + comms::CommsStore + accounts::AccountStore + Clone + Send + Sync + 'static
+    oncall::OncallStore
+    + comms::CommsStore
+    + accounts::AccountStore
+    + DeadLetterStore
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
     /// Applies pending migrations.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;

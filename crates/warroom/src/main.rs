@@ -106,6 +106,22 @@ enum Command {
         #[command(subcommand)]
         cmd: client::SilenceCommand,
     },
+    /// Alert ingestion: the accepted alerts the server could not apply (admin).
+    Ingest {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        cmd: client::IngestCommand,
+    },
+    /// Check a running server and say what to do about each problem found;
+    /// exits 1 if there is one.
+    #[command(
+        after_help = "Example:\n  WARROOM_TOKEN=... warroom doctor --server http://127.0.0.1:8080"
+    )]
+    Doctor {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,5 +211,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Silence { client, cmd } => client::run_silence(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),
+        Command::Ingest { client, cmd } => client::run_ingest(&client, cmd)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Doctor { client } => client::run_doctor(&client).await,
     }
 }

@@ -67,6 +67,17 @@ impl ApiError {
         }
     }
 
+    /// A field whose value can never be accepted (422), like the domain's own refusals.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        let field = field.into();
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("{field}: {}", message.into()),
+        )
+        .with_field(field)
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }

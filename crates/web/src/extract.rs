@@ -86,8 +86,10 @@ fn unreadable_body(e: BytesRejection) -> ApiError {
     }
 }
 
-/// Deserializes JSON, naming the path of the field at fault.
+/// Deserializes JSON, naming the path of the field at fault; a string with
+/// a control character is refused (`crate::text`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    crate::text::check_json(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -127,6 +129,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        crate::text::check_pairs(query.as_bytes())?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(Query)

@@ -27,6 +27,7 @@ pub mod extract;
 mod health;
 pub mod ingest;
 pub mod state;
+pub mod text;
 pub mod ui;
 
 pub use error::ApiError;
@@ -52,6 +53,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/ical/{file}", get(api::oncall::feeds::calendar::<S>))
         .fallback(|| async { ApiError::not_found("no such page") })
         .with_state(state)
+        .layer(middleware::from_fn(text::refuse_in_path))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use warroom_engine::ingest::DeadLetters;
 use warroom_engine::notify::Notifier;
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{Accounts, Incidents, Ingestor, Oncall, Paging};
@@ -55,6 +56,8 @@ pub struct Services<S> {
     pub accounts: Accounts<S>,
     /// Incident changes fanned out to open browsers.
     pub live: Arc<LiveFeed>,
+    /// Accepted alert requests that could not be applied.
+    pub dead_letters: DeadLetters<S>,
 }
 
 impl<S: Store> AppState<S> {
@@ -83,7 +86,9 @@ impl<S: Store> AppState<S> {
             incidents.delivery_wake(),
         );
         let accounts = Accounts::new(incidents.store().clone(), incidents.shared_clock());
+        let dead_letters = DeadLetters::new(incidents.store().clone(), ingestor.clone());
         AppState(Arc::new(Services {
+            dead_letters,
             notifier,
             accounts,
             live: Arc::new(LiveFeed::default()),

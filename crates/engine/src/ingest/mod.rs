@@ -8,9 +8,11 @@
 //! gets a 2xx before their alerts are on disk.
 
 mod appender;
+pub mod dead_letters;
 mod journal;
 mod writer;
 
+pub use dead_letters::DeadLetters;
 pub use writer::Ingestor;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -28,7 +28,7 @@ use warroom_store::{IngestJournal, Store, StoreError, WriteTx};
 
 use super::appender::{AppendJob, Appender};
 use super::journal::Entry;
-use super::{apply, ingest_once, IngestRequest, IngestRules, SignalResult, Touched};
+use super::{apply, dead_letters, ingest_once, IngestRequest, IngestRules, SignalResult, Touched};
 use crate::clock::Clock;
 
 pub(super) type Reply = oneshot::Sender<Result<Vec<SignalResult>, StoreError>>;
@@ -80,6 +80,10 @@ const APPLY_DELAY: Duration = Duration::from_millis(20);
 /// rather than when due, which bounds a read's wait. (The writer's queue
 /// bounds the memory: the appender waits when it is full.)
 const MAX_BACKLOG_SIGNALS: usize = 2048;
+
+/// The longest wait between tries to apply journaled alerts while the
+/// database cannot take them.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 /// How long `settled` waits for the writer before it lets a read go ahead
 /// anyway (the writer logs why it is stuck).
@@ -143,6 +147,9 @@ impl Ingestor {
             touched_current: false,
             backlog: VecDeque::new(),
             backlog_signals: 0,
+            failures: 0,
+            retry_delay: APPLY_DELAY,
+            clock: Arc::clone(&clock),
         };
         tokio::spawn(writer.write_batches(clock, jobs, appender, to_append));
         Ingestor {
@@ -230,6 +237,12 @@ struct Writer<S: Store> {
     /// Journaled and not yet applied, oldest first.
     backlog: VecDeque<Journaled>,
     backlog_signals: usize,
+    /// Failures in a row to apply journaled alerts, and the wait before the
+    /// next try (`retry_later`).
+    failures: u32,
+    retry_delay: Duration,
+    /// When dead letters failed.
+    clock: Arc<dyn Clock>,
     /// Entries not yet applied, as `Ingestor::settled` sees them: the
     /// appender counts each up before anyone hears of it, the writer
     /// down once its apply has committed.
@@ -348,7 +361,15 @@ impl<S: Store> Writer<S> {
                     self.push_backlog(seq, entry);
                 }
                 Err(err) => {
-                    tracing::error!(error = %err, "skipping an ingest journal entry that does not decode");
+                    let now = self.clock.now();
+                    match dead_letters::add_undecodable(&self.store, now, &body, &err).await {
+                        Ok(id) => {
+                            tracing::error!(error = %err, dead_letter = id, "an ingest journal entry does not decode: kept as a dead letter")
+                        }
+                        Err(kept) => {
+                            tracing::error!(error = %err, keeping = %kept, "skipping an ingest journal entry that does not decode")
+                        }
+                    }
                 }
             }
         }
@@ -528,7 +549,9 @@ impl<S: Store> Writer<S> {
             }
             Err(err) => {
                 self.abandon_run();
-                tracing::warn!(error = %err, entries = entries.len(), "applying accepted alerts failed; retrying one request at a time");
+                if self.failures == 0 {
+                    tracing::warn!(error = %err, entries = entries.len(), "applying accepted alerts failed; retrying one request at a time");
+                }
                 self.apply_one_by_one(entries).await;
             }
         }
@@ -543,46 +566,70 @@ impl<S: Store> Writer<S> {
     }
 
     /// After a failed `apply_backlog`: each request in its own transaction.
-    /// One the store refuses for what it is (not for being unavailable)
-    /// can never be applied and is dropped, loudly; after a failure worth
-    /// retrying, the rest stays in the backlog for the next try.
+    /// One the store refuses for what it is (not for being unavailable) can
+    /// never be applied: it becomes a dead letter, so the requests after it
+    /// are applied. After a failure worth retrying, the rest stays in the
+    /// backlog for the next try, which waits longer after each failure.
     async fn apply_one_by_one(&mut self, entries: Vec<Journaled>) {
+        let now = self.clock.now();
         let mut done_through = None;
         let mut entries = entries.into_iter();
         while let Some(mut journaled) = entries.next() {
             let mut requests = std::mem::take(&mut journaled.entry.requests).into_iter();
             while let Some(request) = requests.next() {
                 let at = journaled.entry.accepted_at;
-                match ingest_once(&self.store, &self.rules, at, &request).await {
-                    Ok(_) => self.paging_wake.notify_one(),
-                    Err(err @ (StoreError::Unavailable(_) | StoreError::Database(_))) => {
-                        tracing::error!(error = %err, seq = journaled.seq, "accepted alerts cannot be applied now; retrying shortly");
-                        // Back in front, from the failed request on.
-                        journaled.entry.requests =
-                            std::iter::once(request).chain(requests).collect();
-                        journaled.appended = Instant::now();
-                        let rest: Vec<Journaled> =
-                            std::iter::once(journaled).chain(entries).collect();
-                        for j in rest.into_iter().rev() {
-                            self.backlog_signals += j.entry.signals();
-                            self.backlog.push_front(j);
-                        }
-                        if let Some(seq) = done_through {
-                            self.mark_applied_through(seq).await;
-                        }
-                        return;
+                let failure = match ingest_once(&self.store, &self.rules, at, &request).await {
+                    Ok(_) => {
+                        self.paging_wake.notify_one();
+                        None
                     }
+                    Err(err @ StoreError::Unavailable(_)) => Some(err),
                     Err(err) => {
-                        tracing::error!(error = %err, seq = journaled.seq, source = %request.source.integration_name, "dropping accepted alerts that cannot be applied");
+                        match dead_letters::add(&self.store, at, now, &request, &err).await {
+                            Ok(id) => {
+                                tracing::error!(error = %err, dead_letter = id, seq = journaled.seq, integration = %request.source.integration_name, alerts = request.signals.len(), "accepted alerts cannot be applied: kept as a dead letter (see `warroom ingest dead-letters list`)");
+                                None
+                            }
+                            Err(kept) => Some(kept),
+                        }
                     }
+                };
+                if let Some(err) = failure {
+                    self.retry_later(&err, journaled.seq);
+                    // Back in front, from the failed request on.
+                    journaled.entry.requests = std::iter::once(request).chain(requests).collect();
+                    journaled.appended = Instant::now() + self.retry_delay - APPLY_DELAY;
+                    let rest: Vec<Journaled> = std::iter::once(journaled).chain(entries).collect();
+                    for j in rest.into_iter().rev() {
+                        self.backlog_signals += j.entry.signals();
+                        self.backlog.push_front(j);
+                    }
+                    if let Some(seq) = done_through {
+                        self.mark_applied_through(seq).await;
+                    }
+                    return;
                 }
             }
             done_through = Some(journaled.seq);
             self.done(1);
         }
+        self.failures = 0;
+        self.retry_delay = APPLY_DELAY;
         if let Some(seq) = done_through {
             self.mark_applied_through(seq).await;
         }
+    }
+
+    /// Counts a failure to apply that is worth retrying, and doubles the
+    /// wait before the next try up to `MAX_RETRY_DELAY`. Logs the first
+    /// failure and then ever more rarely (the 2nd, 4th, 8th...), so an
+    /// unreachable database does not flood the log.
+    fn retry_later(&mut self, err: &StoreError, seq: i64) {
+        self.failures += 1;
+        if self.failures.is_power_of_two() {
+            tracing::error!(error = %err, seq, failures = self.failures, retry_in_ms = self.retry_delay.as_millis() as u64, "accepted alerts cannot be applied now; retrying");
+        }
+        self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY_DELAY);
     }
 
     /// Marks entries applied in a transaction of its own.

@@ -17,6 +17,7 @@ use crate::{
     IntegrationRecord, SilenceRecord, Store, StoreError,
 };
 
+mod dead_letters;
 mod journal;
 mod oncall;
 mod tx;

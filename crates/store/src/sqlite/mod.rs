@@ -22,6 +22,7 @@ use crate::{
     IntegrationRecord, PageCursor, SilenceRecord, Store, StoreError, WriteTx as _,
 };
 
+mod dead_letters;
 mod ingest_journal;
 mod oncall;
 mod open_keys;

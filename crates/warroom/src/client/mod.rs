@@ -12,6 +12,7 @@ mod alerting_wire;
 mod args;
 mod commands;
 mod http;
+mod ingest;
 mod maintenance;
 mod notify;
 mod oncall;
@@ -23,6 +24,7 @@ pub use alerting::{
     run_alert, run_integration, run_silence, AlertCommand, IntegrationCommand, SilenceCommand,
 };
 pub use args::{DeclareArgs, ListArgs, Output, ReassignArgs, UpdateArgs};
+pub use ingest::{run_doctor, run_ingest, IngestCommand};
 pub use maintenance::{run_maintenance, MaintenanceCommand};
 pub use notify::{run_message, run_notify, MessageCommand, NotifyCommand};
 pub use oncall::{run_oncall, OncallCommand};

@@ -22,6 +22,7 @@ pub mod maintenance;
 pub mod notify;
 pub mod oncall;
 pub mod paging;
+pub mod status;
 pub mod tokens;
 pub mod types;
 
@@ -44,7 +45,8 @@ pub mod types;
         paging::escalate, paging::reassign, paging::escalation, paging::messages,
         comms::post_update, comms::comms, notify::message, notify::resend, notify::test,
         notify::channels, notify::preview, accounts::create, accounts::list, accounts::get,
-        accounts::update, accounts::reset_password,
+        accounts::update, accounts::reset_password, status::status, status::list_dead_letters,
+        status::get_dead_letter, status::retry_dead_letter, status::drop_dead_letter,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth, &Oncall),
@@ -57,6 +59,7 @@ pub mod types;
         (name = "oncall", description = "The on-call directory, schedules, overrides and calendar feeds"),
         (name = "paging", description = "Escalation, reassignment and the pages sent for an incident"),
         (name = "comms", description = "Status updates, their cadence, messages and notification channels"),
+        (name = "status", description = "The server's own health and the alerts it could not apply"),
     )
 )]
 pub struct ApiDoc;
@@ -178,6 +181,16 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/notify/test", post(notify::test::<S>))
         .route("/notify/channels", get(notify::channels::<S>))
         .route("/notify/preview", post(notify::preview::<S>))
+        .route("/status", get(status::status::<S>))
+        .route("/ingest/dead-letters", get(status::list_dead_letters::<S>))
+        .route(
+            "/ingest/dead-letters/{id}",
+            get(status::get_dead_letter::<S>).delete(status::drop_dead_letter::<S>),
+        )
+        .route(
+            "/ingest/dead-letters/{id}/retry",
+            post(status::retry_dead_letter::<S>),
+        )
         .merge(oncall::routes::<S>())
         .route("/openapi.json", get(openapi_json))
         .fallback(no_route)

@@ -37,6 +37,12 @@ impl<S: Store, T: DeserializeOwned> FromRequest<AppState<S>> for Posted<T> {
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|e| UiError::bad_request("", format!("cannot read the form: {e}")))?;
+        if let Some((field, c)) = crate::text::find_in_pairs(&bytes) {
+            return Err(UiError::bad_request(
+                &field,
+                format!("{field}: {}", warroom_domain::text::refusal(c)),
+            ));
+        }
         let token = form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == CSRF_FIELD)
             .map(|(_, v)| v.into_owned())

@@ -197,6 +197,30 @@ pub(crate) fn check_version(
     }
 }
 
+/// Refuses a label name Prometheus would never produce: it must match
+/// `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub(crate) fn check_label_names(
+    field: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<(), FormatError> {
+    let valid = |name: &str| {
+        let mut chars = name.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    match labels.keys().find(|name| !valid(name)) {
+        Some(name) => Err(FormatError::new(
+            field,
+            format!(
+                "{name:?} is not a valid label name: Prometheus label names match [a-zA-Z_][a-zA-Z0-9_]*"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Go's zero `time.Time` (`0001-01-01T00:00:00Z`) means "unset".
 pub(crate) fn not_zero(at: Option<Timestamp>) -> Option<Timestamp> {
     const GO_ZERO_SECONDS: i64 = -62_135_596_800;
@@ -231,6 +255,11 @@ impl AlertParts {
     pub(crate) fn into_signal(self) -> Result<AlertSignal, FormatError> {
         let labels_path = join(&self.path, "labels");
         check_labels(&labels_path, &self.labels)?;
+        // Grafana's own labels may be any text; Alertmanager's and
+        // Prometheus's never are, and matchers rely on that.
+        if self.origin != "grafana" {
+            check_label_names(&labels_path, &self.labels)?;
+        }
         let dedup_key = match non_empty(self.fingerprint) {
             Some(key) => {
                 check_len(&join(&self.path, "fingerprint"), &key, limits::DEDUP_KEY)?;

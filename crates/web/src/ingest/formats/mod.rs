@@ -117,9 +117,12 @@ pub(crate) fn check_body(bytes: &[u8]) -> Result<&str, FormatError> {
 }
 
 /// Deserializes a JSON body, naming the path of the field at fault.
+/// Refused control characters are replaced first (`crate::text`): a sender's
+/// stray NUL must not cost the page, nor reach a backend that cannot store it.
 pub(crate) fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FormatError> {
     check_body(bytes)?;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let bytes = crate::text::scrub_json(bytes);
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(path_error)?;
     de.end()
         .map_err(|e| FormatError::body(format!("not valid JSON: {e}")))?;

@@ -56,6 +56,7 @@ pub fn parse_form(bytes: &[u8], _now: Timestamp) -> Result<AlertSignal, FormatEr
     let text = text.strip_prefix('?').unwrap_or(text);
     let mut vars = BTreeMap::new();
     for (name, value) in form_urlencoded::parse(text.as_bytes()) {
+        let (name, value) = (crate::text::scrub(&name), crate::text::scrub(&value));
         vars.entry(name.into_owned())
             .or_insert_with(|| value.into_owned());
     }

@@ -329,3 +329,37 @@ fn malformed_api_v2_bodies_name_the_field() {
         "[0].labels: at least one label pair required"
     );
 }
+
+#[test]
+fn label_names_follow_prometheus() {
+    let body = |name: &str| {
+        format!(
+            r#"[{{"labels": {{"alertname": "X", "{name}": "v"}}, "startsAt": "2023-02-06T13:00:00Z"}}]"#
+        )
+    };
+    let err = api_err(&body("bad name!"));
+    assert_eq!(err.field, "[0].labels");
+    assert!(
+        err.message
+            .contains("\"bad name!\" is not a valid label name"),
+        "{err}"
+    );
+    for bad in ["9lives", "a-b", "é"] {
+        assert!(parse_api_v2(body(bad).as_bytes(), now()).is_err(), "{bad}");
+    }
+    for good in ["_x", "a9", "Instance_2"] {
+        assert!(parse_api_v2(body(good).as_bytes(), now()).is_ok(), "{good}");
+    }
+}
+
+#[test]
+fn control_characters_in_text_become_replacement_characters() {
+    let body = r#"{"version": "4", "status": "firing", "receiver": "r", "groupKey": "g\u0000",
+        "alerts": [{"status": "firing", "labels": {"alertname": "A\u0000B", "job": "j\u001b"},
+        "annotations": {"summary": "s\u0000"}, "startsAt": "2023-02-06T13:00:00Z"}]}"#;
+    let signals = parse_webhook(body.as_bytes(), now()).unwrap();
+    let signal = &signals[0];
+    assert_eq!(signal.labels["alertname"], "A\u{FFFD}B");
+    assert_eq!(signal.source, "j\u{FFFD}");
+    assert!(!format!("{signal:?}").contains('\0'));
+}
