@@ -78,3 +78,56 @@ pub async fn postgres() -> Option<PgStore> {
     store.migrate().await.expect("migrate PostgreSQL");
     Some(store)
 }
+
+/// A test database that refuses, as it would any insert it cannot store,
+/// alerts with a given summary: what a poisoned alert looks like to the
+/// alert writer, on either backend.
+pub trait PoisonAlerts {
+    /// From now on, inserting an alert whose summary is `summary` fails.
+    fn refuse_alerts_titled(&self, summary: &str) -> impl std::future::Future<Output = ()> + Send;
+    /// Undoes `refuse_alerts_titled`.
+    fn accept_all_alerts(&self) -> impl std::future::Future<Output = ()> + Send;
+}
+
+impl PoisonAlerts for SqliteStore {
+    async fn refuse_alerts_titled(&self, summary: &str) {
+        let sql = format!(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON alerts \
+             WHEN NEW.summary = '{summary}' BEGIN SELECT RAISE(ABORT, 'poisoned alert'); END;"
+        );
+        sqlx::raw_sql(&sql)
+            .execute(&self.writer)
+            .await
+            .expect("trigger");
+    }
+
+    async fn accept_all_alerts(&self) {
+        sqlx::raw_sql("DROP TRIGGER refuse_poison")
+            .execute(&self.writer)
+            .await
+            .expect("drop trigger");
+    }
+}
+
+impl PoisonAlerts for PgStore {
+    async fn refuse_alerts_titled(&self, summary: &str) {
+        let sql = format!(
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.summary = '{summary}' THEN RAISE EXCEPTION 'poisoned alert'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_poison BEFORE INSERT ON alerts FOR EACH ROW \
+             EXECUTE FUNCTION refuse_poison();"
+        );
+        sqlx::raw_sql(&sql)
+            .execute(&self.pool)
+            .await
+            .expect("trigger");
+    }
+
+    async fn accept_all_alerts(&self) {
+        sqlx::raw_sql("DROP TRIGGER refuse_poison ON alerts")
+            .execute(&self.pool)
+            .await
+            .expect("drop trigger");
+    }
+}

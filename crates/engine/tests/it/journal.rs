@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use warroom_domain::alert::{AlertAction, AlertStatus};
 use warroom_domain::Status;
-use warroom_engine::ingest::{IngestRules, Outcome};
+use warroom_engine::ingest::{DeadLetters, IngestRules, Outcome};
 use warroom_engine::ManualClock;
-use warroom_store::{AlertFilter, IncidentFilter, IngestJournal, Store, WriteTx};
+use warroom_store::testing::PoisonAlerts;
+use warroom_store::{AlertFilter, IncidentFilter, IngestJournal, Store, StoreError, WriteTx};
 
 use super::{request, rules, signal, t};
 
@@ -19,6 +20,11 @@ on_both_backends!(
     a_start_applies_what_the_journal_kept,
     many_senders_accept_at_once_and_nothing_is_lost,
     entries_applied_together_keep_their_times_and_order,
+);
+
+on_both_backends!(
+    a_request_the_database_refuses_is_dead_lettered_and_the_next_ones_apply,
+    a_nul_never_stops_the_alerts_after_it,
 );
 
 fn writer<S: Store>(
@@ -212,6 +218,9 @@ async fn a_start_applies_what_the_journal_kept<S: Store>(store: S) {
         43,
         "the damaged entry is passed too"
     );
+    let kept = store.list_dead_letters(10).await.unwrap();
+    assert_eq!(kept.len(), 1, "the damaged entry is kept as a dead letter");
+    assert_eq!(kept[0].request, "{ not an entry");
     let incidents = store
         .list_incidents(&IncidentFilter {
             limit: 10,
@@ -330,4 +339,113 @@ async fn entries_applied_together_keep_their_times_and_order<S: Store>(store: S)
         results[0].incident_id.as_deref(),
         Some(incident_id.as_str())
     );
+}
+
+/// The database refuses one accepted request for what it is: it leaves the
+/// way as a dead letter, the requests before and after it are applied, and
+/// an admin can retry it once the cause is fixed, or drop it.
+async fn a_request_the_database_refuses_is_dead_lettered_and_the_next_ones_apply<
+    S: Store + PoisonAlerts,
+>(
+    store: S,
+) {
+    use AlertAction::*;
+    store.refuse_alerts_titled("Poison").await;
+    let clock = Arc::new(ManualClock::new(t(0)));
+    let ingestor = writer(&store, rules(), &clock);
+    for (key, summary) in [("good-1", "Disk"), ("bad", "Poison"), ("good-2", "Disk")] {
+        ingestor
+            .accept(request(vec![signal(
+                Trigger,
+                Some(key),
+                summary,
+                "warning",
+            )]))
+            .await
+            .unwrap();
+    }
+    ingestor.settled().await;
+    let mut keys: Vec<String> = all_alerts(&store)
+        .await
+        .into_iter()
+        .map(|a| a.dedup_key)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["good-1", "good-2"]);
+    let letters = store.list_dead_letters(10).await.unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0].alerts, 1);
+    assert_eq!(letters[0].integration, "test");
+    assert_eq!(letters[0].accepted_at, t(0));
+    assert!(
+        letters[0].error.contains("poisoned alert"),
+        "{}",
+        letters[0].error
+    );
+    assert_eq!(unapplied(&store).await, [0; 0], "the journal moved past it");
+    assert_journal_empties(&store).await;
+    // Later alerts are not held up by it.
+    ingestor
+        .accept(request(vec![signal(
+            Trigger,
+            Some("good-3"),
+            "Disk",
+            "warning",
+        )]))
+        .await
+        .unwrap();
+    ingestor.settled().await;
+    assert_eq!(all_alerts(&store).await.len(), 3);
+
+    let admin = DeadLetters::new(store.clone(), ingestor.clone());
+    let id = letters[0].id;
+    let again = admin.retry(id).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    assert_eq!(admin.count().await.unwrap(), 1, "a failed retry keeps it");
+    store.accept_all_alerts().await;
+    let results = admin.retry(id).await.unwrap();
+    assert_eq!(results[0].outcome, Outcome::Created);
+    assert_eq!(admin.count().await.unwrap(), 0);
+    assert!(all_alerts(&store)
+        .await
+        .iter()
+        .any(|a| a.dedup_key == "bad"));
+    assert!(matches!(
+        admin.drop_letter(id).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// PostgreSQL cannot store U+0000 in text. The edge replaces it, but if one
+/// reaches the writer anyway it must not stop the alerts after it: on
+/// PostgreSQL it becomes a dead letter, on SQLite it is stored.
+async fn a_nul_never_stops_the_alerts_after_it<S: Store + PoisonAlerts>(store: S) {
+    use AlertAction::*;
+    let clock = Arc::new(ManualClock::new(t(0)));
+    let ingestor = writer(&store, rules(), &clock);
+    for (key, summary) in [("good-1", "Disk"), ("nul", "a\u{0}b"), ("good-2", "Disk")] {
+        ingestor
+            .accept(request(vec![signal(
+                Trigger,
+                Some(key),
+                summary,
+                "warning",
+            )]))
+            .await
+            .unwrap();
+    }
+    ingestor.settled().await;
+    let keys: Vec<String> = all_alerts(&store)
+        .await
+        .into_iter()
+        .map(|a| a.dedup_key)
+        .collect();
+    assert!(
+        keys.contains(&"good-1".to_owned()) && keys.contains(&"good-2".to_owned()),
+        "{keys:?}"
+    );
+    let dead = store.count_dead_letters().await.unwrap();
+    let stored = keys.contains(&"nul".to_owned());
+    assert!(stored ^ (dead == 1), "stored {stored}, dead letters {dead}");
+    assert_eq!(unapplied(&store).await, [0; 0]);
 }

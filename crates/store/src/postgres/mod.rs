@@ -52,7 +52,7 @@ const FIRST_TOKEN_LOCK: i64 = 0x5741_5252_4f4f_4d01;
 
 #[derive(Clone, Debug)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl PgStore {

@@ -65,7 +65,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct SqliteStore {
     /// sqlx's writer: the writes outside `SqliteTx`.
-    writer: SqlitePool,
+    pub(crate) writer: SqlitePool,
     reader: SqlitePool,
     /// The connection every `SqliteTx` writes through (rusqlite).
     tx_writer: Arc<Mutex<tx::Writer>>,
