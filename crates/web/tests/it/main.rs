@@ -4,6 +4,7 @@
 mod accounts;
 mod alerting;
 mod comms;
+mod edge_text;
 mod helpers;
 mod incidents;
 mod oncall;
