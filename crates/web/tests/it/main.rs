@@ -4,6 +4,7 @@
 mod accounts;
 mod alerting;
 mod comms;
+mod connections;
 mod helpers;
 mod incidents;
 mod oncall;
