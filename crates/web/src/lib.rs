@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod ingest;
+pub mod redact;
 pub mod serve;
 pub mod state;
 pub mod ui;
@@ -62,7 +63,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
@@ -77,6 +78,18 @@ async fn after_accepted_alerts<S: Store>(
 ) -> Response {
     app.ingestor.settled().await;
     next.run(request).await
+}
+
+/// The span every request's log lines carry, as tower-http's default one
+/// but with the path's secrets redacted (`redact`): at debug level the
+/// span's fields go into every line, so the raw URI must never be one.
+fn request_span(request: &Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        uri = %redact::loggable_uri(request.uri()),
+        version = ?request.version(),
+    )
 }
 
 /// A panic is a bug; the client still gets our JSON error, never a dropped connection.

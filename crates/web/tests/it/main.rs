@@ -7,6 +7,7 @@ mod comms;
 mod connections;
 mod helpers;
 mod incidents;
+mod logging;
 mod oncall;
 mod paging;
 mod security;
