@@ -133,7 +133,7 @@ pub async fn serve_with(
         tracing::warn!(
             open,
             grace = ?config.shutdown_grace,
-            "requests still in flight after the shutdown grace; closing their connections"
+            "connections still busy after the shutdown grace (a request in flight or half sent); closing them"
         );
         let _ = phase_tx.send(Phase::Closing);
         // Each connection's task drops it on its next turn.
