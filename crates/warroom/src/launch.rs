@@ -150,7 +150,8 @@ async fn run_server<S: Store>(
         redact(&args.db.database_url)
     );
     tracing::info!(%addr, "listening");
-    warroom_web::serve(listener, warroom_web::router(state), shutdown_signal()).await?;
+    let router = warroom_web::router(state);
+    warroom_web::serve_with(listener, router, args.serve_config(), shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use warroom_domain::Playbook;
@@ -52,6 +53,27 @@ pub struct ServeArgs {
     /// (drills and tests of timers; never in production).
     #[arg(long, env = "WARROOM_CLOCK_OFFSET", hide = true, value_parser = crate::settings::offset)]
     pub clock_offset: Option<jiff::SignedDuration>,
+    /// Most client connections open at once. Past it, a new connection is
+    /// answered 503 and closed at once, so a flood of idle or slow clients
+    /// cannot use up the file descriptors. Defaults to half the open-file
+    /// limit (`ulimit -n`), at most 4096.
+    #[arg(long, env = "WARROOM_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+    /// Time a client has to send a request's headers, e.g. "10s"; also how
+    /// long a kept-alive connection may wait for its next request. The
+    /// connection is closed when it passes.
+    #[arg(long, env = "WARROOM_HEADER_TIMEOUT", default_value = "10s", value_parser = crate::settings::timeout)]
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body once the headers are in,
+    /// e.g. "20s"; a request whose body is still arriving then is answered
+    /// 408 and its connection closed. Less than 30s, the limit on a whole
+    /// request.
+    #[arg(long, env = "WARROOM_BODY_TIMEOUT", default_value = "20s", value_parser = crate::settings::body_timeout)]
+    pub body_timeout: Duration,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish
+    /// before their connections are closed, e.g. "10s".
+    #[arg(long, env = "WARROOM_SHUTDOWN_GRACE", default_value = "10s", value_parser = crate::settings::timeout)]
+    pub shutdown_grace: Duration,
 }
 
 /// A clock offset such as `6m` or `-1h`.
@@ -128,6 +150,102 @@ pub fn config_check(path: &Path) -> ExitCode {
         Err(err) => {
             eprintln!("{err:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The connection limits `warroom_web::serve_with` enforces.
+    pub fn serve_config(&self) -> warroom_web::ServeConfig {
+        warroom_web::ServeConfig {
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            max_connections: self
+                .max_connections
+                .map_or_else(warroom_web::serve::default_max_connections, |n| n as usize),
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
+}
+
+/// A timeout such as `10s`, `1m30s` or `500ms`; a bare number is seconds.
+pub fn timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let duration = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let span: jiff::Span = text
+                .parse()
+                .map_err(|_| "expected a duration such as 10s or 500ms".to_owned())?;
+            let d = span
+                .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                .map_err(|e| e.to_string())?;
+            Duration::try_from(d).map_err(|_| "must not be negative".to_owned())?
+        }
+    };
+    if duration.is_zero() {
+        return Err("must be more than 0s".to_owned());
+    }
+    Ok(duration)
+}
+
+/// A `timeout` under the whole-request limit, which would otherwise answer
+/// a stalled body 503 before this one could answer it 408.
+pub fn body_timeout(text: &str) -> Result<Duration, String> {
+    let duration = timeout(text)?;
+    if duration >= warroom_web::REQUEST_TIMEOUT {
+        return Err(format!(
+            "must be less than {}s, the limit on a whole request",
+            warroom_web::REQUEST_TIMEOUT.as_secs()
+        ));
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod serve_limits_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied())).map(|c| c.serve)
+    }
+
+    #[test]
+    fn the_defaults_are_the_servers() {
+        let args = parse(&[]).unwrap();
+        assert_eq!(args.serve_config(), warroom_web::ServeConfig::default());
+    }
+
+    #[test]
+    fn limits_are_read_and_checked() {
+        let args = parse(&[
+            "--max-connections=100",
+            "--header-timeout=500ms",
+            "--body-timeout=3",
+            "--shutdown-grace=1m",
+        ])
+        .unwrap();
+        let config = args.serve_config();
+        assert_eq!(config.max_connections, 100);
+        assert_eq!(config.header_timeout, Duration::from_millis(500));
+        assert_eq!(config.body_timeout, Duration::from_secs(3));
+        assert_eq!(config.shutdown_grace, Duration::from_secs(60));
+        for bad in [
+            "--max-connections=0",
+            "--header-timeout=0s",
+            "--header-timeout=soon",
+            "--body-timeout=30s",
+            "--shutdown-grace=-5s",
+        ] {
+            assert!(parse(&[bad]).is_err(), "{bad} was accepted");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Request extractors that turn bad input into `ApiError`s naming the field:
 //! JSON bodies, query strings and path segments, and raw bodies over the
-//! size limit.
+//! size limit or too slow to arrive.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -70,9 +70,12 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-/// A body that could not be read: over the size limit, or cut off.
+/// A body that could not be read: over the size limit, stalled past the
+/// body read timeout (`serve::ServeConfig::body_timeout`), or cut off.
 fn unreadable_body(e: BytesRejection) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    if let Some(timed_out) = crate::serve::body::body_timed_out(&e) {
+        crate::serve::body::request_timeout(timed_out)
+    } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",

@@ -2,7 +2,6 @@
 //! probes, the OpenAPI document, calendar feeds and acknowledge-link pages. The only crate that knows HTTP; the app is built as a `Router`
 //! without binding a port, so tests can serve it on `127.0.0.1:0`.
 
-use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -10,9 +9,7 @@ use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt as _;
 use axum::Router;
-use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -26,16 +23,23 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod ingest;
+pub mod redact;
+pub mod serve;
 pub mod state;
 pub mod text;
 pub mod ui;
 
 pub use error::ApiError;
+pub use serve::{serve, serve_with, ServeConfig};
 pub use state::AppState;
 
 /// Largest request body accepted (the PagerDuty Events API's limit is 512 KB;
 /// incidents need far less).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+/// The most a request may take, body read included, before it is answered
+/// 503; `ServeConfig::body_timeout` must stay under it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole application.
 pub fn router<S: Store>(state: AppState<S>) -> Router {
@@ -55,12 +59,13 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .with_state(state)
         .layer(middleware::from_fn(text::refuse_in_path))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(serve::body::stalled_body_is_408))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
+            REQUEST_TIMEOUT,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
@@ -77,6 +82,18 @@ async fn after_accepted_alerts<S: Store>(
     next.run(request).await
 }
 
+/// The span every request's log lines carry, as tower-http's default one
+/// but with the path's secrets redacted (`redact`): at debug level the
+/// span's fields go into every line, so the raw URI must never be one.
+fn request_span(request: &Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        uri = %redact::loggable_uri(request.uri()),
+        version = ?request.version(),
+    )
+}
+
 /// A panic is a bug; the client still gets our JSON error, never a dropped connection.
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
@@ -86,22 +103,4 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         "internal error; the server log has details",
     )
     .into_response()
-}
-
-/// Serves `router` on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // As Go's servers (Alertmanager's) do: answers leave at once instead of
-    // waiting on Nagle's algorithm for the peer's ACK.
-    let listener = listener.tap_io(|stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(error = %err, "cannot set TCP_NODELAY on a connection");
-        }
-    });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
 }

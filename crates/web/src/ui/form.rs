@@ -36,7 +36,10 @@ impl<S: Store, T: DeserializeOwned> FromRequest<AppState<S>> for Posted<T> {
             })?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(|e| UiError::bad_request("", format!("cannot read the form: {e}")))?;
+            .map_err(|e| match crate::serve::body::body_timed_out(&e) {
+                Some(timed_out) => crate::serve::body::request_timeout(timed_out).into(),
+                None => UiError::bad_request("", format!("cannot read the form: {e}")),
+            })?;
         if let Some((field, c)) = crate::text::find_in_pairs(&bytes) {
             return Err(UiError::bad_request(
                 &field,

@@ -4,9 +4,11 @@
 mod accounts;
 mod alerting;
 mod comms;
+mod connections;
 mod edge_text;
 mod helpers;
 mod incidents;
+mod logging;
 mod oncall;
 mod paging;
 mod security;
