@@ -30,6 +30,7 @@ mod browser;
 mod cli;
 mod comms;
 mod config;
+mod dead_letters;
 mod monitoring;
 mod oncall;
 mod server;
