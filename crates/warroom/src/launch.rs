@@ -192,7 +192,7 @@ pub async fn token_list(db: &DatabaseArgs) -> anyhow::Result<()> {
 pub async fn token_revoke(db: &DatabaseArgs, name: &str) -> anyhow::Result<()> {
     with_store!(db, |store| {
         store.migrate().await?;
-        store.revoke_token(name, SystemClock.now()).await?;
+        Tokens::revoke(&store, name, SystemClock.now()).await?;
     });
     println!("revoked token {name:?}");
     Ok(())

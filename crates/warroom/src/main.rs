@@ -132,7 +132,8 @@ enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List,
-    /// Revoke a token by name; it stops working at once.
+    /// Revoke a token by name; it stops working at once. The last live admin
+    /// token cannot be revoked: create another admin token first.
     Revoke { name: String },
 }
 
