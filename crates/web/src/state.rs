@@ -10,6 +10,7 @@ use warroom_store::Store;
 use crate::ingest::keys::KeyCache;
 use crate::ingest::limit::IngestLimiter;
 use crate::ui::live::LiveFeed;
+use crate::ui::sign_in_limit::SignInLimiter;
 
 /// Default sustained alert requests per second per integration.
 pub const DEFAULT_RATE: u32 = 200;
@@ -53,6 +54,8 @@ pub struct Services<S> {
     pub notifier: Notifier<S>,
     /// Sign-in accounts and browser sessions.
     pub accounts: Accounts<S>,
+    /// Failed sign-ins, to refuse password guessing.
+    pub sign_in_limit: Arc<SignInLimiter>,
     /// Incident changes fanned out to open browsers.
     pub live: Arc<LiveFeed>,
 }
@@ -86,6 +89,7 @@ impl<S: Store> AppState<S> {
         AppState(Arc::new(Services {
             notifier,
             accounts,
+            sign_in_limit: Arc::default(),
             live: Arc::new(LiveFeed::default()),
             incidents,
             ingestor,

@@ -9,6 +9,7 @@ mod incidents;
 mod oncall;
 mod paging;
 mod security;
+mod sign_in;
 mod ui;
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one generic check.
