@@ -242,6 +242,12 @@ impl SqliteStore {
         self.write_tx().await
     }
 
+    /// The database file, which other files are named after
+    /// (`<database>-ingest`, the server secret's `<database>.secret`).
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;

@@ -32,5 +32,6 @@ mod comms;
 mod config;
 mod monitoring;
 mod oncall;
+mod secret;
 mod server;
 mod ui;
