@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Run the server: migrate the database, then serve the API.
     #[command(
-        after_help = "Examples:\n  warroom serve\n  warroom serve --listen 0.0.0.0:8080 --playbook playbook.yaml\n  WARROOM_DATABASE_URL=postgres://postgres@127.0.0.1/warroom warroom serve"
+        after_help = "Examples:\n  warroom serve\n  warroom serve --listen 0.0.0.0:8080 --playbook playbook.yaml\n  WARROOM_DATABASE_URL=postgres://postgres@127.0.0.1/warroom warroom serve --secret-file /etc/warroom/secret"
     )]
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
