@@ -12,6 +12,7 @@ pub mod integrations;
 pub mod notify;
 pub mod oncall;
 pub mod paging;
+pub mod server_secret;
 pub mod tokens;
 pub mod worker;
 
@@ -21,4 +22,5 @@ pub use incidents::{IncidentOp, Incidents};
 pub use ingest::{IngestRequest, IngestRules, IngestSource, Ingestor, Outcome, SignalResult};
 pub use oncall::Oncall;
 pub use paging::Paging;
+pub use server_secret::ServerSecrets;
 pub use tokens::{IssuedToken, Tokens};

@@ -63,6 +63,17 @@ impl Tokens {
         Ok(IssuedToken { secret, token })
     }
 
+    /// Revokes a live token by name. The last live admin token is refused
+    /// (`Conflict`), as the last enabled admin account is, so someone can
+    /// always manage tokens: create another admin token first.
+    pub async fn revoke<S: Store>(
+        store: &S,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<ApiToken, StoreError> {
+        store.revoke_token(name, now).await
+    }
+
     /// On an empty token table, mints the first admin token; `None` otherwise.
     pub async fn bootstrap_admin<S: Store>(
         store: &S,

@@ -254,7 +254,10 @@ pub trait Store:
 
     fn list_tokens(&self) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
 
-    /// Revokes by name; `NotFound` if there is no live token of that name.
+    /// Revokes by name; `NotFound` if there is no live token of that name,
+    /// `Conflict` if it is the last live admin token (checked and revoked in
+    /// one transaction, so two revokes at once cannot both pass the check),
+    /// so someone can always manage tokens.
     fn revoke_token(
         &self,
         name: &str,

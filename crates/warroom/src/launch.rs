@@ -8,13 +8,14 @@ use warroom_domain::{AccessRole, Playbook};
 use warroom_engine::delivery::{ChannelSet, Delivery};
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{
-    Accounts, Clock, Incidents, IngestRules, Ingestor, OffsetClock, Oncall, Paging, SystemClock,
-    Tokens,
+    Accounts, Clock, Incidents, IngestRules, Ingestor, OffsetClock, Oncall, Paging, ServerSecrets,
+    SystemClock, Tokens,
 };
 use warroom_store::{PgStore, SqliteStore, Store};
 use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::AppState;
 
+use crate::secret;
 use crate::settings::{load_playbook, Backend, DatabaseArgs, ServeArgs};
 
 /// Opens the store the URL names and hands it to `f`, which is generic over
@@ -49,12 +50,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => Playbook::builtin(),
     };
     let playbook = Arc::new(playbook);
-    with_store!(args.db, |store| run_server(store, playbook, &args).await)
+    let explicit = args.secret_file.as_deref();
+    match args.db.backend()? {
+        Backend::Sqlite => {
+            let store = SqliteStore::connect(&args.db.database_url).await?;
+            let secrets = secret::for_sqlite(explicit, store.path())?;
+            run_server(store, playbook, secrets, &args).await
+        }
+        Backend::Postgres => {
+            // Before connecting: a missing secret is the likelier mistake.
+            let secrets = secret::for_postgres(explicit)?;
+            let store = PgStore::connect(&args.db.database_url).await?;
+            run_server(store, playbook, secrets, &args).await
+        }
+    }
 }
 
 async fn run_server<S: Store>(
     store: S,
     playbook: Arc<Playbook>,
+    secrets: ServerSecrets,
     args: &ServeArgs,
 ) -> anyhow::Result<()> {
     store.migrate().await.context("migrating the database")?;
@@ -124,14 +139,14 @@ async fn run_server<S: Store>(
         playbook.notifications.throttles.clone(),
         &playbook.notifications.channels,
     );
-    // Every node must sign and check acknowledge links with the same key.
-    let candidate = hex::encode(rand::random::<[u8; 32]>());
-    let key = store.server_secret("ack_link_key", &candidate).await?;
+    // Every node signs and checks acknowledge links with keys derived from
+    // the secret file they share; the key once stored in `server_secrets`
+    // is no longer read, so a copy of the database cannot forge links.
     let paging = Paging::new(
         store.clone(),
         playbook,
         Arc::clone(&clock),
-        AckLinks::new(hex::decode(key).context("stored acknowledge-link key is not hex")?),
+        AckLinks::from_secrets(&secrets),
         &public_url,
         incidents.paging_wake(),
     )
@@ -193,7 +208,7 @@ pub async fn token_list(db: &DatabaseArgs) -> anyhow::Result<()> {
 pub async fn token_revoke(db: &DatabaseArgs, name: &str) -> anyhow::Result<()> {
     with_store!(db, |store| {
         store.migrate().await?;
-        store.revoke_token(name, SystemClock.now()).await?;
+        Tokens::revoke(&store, name, SystemClock.now()).await?;
     });
     println!("revoked token {name:?}");
     Ok(())

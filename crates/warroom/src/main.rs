@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod client;
 mod launch;
+mod secret;
 mod settings;
 
 use client::{ClientArgs, IncidentCommand};
@@ -25,7 +26,7 @@ struct Cli {
 enum Command {
     /// Run the server: migrate the database, then serve the API.
     #[command(
-        after_help = "Examples:\n  warroom serve\n  warroom serve --listen 0.0.0.0:8080 --playbook playbook.yaml\n  WARROOM_DATABASE_URL=postgres://postgres@127.0.0.1/warroom warroom serve"
+        after_help = "Examples:\n  warroom serve\n  warroom serve --listen 0.0.0.0:8080 --playbook playbook.yaml\n  WARROOM_DATABASE_URL=postgres://postgres@127.0.0.1/warroom warroom serve --secret-file /etc/warroom/secret"
     )]
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
@@ -41,6 +42,15 @@ enum Command {
         db: DatabaseArgs,
         #[command(subcommand)]
         cmd: TokenCommand,
+    },
+    /// The server secret file, kept outside the database: acknowledge links
+    /// are signed with a key derived from it.
+    #[command(
+        after_help = "Examples:\n  warroom secret generate > /etc/warroom/secret && chmod 600 /etc/warroom/secret\n  warroom serve --secret-file /etc/warroom/secret\n  warroom secret rotate --secret-file /etc/warroom/secret   # then restart every server"
+    )]
+    Secret {
+        #[command(subcommand)]
+        cmd: SecretCommand,
     },
     /// Work incidents through the API of a running server.
     Incident {
@@ -148,8 +158,22 @@ enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List,
-    /// Revoke a token by name; it stops working at once.
+    /// Revoke a token by name; it stops working at once. The last live admin
+    /// token cannot be revoked: create another admin token first.
     Revoke { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretCommand {
+    /// Print a new random secret (256 bits, hex) for a secret file.
+    Generate,
+    /// Put a new secret first in the file, keeping the old ones after it, so
+    /// links signed before still work; restart the servers to sign with it.
+    Rotate {
+        /// The secret file (for SQLite without --secret-file, `<database>.secret`).
+        #[arg(long, env = "WARROOM_SECRET_FILE")]
+        secret_file: PathBuf,
+    },
 }
 
 #[global_allocator]
@@ -186,6 +210,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             TokenCommand::Revoke { name } => launch::token_revoke(&db, &name).await,
         }
         .map(|()| ExitCode::SUCCESS),
+        Command::Secret { cmd } => match cmd {
+            SecretCommand::Generate => {
+                println!("{}", warroom_engine::ServerSecrets::generate());
+                Ok(ExitCode::SUCCESS)
+            }
+            SecretCommand::Rotate { secret_file } => {
+                secret::rotate(&secret_file).map(|()| ExitCode::SUCCESS)
+            }
+        },
         Command::Incident { client, cmd } => client::run_incident(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),

@@ -45,6 +45,13 @@ pub struct ServeArgs {
     /// until those channels are configured (the page JSON plus `deliver_to`).
     #[arg(long, env = "WARROOM_PAGE_RELAY_URL")]
     pub page_relay_url: Option<String>,
+    /// File holding the server secret, from which the acknowledge-link key
+    /// is derived (one secret per line; the first signs, the others are
+    /// previous ones still accepted). Without it, SQLite uses
+    /// `<database>.secret`, created on first start; PostgreSQL requires it,
+    /// the same file on every node: `warroom secret generate > FILE`.
+    #[arg(long, env = "WARROOM_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
     /// Email of the admin account created on first start, when there is no
     /// account yet; its generated password is printed once.
     #[arg(long, env = "WARROOM_ADMIN_EMAIL", default_value = "admin@localhost")]

@@ -11,6 +11,7 @@ use warroom_store::Store;
 use crate::ingest::keys::KeyCache;
 use crate::ingest::limit::IngestLimiter;
 use crate::ui::live::LiveFeed;
+use crate::ui::sign_in_limit::SignInLimiter;
 
 /// Default sustained alert requests per second per integration.
 pub const DEFAULT_RATE: u32 = 200;
@@ -54,6 +55,8 @@ pub struct Services<S> {
     pub notifier: Notifier<S>,
     /// Sign-in accounts and browser sessions.
     pub accounts: Accounts<S>,
+    /// Failed sign-ins, to refuse password guessing.
+    pub sign_in_limit: Arc<SignInLimiter>,
     /// Incident changes fanned out to open browsers.
     pub live: Arc<LiveFeed>,
     /// Accepted alert requests that could not be applied.
@@ -91,6 +94,7 @@ impl<S: Store> AppState<S> {
             dead_letters,
             notifier,
             accounts,
+            sign_in_limit: Arc::default(),
             live: Arc::new(LiveFeed::default()),
             incidents,
             ingestor,

@@ -1,12 +1,19 @@
 //! One-click acknowledge links: a token naming one incident, the person it
-//! was sent to and an expiry, signed with HMAC-SHA256 under a key the
-//! server keeps in the database, so any node can check it with no login.
+//! was sent to and an expiry, signed with HMAC-SHA256 under a key derived
+//! from the server secret (`ServerSecrets`, kept outside the database), so
+//! any node with the secret can check it with no login, and a copy of the
+//! database cannot forge one.
 
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use sha2::Sha256;
 
+use crate::server_secret::ServerSecrets;
+
 type HmacSha256 = Hmac<Sha256>;
+
+/// What the acknowledge-link key is derived for from the server secret.
+pub const ACK_LINK_LABEL: &str = "warroom ack-link v1";
 
 /// What a valid link allows: acknowledging `incident_id` as `user`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,26 +31,41 @@ pub enum AckLinkError {
     Expired(Timestamp),
 }
 
-/// Signs and checks acknowledge links.
+/// Signs acknowledge links with one key and checks them with that key or
+/// any previous one, so rotating the server secret keeps links already sent.
 #[derive(Clone)]
 pub struct AckLinks {
-    key: Vec<u8>,
+    /// The signing key first, then previous keys still accepted.
+    keys: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for AckLinks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AckLinks { key: <secret> }")
+        write!(f, "AckLinks {{ {} keys: <secret> }}", self.keys.len())
     }
 }
 
 impl AckLinks {
+    /// One key, signing and checking.
     pub fn new(key: Vec<u8>) -> AckLinks {
-        AckLinks { key }
+        AckLinks { keys: vec![key] }
     }
 
-    fn mac(&self, payload: &[u8]) -> HmacSha256 {
+    /// Keys derived from the server secrets: the current secret's signs,
+    /// every secret's checks.
+    pub fn from_secrets(secrets: &ServerSecrets) -> AckLinks {
+        AckLinks {
+            keys: secrets
+                .derive(ACK_LINK_LABEL)
+                .into_iter()
+                .map(|key| key.to_vec())
+                .collect(),
+        }
+    }
+
+    fn mac(key: &[u8], payload: &[u8]) -> HmacSha256 {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
         mac.update(payload);
         mac
     }
@@ -56,18 +78,25 @@ impl AckLinks {
             claim.user,
             claim.expires_at.as_millisecond()
         );
-        let tag = self.mac(payload.as_bytes()).finalize().into_bytes();
+        let tag = Self::mac(&self.keys[0], payload.as_bytes())
+            .finalize()
+            .into_bytes();
         format!("{}.{}", hex::encode(payload), hex::encode(tag))
     }
 
-    /// Checks the signature first (in constant time), then the expiry.
+    /// Checks the signature first (in constant time, under each key), then
+    /// the expiry.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<AckClaim, AckLinkError> {
         let (payload_hex, tag_hex) = token.split_once('.').ok_or(AckLinkError::Invalid)?;
         let payload = hex::decode(payload_hex).map_err(|_| AckLinkError::Invalid)?;
         let tag = hex::decode(tag_hex).map_err(|_| AckLinkError::Invalid)?;
-        self.mac(&payload)
-            .verify_slice(&tag)
-            .map_err(|_| AckLinkError::Invalid)?;
+        let signed = self
+            .keys
+            .iter()
+            .any(|key| Self::mac(key, &payload).verify_slice(&tag).is_ok());
+        if !signed {
+            return Err(AckLinkError::Invalid);
+        }
         let payload = String::from_utf8(payload).map_err(|_| AckLinkError::Invalid)?;
         let mut parts = payload.splitn(3, '|');
         let (Some(incident_id), Some(user), Some(expires)) =
@@ -140,5 +169,31 @@ mod tests {
                 "{junk}"
             );
         }
+    }
+
+    #[test]
+    fn links_signed_before_a_rotation_still_verify() {
+        let now: Timestamp = "2026-11-25T11:00:00Z".parse().unwrap();
+        let old = "0123456789abcdef0123456789abcdef";
+        let new = "fedcba9876543210fedcba9876543210";
+        let before = AckLinks::from_secrets(&ServerSecrets::parse(old).unwrap());
+        let sent = before.sign(&claim());
+        let after =
+            AckLinks::from_secrets(&ServerSecrets::parse(&format!("{new}\n{old}")).unwrap());
+        assert_eq!(after.verify(&sent, now), Ok(claim()));
+        // The new secret signs, and the old alone does not accept that.
+        let fresh = after.sign(&claim());
+        assert_ne!(fresh, sent);
+        assert_eq!(before.verify(&fresh, now), Err(AckLinkError::Invalid));
+        // Dropping the old line retires its links.
+        let later = AckLinks::from_secrets(&ServerSecrets::parse(new).unwrap());
+        assert_eq!(later.verify(&sent, now), Err(AckLinkError::Invalid));
+        assert_eq!(later.verify(&fresh, now), Ok(claim()));
+        // The key is derived, not the secret itself.
+        let raw = AckLinks::new(old.as_bytes().to_vec());
+        assert_eq!(
+            before.verify(&raw.sign(&claim()), now),
+            Err(AckLinkError::Invalid)
+        );
     }
 }

@@ -11,7 +11,7 @@ use sqlx::{Connection, Postgres, QueryBuilder};
 use warroom_domain::{AccessRole, Incident, TimelineEvent};
 
 use crate::row::{ms, AlertRow, EventRow, IncidentRow, IntegrationRow, SilenceRow, TokenRow};
-use crate::sqlite::{page, token_conflict};
+use crate::sqlite::{page, refuse_last_admin_token, token_conflict};
 use crate::{
     like_pattern, AlertCounts, AlertFilter, AlertRecord, ApiToken, IncidentFilter, IncidentPage,
     IntegrationRecord, SilenceRecord, Store, StoreError,
@@ -311,6 +311,16 @@ impl Store for PgStore {
     }
 
     async fn revoke_token(&self, name: &str, now: Timestamp) -> Result<ApiToken, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Locking the live admin tokens makes a concurrent revoke wait, then
+        // see this one's result (READ COMMITTED re-checks locked rows).
+        let live_admins: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL \
+             ORDER BY id FOR UPDATE",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        refuse_last_admin_token(name, &live_admins)?;
         let sql = format!(
             "UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL \
              RETURNING {TOKEN_COLUMNS}"
@@ -318,11 +328,13 @@ impl Store for PgStore {
         let row: Option<TokenRow> = sqlx::query_as(&sql)
             .bind(ms(now))
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        row.ok_or_else(|| StoreError::NotFound(format!("live token named {name:?}")))?
-            .try_into()
+        let row = row.ok_or_else(|| StoreError::NotFound(format!("live token named {name:?}")))?;
+        tx.commit().await?;
+        row.try_into()
     }
+
     async fn list_alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
         let mut q: QueryBuilder<Postgres> =
             QueryBuilder::new(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE TRUE"));

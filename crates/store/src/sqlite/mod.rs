@@ -243,6 +243,12 @@ impl SqliteStore {
         self.write_tx().await
     }
 
+    /// The database file, which other files are named after
+    /// (`<database>-ingest`, the server secret's `<database>.secret`).
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
@@ -498,6 +504,14 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_token(&self, name: &str, now: Timestamp) -> Result<ApiToken, StoreError> {
+        // BEGIN IMMEDIATE: the write lock is held from the count to the update.
+        let mut tx = self.write_tx().await?;
+        let live_admins: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        refuse_last_admin_token(name, &live_admins)?;
         let sql = format!(
             "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL \
              RETURNING {TOKEN_COLUMNS}"
@@ -505,10 +519,11 @@ impl Store for SqliteStore {
         let row: Option<TokenRow> = sqlx::query_as(&sql)
             .bind(ms(now))
             .bind(name)
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *tx)
             .await?;
-        row.ok_or_else(|| StoreError::NotFound(format!("live token named {name:?}")))?
-            .try_into()
+        let row = row.ok_or_else(|| StoreError::NotFound(format!("live token named {name:?}")))?;
+        tx.commit().await?;
+        row.try_into()
     }
 
     async fn list_alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
@@ -710,6 +725,20 @@ pub(crate) fn page(rows: Vec<IncidentRow>, limit: u32) -> Result<IncidentPage, S
         }
     });
     Ok(IncidentPage { incidents, next })
+}
+
+/// `Conflict` when `name` is the only live admin token in `live_admins`.
+pub(crate) fn refuse_last_admin_token(
+    name: &str,
+    live_admins: &[String],
+) -> Result<(), StoreError> {
+    if live_admins.len() == 1 && live_admins[0] == name {
+        return Err(StoreError::Conflict(format!(
+            "{name:?} is the last live admin token; create another admin token first \
+             (warroom token create --role admin), then revoke this one"
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn token_conflict(err: sqlx::Error, name: &str) -> StoreError {

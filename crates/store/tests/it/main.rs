@@ -37,6 +37,7 @@ conformance!(
     list_filters_and_pages,
     tokens_are_found_by_hash_and_revocable,
     first_token_is_minted_once,
+    the_last_live_admin_token_cannot_be_revoked,
     a_run_commits_each_batch_and_drops_only_the_open_one,
     alerts_inserted_together_read_back_whole,
     one_firing_alert_per_key_through_commits_and_rollbacks,
@@ -413,6 +414,58 @@ async fn tokens_are_found_by_hash_and_revocable<S: Store>(store: S) {
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(store.list_tokens().await.unwrap().len(), 1);
+}
+
+async fn the_last_live_admin_token_cannot_be_revoked<S: Store>(store: S) {
+    store
+        .insert_token("root", AccessRole::Admin, "h1", at(0))
+        .await
+        .unwrap();
+    store
+        .insert_token("ci", AccessRole::Responder, "h2", at(0))
+        .await
+        .unwrap();
+    let refused = store.revoke_token("root", at(1)).await;
+    let Err(StoreError::Conflict(message)) = refused else {
+        panic!("revoking the only admin token: {refused:?}");
+    };
+    assert!(
+        message.contains("create another admin token first"),
+        "{message}"
+    );
+    assert!(store.find_token("h1").await.unwrap().is_some());
+    // Other roles go as before, and with two admins one may go.
+    store.revoke_token("ci", at(1)).await.unwrap();
+    store
+        .insert_token("root2", AccessRole::Admin, "h3", at(1))
+        .await
+        .unwrap();
+    store.revoke_token("root", at(2)).await.unwrap();
+    assert!(matches!(
+        store.revoke_token("root2", at(3)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // Two admins revoked at once: one revoke wins, the other is refused.
+    store
+        .insert_token("root3", AccessRole::Admin, "h4", at(3))
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        store.revoke_token("root2", at(4)),
+        store.revoke_token("root3", at(4))
+    );
+    assert_eq!(
+        usize::from(a.is_ok()) + usize::from(b.is_ok()),
+        1,
+        "{a:?} {b:?}"
+    );
+    let live = store.list_tokens().await.unwrap();
+    assert_eq!(
+        live.iter()
+            .filter(|t| t.role == AccessRole::Admin && t.revoked_at.is_none())
+            .count(),
+        1
+    );
 }
 
 async fn first_token_is_minted_once<S: Store>(store: S) {

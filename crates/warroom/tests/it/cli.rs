@@ -9,6 +9,7 @@ use crate::server::{cli, http, Server};
 on_both_backends!(
     declare_with_cli_survives_kill_9,
     fifty_concurrent_declares_are_consecutive,
+    token_revoke_keeps_the_last_admin_token,
 );
 
 async fn declare_with_cli_survives_kill_9(url: &str, dir: &std::path::Path) {
@@ -156,6 +157,35 @@ async fn token_create_and_viewer_refusal() {
     let (ok, _, err) = cli(&server, "wr_wrong", &["incident", "list"]);
     assert!(!ok);
     assert!(err.contains("WARROOM_TOKEN"), "{err}");
+}
+
+/// `warroom token ...` on the database directly; (success, stdout, stderr).
+fn token_cmd(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(crate::server::BIN)
+        .arg("token")
+        .args(args)
+        .env("WARROOM_DATABASE_URL", url)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn token_revoke_keeps_the_last_admin_token(url: &str, _dir: &std::path::Path) {
+    let (ok, _, err) = token_cmd(url, &["create", "--name", "root", "--role", "admin"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = token_cmd(url, &["revoke", "root"]);
+    assert!(!ok, "the last admin token was revoked");
+    assert!(err.contains("create another admin token first"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
+    let (ok, _, err) = token_cmd(url, &["create", "--name", "root2", "--role", "admin"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = token_cmd(url, &["revoke", "root"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("revoked token \"root\""), "{out}");
 }
 
 #[test]

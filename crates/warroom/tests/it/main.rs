@@ -33,5 +33,6 @@ mod config;
 mod dead_letters;
 mod monitoring;
 mod oncall;
+mod secret;
 mod server;
 mod ui;

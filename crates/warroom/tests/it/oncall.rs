@@ -16,13 +16,13 @@ on_both_backends!(an_overdue_step_runs_once_at_once_after_kill_9);
 
 /// Records every POST by path.
 #[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<(String, Value)>>>);
+pub(crate) struct Receiver(Arc<Mutex<Vec<(String, Value)>>>);
 
 impl Receiver {
     /// The distinct pages `who` received. Delivery is at least once: a page
     /// on the wire when the server is killed is sent again with the same
     /// idempotency key, which a receiver handles once.
-    fn to(&self, who: &str) -> Vec<Value> {
+    pub(crate) fn to(&self, who: &str) -> Vec<Value> {
         let seen = self.0.lock().unwrap();
         let mut distinct: Vec<Value> = Vec::new();
         for (_, body) in seen.iter().filter(|(path, _)| path == who) {
@@ -35,7 +35,7 @@ impl Receiver {
     }
 }
 
-async fn receiver() -> (Receiver, String) {
+pub(crate) async fn receiver() -> (Receiver, String) {
     let rx = Receiver::default();
     let state = rx.clone();
     let app = axum::Router::new().route(
@@ -57,7 +57,7 @@ async fn receiver() -> (Receiver, String) {
     (rx, url)
 }
 
-fn write_playbook(dir: &Path, hook: &str) -> String {
+pub(crate) fn write_playbook(dir: &Path, hook: &str) -> String {
     let yaml = format!(
         r#"
 oncall:
@@ -93,7 +93,7 @@ oncall:
 
 /// Polls `check` every 50 ms for up to 20 s: for work that is due now
 /// (a delivery, an overdue step), never for an escalation delay.
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+pub(crate) async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
     for _ in 0..400 {
         if let Some(found) = check().await {
             return found;
@@ -209,7 +209,8 @@ async fn an_overdue_step_runs_once_at_once_after_kill_9(url: &str, dir: &Path) {
         .as_str()
         .unwrap()
         .to_owned();
-    // Sent by the previous process; any node checks it (the key is in the database).
+    // Sent by the previous process; any node checks it (the key comes from
+    // the secret file they share).
     let token_part = sent_link.rsplit_once("/ack/").unwrap().1;
     let link = format!("{}/ack/{token_part}", server.url);
     let shown = http().get(&link).send().await.unwrap();

@@ -52,9 +52,27 @@ impl Server {
         extra: &[&str],
         envs: &[(&str, &str)],
     ) -> Server {
+        // PostgreSQL needs a secret file shared by every start; SQLite's
+        // default is `<database>.secret`, made on first start.
+        let shared_secret = dir.join("server.secret");
+        let mut secret_env = Vec::new();
+        if database_url.starts_with("postgres") {
+            if !shared_secret.exists() {
+                std::fs::write(&shared_secret, warroom_engine::ServerSecrets::generate()).unwrap();
+                #[cfg(unix)]
+                std::fs::set_permissions(
+                    &shared_secret,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o600),
+                )
+                .unwrap();
+            }
+            secret_env.push(("WARROOM_SECRET_FILE", shared_secret.as_os_str()));
+        }
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", listen])
             .args(extra)
+            .env_remove("WARROOM_SECRET_FILE")
+            .envs(secret_env)
             .envs(envs.iter().copied())
             .env("WARROOM_DATABASE_URL", database_url)
             .env_remove("WARROOM_PLAYBOOK")

@@ -51,11 +51,13 @@ pub async fn list<S: Store>(
     Ok(axum::Json(tokens.iter().map(TokenView::from).collect()))
 }
 
-/// Revoke a token by name; it stops working at once.
+/// Revoke a token by name; it stops working at once. The last live admin
+/// token cannot be revoked.
 #[utoipa::path(delete, path = "/api/v1/tokens/{name}", tag = "tokens",
     params(("name" = String, Path, description = "Token name")),
     responses((status = 200, description = "Revoked", body = TokenView),
-        (status = 404, description = "No live token of that name", body = ErrorBody)),
+        (status = 404, description = "No live token of that name", body = ErrorBody),
+        (status = 409, description = "The last live admin token; create another admin token first", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn revoke<S: Store>(
     State(app): State<AppState<S>>,
@@ -64,6 +66,6 @@ pub async fn revoke<S: Store>(
 ) -> Result<axum::Json<TokenView>, ApiError> {
     caller.require_admin()?;
     let now = app.incidents.clock().now();
-    let token = app.incidents.store().revoke_token(&name, now).await?;
+    let token = Tokens::revoke(app.incidents.store(), &name, now).await?;
     Ok(axum::Json(TokenView::from(&token)))
 }

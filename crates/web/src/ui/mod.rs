@@ -22,6 +22,7 @@ mod form;
 pub mod live;
 mod pages;
 pub mod session;
+pub mod sign_in_limit;
 mod templates;
 mod timeline_view;
 mod view;
@@ -30,12 +31,18 @@ pub use error::UiError;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "warroom_session";
+/// The name of the cookie holding the sign-in form's CSRF token (before
+/// there is a session).
+pub const LOGIN_CSRF_COOKIE: &str = "warroom_login_csrf";
 
 pub fn routes<S: Store>() -> Router<AppState<S>> {
     use pages::*;
     Router::new()
         .route("/", get(now::page::<S>))
-        .route("/login", get(session::login_form).post(session::login::<S>))
+        .route(
+            "/login",
+            get(session::login_form::<S>).post(session::login::<S>),
+        )
         .route("/logout", post(session::logout::<S>))
         .route(
             "/account",

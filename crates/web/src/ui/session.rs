@@ -5,9 +5,13 @@
 //! the public URL is https); the server keeps only its hash. Each session
 //! has its own CSRF token, put in every form as `csrf` and compared in
 //! constant time; a POST whose `Sec-Fetch-Site` says cross-site is refused
-//! even before that.
+//! even before that. The sign-in form, before any session, carries its own
+//! token in a cookie and a field (double submit), and failed sign-ins are
+//! limited by `sign_in_limit`.
 
-use axum::extract::{FromRequestParts, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,7 +23,7 @@ use warroom_store::Store;
 use super::error::UiError;
 use super::form::Posted;
 use super::templates::{anonymous_context, render_status};
-use super::SESSION_COOKIE;
+use super::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::state::AppState;
 
 /// A signed-in person and their session.
@@ -120,11 +124,53 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Only a path on this site, so `next` cannot send anyone elsewhere.
+/// Where a `next` is resolved to tell a path on this site from anything
+/// else; the host is reserved (RFC 6761), so nothing real can match it.
+const NEXT_BASE: &str = "http://warroom.invalid/";
+
+/// Only a path on this site survives as `next`, so it cannot send anyone
+/// elsewhere; anything else becomes `/`.
+///
+/// Browsers read a `Location` by the URL standard, which drops tabs and
+/// newlines and treats `\` like `/`: `/\t/evil.example` is
+/// `//evil.example` to them. So `next` is refused if it holds an ASCII
+/// control character or a backslash, then parsed the same way against a
+/// fixed base and kept only if it stays on that origin. What is returned is
+/// the parsed path, query and fragment, percent-encoded, so it is always a
+/// valid header value and means the same to every browser.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+    let home = || "/".to_owned();
+    let Some(next) = next else {
+        return home();
+    };
+    if !next.starts_with('/') || next.chars().any(|c| c.is_ascii_control() || c == '\\') {
+        return home();
+    }
+    let base = url::Url::parse(NEXT_BASE).expect("the base is a valid URL");
+    match base.join(next) {
+        Ok(url) if url.origin() == base.origin() => url[url::Position::BeforePath..].to_owned(),
+        _ => home(),
+    }
+}
+
+/// A 303 to `to`, or to `/` if `to` cannot be a header value, which
+/// `Redirect::to` would answer with a panic.
+fn redirect(to: &str) -> Response {
+    let location = HeaderValue::from_str(to).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// The client's IP address, from the `ConnectInfo` the server attaches to
+/// each connection; `None` when it attaches none (then all clients share
+/// one sign-in budget key).
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(ClientAddr(info.map(|ConnectInfo(addr)| addr.ip())))
     }
 }
 
@@ -133,17 +179,66 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-pub async fn login_form(axum::extract::Query(q): axum::extract::Query<LoginQuery>) -> Response {
-    login_page(StatusCode::OK, "", &safe_next(q.next.as_deref()), None)
+/// The sign-in form, with a CSRF token in a cookie and in the form
+/// (double submit): there is no session to tie one to yet, and another
+/// site can neither read the cookie nor set it, so it cannot sign a
+/// browser in to an account of its choosing.
+pub async fn login_form<S: Store>(
+    State(app): State<AppState<S>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Response {
+    // Keep a token already set, so two open sign-in tabs both work.
+    let token = cookie(&headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| is_login_token(t))
+        .map_or_else(random_token, str::to_owned);
+    let mut response = login_page(
+        StatusCode::OK,
+        &LoginPage {
+            email: "",
+            next: &safe_next(q.next.as_deref()),
+            csrf: &token,
+            error: None,
+        },
+    );
+    let cookie = format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict{}",
+        secure_attribute(&app)
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
 }
 
-fn login_page(status: StatusCode, email: &str, next: &str, error: Option<&str>) -> Response {
+fn random_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+fn is_login_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+struct LoginPage<'a> {
+    email: &'a str,
+    next: &'a str,
+    csrf: &'a str,
+    error: Option<&'a str>,
+}
+
+fn login_page(status: StatusCode, page: &LoginPage<'_>) -> Response {
     render_status(
         status,
         "login.html",
         anonymous_context(
             "Sign in",
-            context! { email => email, next => next, error => error },
+            context! {
+                email => page.email,
+                next => page.next,
+                // `csrf` is the session's token, empty on anonymous pages.
+                login_csrf => page.csrf,
+                error => page.error,
+            },
         ),
     )
 }
@@ -155,42 +250,74 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     next: Option<String>,
+    #[serde(default)]
+    csrf: String,
 }
 
 pub async fn login<S: Store>(
     State(app): State<AppState<S>>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Result<Response, UiError> {
     check_same_site(&headers)?;
+    let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if cookie_token.is_empty() || !same_secret(&form.csrf, cookie_token) {
+        return Err(UiError::forbidden(
+            "the sign-in form's CSRF token is missing or stale; reload the sign-in page and try again",
+        ));
+    }
     let next = safe_next(form.next.as_deref());
+    let page = |error| LoginPage {
+        email: &form.email,
+        next: &next,
+        csrf: &form.csrf,
+        error: Some(error),
+    };
     if form.email.trim().is_empty() || form.password.is_empty() {
         return Ok(login_page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &form.email,
-            &next,
-            Some("Enter your email and password."),
+            &page("Enter your email and password."),
         ));
     }
+    let now = app.incidents.clock().now();
+    let attempt = match app.sign_in_limit.attempt(&form.email, address, now) {
+        Ok(attempt) => attempt,
+        Err(refusal) => {
+            let mut response = login_page(StatusCode::TOO_MANY_REQUESTS, &page(&refusal.message()));
+            let secs = u64::try_from(refusal.retry_after().as_secs())
+                .unwrap_or(0)
+                .max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            return Ok(response);
+        }
+    };
     let Some(signed_in) = app
         .accounts
         .sign_in(form.email.trim(), &form.password)
         .await?
     else {
+        app.sign_in_limit.failed(attempt);
         return Ok(login_page(
             StatusCode::UNAUTHORIZED,
-            &form.email,
-            &next,
-            Some("That email and password do not match an active account."),
+            &page("That email and password do not match an active account."),
         ));
     };
-    let mut response = Redirect::to(&next).into_response();
+    app.sign_in_limit.succeeded(attempt);
+    let mut response = redirect(&next);
     set_session_cookie(
         &app,
         &mut response,
         &signed_in.secret,
         SESSION_MAX.as_secs(),
     );
+    // The sign-in form's token has done its job.
+    let spent = format!("{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0");
+    if let Ok(v) = HeaderValue::from_str(&spent) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
     Ok(response)
 }
 
@@ -204,6 +331,15 @@ pub async fn logout<S: Store>(
     Ok(response)
 }
 
+/// `; Secure` when people reach this server over https.
+fn secure_attribute<S: Store>(app: &AppState<S>) -> &'static str {
+    if app.paging.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
 /// `max_age` 0 deletes the cookie.
 fn set_session_cookie<S: Store>(
     app: &AppState<S>,
@@ -211,15 +347,45 @@ fn set_session_cookie<S: Store>(
     secret: &str,
     max_age: i64,
 ) {
-    let secure = if app.paging.public_url().starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
     let value = format!(
-        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        secure_attribute(app)
     );
     if let Ok(v) = HeaderValue::from_str(&value) {
         response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_keeps_only_paths_on_this_site() {
+        for (next, want) in [
+            ("/incidents?q=db", "/incidents?q=db"),
+            (
+                "/incidents/INC-2026-0001#notes",
+                "/incidents/INC-2026-0001#notes",
+            ),
+            ("/a/../b", "/b"),
+            ("/caf\u{e9}?q=a b", "/caf%C3%A9?q=a%20b"),
+            ("/%09/evil.example", "/%09/evil.example"),
+            // Browsers drop tabs and newlines and read `\` as `/`.
+            ("/\t/evil.example", "/"),
+            ("/\n/evil.example", "/"),
+            ("/x\r\nSet-Cookie: a=b", "/"),
+            ("/x\0", "/"),
+            ("/\\evil.example", "/"),
+            ("//evil.example", "/"),
+            ("///evil.example", "/"),
+            ("https://evil.example/", "/"),
+            ("http://warroom.invalid/x", "/"),
+            ("evil.example", "/"),
+            ("", "/"),
+        ] {
+            assert_eq!(safe_next(Some(next)), want, "{next:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }

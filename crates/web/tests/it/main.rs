@@ -12,6 +12,7 @@ mod logging;
 mod oncall;
 mod paging;
 mod security;
+mod sign_in;
 mod ui;
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one generic check.

@@ -503,4 +503,34 @@ async fn only_admins_manage_tokens(api: Api) {
         .send(Method::GET, "/api/v1/tokens", Some(&admin), None)
         .await;
     assert!(!r.body.to_string().contains(&secret));
+    // `root` is the only admin token: it cannot revoke itself.
+    let r = api
+        .send(Method::DELETE, "/api/v1/tokens/root", Some(&admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("create another admin token first"),
+        "{}",
+        r.body
+    );
+    let r = api
+        .send(Method::GET, "/api/v1/incidents", Some(&admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "the admin token still works");
+    let r = api
+        .send(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&admin),
+            Some("{\"name\":\"root2\",\"role\":\"admin\"}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = api
+        .send(Method::DELETE, "/api/v1/tokens/root", Some(&admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }

@@ -14,12 +14,12 @@ use crate::helpers::{Api, NowForTests, Page, UI_PASSWORD};
 use crate::on_both_backends;
 
 /// A signed-in browser, as far as HTTP goes: its cookie and CSRF token.
-struct Session {
+pub(crate) struct Session {
     cookie: String,
     csrf: String,
 }
 
-async fn request(
+pub(crate) async fn request(
     api: &Api,
     method: Method,
     uri: &str,
@@ -57,7 +57,7 @@ async fn request(
     }
 }
 
-fn location(page: &Page) -> &str {
+pub(crate) fn location(page: &Page) -> &str {
     page.headers
         .get(header::LOCATION)
         .map_or("", |v| v.to_str().unwrap())
@@ -71,13 +71,52 @@ fn csrf_of(body: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-async fn sign_in(api: &Api, email: &str) -> Session {
+/// The sign-in form as a browser has it: the `Cookie` header holding the
+/// form's CSRF cookie, and the token in its hidden field.
+pub(crate) struct LoginForm {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Opens the sign-in form, as a browser does before posting it.
+pub(crate) async fn open_login(api: &Api) -> LoginForm {
+    let page = request(api, Method::GET, "/login", None, None, &[]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let set_cookie = page
+        .headers
+        .get(header::SET_COOKIE)
+        .expect("the sign-in form sets its CSRF cookie")
+        .to_str()
+        .unwrap();
+    LoginForm {
+        cookie: set_cookie.split(';').next().unwrap().to_owned(),
+        csrf: csrf_of(&page.body),
+    }
+}
+
+impl LoginForm {
+    /// Posts `/login` with this form's cookie and token added to `fields`.
+    pub(crate) async fn post(&self, api: &Api, fields: &str) -> Page {
+        let form = format!("csrf={}&{fields}", self.csrf);
+        request(
+            api,
+            Method::POST,
+            "/login",
+            Some(&self.cookie),
+            Some(&form),
+            &[],
+        )
+        .await
+    }
+}
+
+pub(crate) async fn sign_in(api: &Api, email: &str) -> Session {
     let form = format!(
         "email={}&password={}&next=%2F",
         urlenc(email),
         urlenc(UI_PASSWORD)
     );
-    let page = request(api, Method::POST, "/login", None, Some(&form), &[]).await;
+    let page = open_login(api).await.post(api, &form).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let set_cookie = page
         .headers
@@ -86,6 +125,7 @@ async fn sign_in(api: &Api, email: &str) -> Session {
         .to_str()
         .unwrap()
         .to_owned();
+    assert!(set_cookie.starts_with("warroom_session="), "{set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     let now = request(api, Method::GET, "/", Some(&cookie), None, &[]).await;
     assert_eq!(now.status, StatusCode::OK, "{}", now.body);
@@ -95,7 +135,7 @@ async fn sign_in(api: &Api, email: &str) -> Session {
     }
 }
 
-fn urlenc(s: &str) -> String {
+pub(crate) fn urlenc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -177,31 +217,23 @@ async fn sign_in_and_out(api: Api) {
         foreign.body
     );
 
-    let wrong = request(
-        &api,
-        Method::POST,
-        "/login",
-        None,
-        Some("email=ada%40example.com&password=nope-nope-nope"),
-        &[],
-    )
-    .await;
+    let login = open_login(&api).await;
+    let wrong = login
+        .post(&api, "email=ada%40example.com&password=nope-nope-nope")
+        .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("do not match"));
     assert!(wrong.headers.get(header::SET_COOKIE).is_none());
 
-    let ok = request(
-        &api,
-        Method::POST,
-        "/login",
-        None,
-        Some(&format!(
-            "email=ADA%40example.com&password={}&next=%2Fincidents",
-            urlenc(UI_PASSWORD)
-        )),
-        &[],
-    )
-    .await;
+    let ok = login
+        .post(
+            &api,
+            &format!(
+                "email=ADA%40example.com&password={}&next=%2Fincidents",
+                urlenc(UI_PASSWORD)
+            ),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     assert_eq!(location(&ok), "/incidents");
     let cookie = ok
@@ -561,15 +593,7 @@ async fn bad_input_names_the_field(api: Api) {
         "{}",
         junk.status
     );
-    let login = request(
-        &api,
-        Method::POST,
-        "/login",
-        None,
-        Some("email=&password="),
-        &[],
-    )
-    .await;
+    let login = open_login(&api).await.post(&api, "email=&password=").await;
     assert_eq!(login.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
