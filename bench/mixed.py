@@ -230,7 +230,11 @@ def run_warroom(args, backend, logs):
         url = urllib.parse.urlunsplit(parts._replace(path="/" + db_name))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
-    env["WARROOM_SECRET_FILE"] = os.path.join(data, "secret")
+    secret = os.path.join(data, "secret")
+    with open(secret, "w") as f:
+        subprocess.run([args.warroom, "secret", "generate"], stdout=f, check=True)
+    os.chmod(secret, 0o600)
+    env["WARROOM_SECRET_FILE"] = secret
     log = open(os.path.join(logs, f"warroom-{backend}.log"), "w")
     server = subprocess.Popen(
         [args.warroom, "serve", "--listen", f"127.0.0.1:{port}", "--database-url", url,
@@ -296,7 +300,7 @@ def run_alertmanager(args, logs):
     port = free_port()
     config = os.path.join(data, "am.yml")
     with open(config, "w") as f:
-        f.write("route:\n  receiver: null\nreceivers:\n- name: null\n")
+        f.write("route:\n  receiver: blackhole\nreceivers:\n- name: blackhole\n")
     log = open(os.path.join(logs, "alertmanager.log"), "w")
     server = subprocess.Popen(
         [args.alertmanager, f"--config.file={config}", f"--storage.path={data}",
@@ -341,17 +345,18 @@ def main():
         "| server | call | n | p50 | p99 | max | errors | p99 < 100 ms |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    print("\n".join(lines), flush=True)
     rates = []
     for backend in backends:
         base, base_err, loaded, loaded_err, rate, failed = run_warroom(args, backend, args.logs)
-        lines += rows(f"Warroom {backend}, no load", base, base_err)
+        lines = rows(f"Warroom {backend}, no load", base, base_err)
         lines += rows(f"Warroom {backend}, under load", loaded, loaded_err, target=100)
+        print("\n".join(lines), flush=True)
         rates.append(f"Warroom {backend}: {rate:.0f} events/s sent, {failed} not 2xx")
     loaded, loaded_err, rate, failed = run_alertmanager(args, args.logs)
-    lines += rows("Alertmanager, under load", loaded, loaded_err)
+    print("\n".join(rows("Alertmanager, under load", loaded, loaded_err)))
     rates.append(f"Alertmanager: {rate:.0f} alerts/s sent, {failed} not 2xx")
-    lines += [""] + [f"- {r}" for r in rates]
-    print("\n".join(lines))
+    print("\n".join([""] + [f"- {r}" for r in rates]))
 
 
 if __name__ == "__main__":
