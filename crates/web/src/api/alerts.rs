@@ -101,6 +101,7 @@ pub struct AlertQuery {
 
 /// Alerts, newest first.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
+    operation_id = "list_alerts",
     params(AlertQuery),
     responses((status = 200, description = "Alerts", body = Vec<AlertView>),
         (status = 400, description = "A bad filter", body = ErrorBody)),
@@ -149,6 +150,7 @@ pub async fn list<S: Store>(
 
 /// One alert.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
+    operation_id = "get_alert",
     params(("id" = i64, Path, description = "Alert id")),
     responses((status = 200, description = "The alert", body = AlertView),
         (status = 404, description = "No such alert", body = ErrorBody)),

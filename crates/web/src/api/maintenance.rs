@@ -70,6 +70,7 @@ fn view(silence: &Silence, now: Timestamp) -> MaintenanceView {
 
 /// Schedule a maintenance window for some services.
 #[utoipa::path(post, path = "/api/v1/maintenance", tag = "alerts",
+    operation_id = "create_maintenance",
     request_body = MaintenanceRequest,
     responses((status = 201, description = "Scheduled", body = MaintenanceView),
         (status = 422, description = "Unknown service or bad window", body = ErrorBody)),
@@ -124,6 +125,7 @@ pub async fn create<S: Store>(
 
 /// Maintenance windows that have not ended, newest first.
 #[utoipa::path(get, path = "/api/v1/maintenance", tag = "alerts",
+    operation_id = "list_maintenance",
     responses((status = 200, description = "Windows", body = Vec<MaintenanceView>)),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(
