@@ -8,6 +8,7 @@ mod edge_text;
 mod helpers;
 mod incidents;
 mod oncall;
+mod openapi;
 mod paging;
 mod security;
 mod ui;
