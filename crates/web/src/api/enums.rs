@@ -49,6 +49,46 @@ pub enum AudienceName {
     Customers,
 }
 
+/// A format an integration can be created for (`warroom_engine::integrations::KINDS`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case", example = "alertmanager")]
+pub enum IntegrationKindName {
+    Pagerduty,
+    Alertmanager,
+    Prometheus,
+    Grafana,
+    Sentry,
+    Uptimerobot,
+    Generic,
+}
+
+/// Which alerts `GET /api/v1/alerts` lists: `suppressed` is firing but muted.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AlertStatusFilter {
+    Firing,
+    Resolved,
+    Suppressed,
+    All,
+}
+
+/// Where a silence or maintenance window is in its time.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum SilenceStateName {
+    Pending,
+    Active,
+    Expired,
+}
+
+/// A stored alert's status.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AlertStatusName {
+    Firing,
+    Resolved,
+}
+
 #[cfg(test)]
 mod tests {
     use serde::de::DeserializeOwned;
@@ -56,6 +96,8 @@ mod tests {
     use utoipa::openapi::schema::Schema;
     use utoipa::openapi::RefOr;
     use utoipa::PartialSchema;
+    use warroom_domain::alert::AlertStatus;
+    use warroom_domain::alerting::SilenceState;
     use warroom_domain::notify::{AudienceClass, MessageKind};
     use warroom_domain::{AccessRole, Status};
 
@@ -103,6 +145,23 @@ mod tests {
             MessageKind::ResolutionNotice,
             MessageKind::Reminder,
         ]);
+        assert_eq!(
+            names::<AlertStatusName>(),
+            [AlertStatus::Firing, AlertStatus::Resolved].map(AlertStatus::as_str)
+        );
+        let states = [
+            SilenceState::Pending,
+            SilenceState::Active,
+            SilenceState::Expired,
+        ];
+        assert_eq!(
+            names::<SilenceStateName>(),
+            states.map(SilenceState::as_str)
+        );
+        assert_eq!(
+            names::<IntegrationKindName>(),
+            warroom_engine::integrations::KINDS
+        );
         same::<AudienceClass, AudienceName>(&[
             AudienceClass::Responders,
             AudienceClass::Stakeholders,

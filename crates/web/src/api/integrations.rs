@@ -21,8 +21,7 @@ pub struct IntegrationRequest {
     pub service: String,
     #[schema(example = "prometheus-prod")]
     pub name: String,
-    /// pagerduty, alertmanager, prometheus, grafana, sentry, uptimerobot or generic.
-    #[schema(example = "alertmanager")]
+    #[schema(value_type = super::enums::IntegrationKindName)]
     pub kind: String,
     /// `{"severity_map": {"page": "SEV-1"}}`; generic integrations also take `mapping`.
     #[serde(default = "empty_object")]

@@ -40,7 +40,7 @@ pub struct MaintenanceRequest {
 pub struct MaintenanceView {
     pub id: String,
     pub services: Vec<String>,
-    /// pending, active or expired.
+    #[schema(value_type = super::enums::SilenceStateName)]
     pub state: String,
     #[schema(value_type = String, format = DateTime)]
     pub starts_at: Timestamp,
