@@ -27,7 +27,7 @@ pub struct AccountRequest {
     #[schema(example = "Alice Example")]
     pub name: String,
     /// admin, responder or viewer.
-    #[schema(value_type = String, example = "responder")]
+    #[schema(value_type = super::enums::RoleName)]
     pub role: AccessRole,
     /// 12 to 256 characters; without it the server generates one and
     /// returns it in the response, once.
@@ -43,7 +43,7 @@ pub struct AccountPatch {
     pub name: Option<String>,
     /// admin, responder or viewer.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "viewer")]
+    #[schema(value_type = Option<super::enums::RoleName>)]
     pub role: Option<AccessRole>,
     /// A disabled account cannot sign in; disabling ends its sessions.
     #[serde(default)]
@@ -65,7 +65,7 @@ pub struct AccountView {
     pub email: String,
     pub name: String,
     /// admin, responder or viewer.
-    #[schema(value_type = String, example = "responder")]
+    #[schema(value_type = super::enums::RoleName)]
     pub role: AccessRole,
     pub disabled: bool,
     #[schema(value_type = String, format = DateTime)]
@@ -115,6 +115,7 @@ fn email_conflict(err: StoreError) -> ApiError {
 /// Create an account. Without `password`, one is generated and returned
 /// here only; ask the person to change it after signing in.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
+    operation_id = "create_account",
     request_body = AccountRequest,
     responses((status = 201, description = "Created", body = CreatedAccountView),
         (status = 400, description = "Malformed body or unknown role", body = ErrorBody),
@@ -146,6 +147,7 @@ pub async fn create<S: Store>(
 
 /// All accounts, oldest first.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
+    operation_id = "list_accounts",
     responses((status = 200, description = "Accounts", body = Vec<AccountView>),
         (status = 403, description = "Not an admin", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -160,6 +162,7 @@ pub async fn list<S: Store>(
 
 /// One account.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts",
+    operation_id = "get_account",
     params(("id" = i64, Path, description = "Account id")),
     responses((status = 200, description = "The account", body = AccountView),
         (status = 404, description = "No such account", body = ErrorBody)),
@@ -176,6 +179,7 @@ pub async fn get<S: Store>(
 /// Rename, change the role, disable or enable. Disabling ends the
 /// account's sessions; the last enabled admin can be neither disabled nor demoted.
 #[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts",
+    operation_id = "update_account",
     params(("id" = i64, Path, description = "Account id")),
     request_body = AccountPatch,
     responses((status = 200, description = "Changed", body = AccountView),

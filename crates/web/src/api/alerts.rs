@@ -24,7 +24,7 @@ pub struct AlertView {
     pub id: i64,
     pub service: String,
     pub dedup_key: String,
-    /// firing or resolved.
+    #[schema(value_type = super::enums::AlertStatusName)]
     pub status: String,
     pub summary: String,
     pub severity: String,
@@ -90,10 +90,12 @@ impl From<AlertRecord> for AlertView {
 #[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     /// `firing` (default), `resolved`, `suppressed` (firing but muted) or `all`.
+    #[param(value_type = Option<super::enums::AlertStatusFilter>)]
     pub status: Option<String>,
     pub service: Option<String>,
     pub incident: Option<String>,
     /// 1 to 500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// Only alerts with a smaller id (for the next page).
     pub before: Option<i64>,
@@ -101,6 +103,7 @@ pub struct AlertQuery {
 
 /// Alerts, newest first.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts",
+    operation_id = "list_alerts",
     params(AlertQuery),
     responses((status = 200, description = "Alerts", body = Vec<AlertView>),
         (status = 400, description = "A bad filter", body = ErrorBody)),
@@ -149,6 +152,7 @@ pub async fn list<S: Store>(
 
 /// One alert.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
+    operation_id = "get_alert",
     params(("id" = i64, Path, description = "Alert id")),
     responses((status = 200, description = "The alert", body = AlertView),
         (status = 404, description = "No such alert", body = ErrorBody)),
@@ -189,7 +193,7 @@ pub struct SilenceView {
     pub id: String,
     /// The matchers in Alertmanager syntax.
     pub matchers: String,
-    /// pending, active or expired.
+    #[schema(value_type = super::enums::SilenceStateName)]
     pub state: String,
     #[schema(value_type = String, format = DateTime)]
     pub starts_at: Timestamp,

@@ -23,7 +23,7 @@ type Result<T> = std::result::Result<T, ApiError>;
 pub struct PostUpdateRequest {
     /// Move to this open status with the update (investigating, identified, monitoring, ...).
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "identified")]
+    #[schema(value_type = Option<super::enums::StatusName>)]
     pub status: Option<Status>,
     /// What is known now; sent to the audiences the severity requires.
     #[schema(example = "Bad deploy of api 4.2 identified; rolling back.")]

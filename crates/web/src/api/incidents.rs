@@ -55,6 +55,7 @@ pub async fn declare<S: Store>(
 
 /// List incidents, newest first.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
+    operation_id = "list_incidents",
     params(ListQuery),
     responses(
         (status = 200, description = "A page of incidents", body = IncidentList),
@@ -169,6 +170,7 @@ fn timestamp(field: &str, s: &str) -> Result<Timestamp> {
 
 /// One incident.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    operation_id = "get_incident",
     params(("id" = String, Path, description = "Incident id, e.g. INC-2026-0042")),
     responses(
         (status = 200, description = "The incident", body = IncidentView),
@@ -224,12 +226,14 @@ async fn apply<S: Store>(
 
 /// Change title, summary, category, services or impact.
 #[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "incidents",
+    operation_id = "update_incident",
     params(("id" = String, Path, description = "Incident id")),
     request_body = UpdateRequest,
     responses(
         (status = 200, description = "Updated", body = IncidentView),
         (status = 404, description = "No such incident", body = ErrorBody),
         (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        (status = 409, description = "The incident is closed", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn update<S: Store>(
@@ -269,6 +273,7 @@ pub async fn acknowledge<S: Store>(
 
 /// Move to another status.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/status", tag = "incidents",
+    operation_id = "change_incident_status",
     params(("id" = String, Path, description = "Incident id")),
     request_body = StatusRequest,
     responses(
@@ -296,6 +301,7 @@ pub async fn status<S: Store>(
     responses(
         (status = 200, description = "Changed", body = IncidentView),
         (status = 422, description = "Unknown severity", body = ErrorBody),
+        (status = 409, description = "Already at that severity, or the incident is closed", body = ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn severity<S: Store>(
@@ -370,7 +376,8 @@ pub async fn reopen<S: Store>(
         ("role" = String, Path, description = "Role name from the playbook, e.g. Incident Commander")),
     request_body = AssignRequest,
     responses((status = 200, description = "Assigned", body = IncidentView),
-        (status = 422, description = "Unknown role", body = ErrorBody)),
+        (status = 422, description = "Unknown role", body = ErrorBody),
+        (status = 409, description = "The incident is closed", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn assign_role<S: Store>(
     State(app): State<AppState<S>>,

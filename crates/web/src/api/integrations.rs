@@ -21,13 +21,37 @@ pub struct IntegrationRequest {
     pub service: String,
     #[schema(example = "prometheus-prod")]
     pub name: String,
-    /// pagerduty, alertmanager, prometheus, grafana, sentry, uptimerobot or generic.
-    #[schema(example = "alertmanager")]
+    #[schema(value_type = super::enums::IntegrationKindName)]
     pub kind: String,
     /// `{"severity_map": {"page": "SEV-1"}}`; generic integrations also take `mapping`.
     #[serde(default = "empty_object")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = IntegrationConfig)]
     pub config: serde_json::Value,
+}
+
+/// The schema of an integration's `config`. The handlers keep the config
+/// as JSON (it is stored as sent) and check each part: the severity map
+/// when alerts arrive, `mapping` and `routes` here, on create.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct IntegrationConfig {
+    /// The sender's severity words to playbook severities.
+    #[schema(example = json!({"page": "SEV-1"}))]
+    severity_map: Option<std::collections::BTreeMap<String, String>>,
+    /// How a generic integration reads its JSON (required for `generic`).
+    mapping: Option<crate::ingest::formats::generic::GenericMapping>,
+    /// Catch-all integrations: the first route whose matchers match an
+    /// alert's labels picks its service.
+    routes: Option<Vec<IntegrationRoute>>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct IntegrationRoute {
+    /// Label matchers, e.g. `team="db", env=~"prod.*"`.
+    matchers: String,
+    /// A service id from the playbook.
+    service: String,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -136,6 +160,7 @@ fn check_routes(
 
 /// Create an integration and its key.
 #[utoipa::path(post, path = "/api/v1/integrations", tag = "alerts",
+    operation_id = "create_integration",
     request_body = IntegrationRequest,
     responses((status = 201, description = "Created", body = IssuedIntegrationView),
         (status = 403, description = "Not an admin", body = ErrorBody),
@@ -195,6 +220,7 @@ pub async fn rotate<S: Store>(
 
 /// All integrations (never their keys).
 #[utoipa::path(get, path = "/api/v1/integrations", tag = "alerts",
+    operation_id = "list_integrations",
     responses((status = 200, description = "Integrations", body = Vec<IntegrationView>)),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(
@@ -207,6 +233,7 @@ pub async fn list<S: Store>(
 
 /// Revoke an integration; its key stops working at once.
 #[utoipa::path(delete, path = "/api/v1/integrations/{id}", tag = "alerts",
+    operation_id = "revoke_integration",
     params(("id" = String, Path, description = "Integration id")),
     responses((status = 200, description = "Revoked", body = IntegrationView),
         (status = 404, description = "No live integration with that id", body = ErrorBody)),

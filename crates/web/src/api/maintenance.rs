@@ -15,7 +15,7 @@ use warroom_store::Store;
 use super::alerts::{new_id, to_record, window};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Path};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,7 +40,7 @@ pub struct MaintenanceRequest {
 pub struct MaintenanceView {
     pub id: String,
     pub services: Vec<String>,
-    /// pending, active or expired.
+    #[schema(value_type = super::enums::SilenceStateName)]
     pub state: String,
     #[schema(value_type = String, format = DateTime)]
     pub starts_at: Timestamp,
@@ -70,6 +70,7 @@ fn view(silence: &Silence, now: Timestamp) -> MaintenanceView {
 
 /// Schedule a maintenance window for some services.
 #[utoipa::path(post, path = "/api/v1/maintenance", tag = "alerts",
+    operation_id = "create_maintenance",
     request_body = MaintenanceRequest,
     responses((status = 201, description = "Scheduled", body = MaintenanceView),
         (status = 422, description = "Unknown service or bad window", body = ErrorBody)),
@@ -124,6 +125,7 @@ pub async fn create<S: Store>(
 
 /// Maintenance windows that have not ended, newest first.
 #[utoipa::path(get, path = "/api/v1/maintenance", tag = "alerts",
+    operation_id = "list_maintenance",
     responses((status = 200, description = "Windows", body = Vec<MaintenanceView>)),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(
@@ -140,4 +142,28 @@ pub async fn list<S: Store>(
         views.push(view(&silence_from_record(record)?, now));
     }
     Ok(axum::Json(views))
+}
+
+/// End a maintenance window now.
+#[utoipa::path(delete, path = "/api/v1/maintenance/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Window id (`mw_...`)")),
+    responses((status = 200, description = "Ended", body = MaintenanceView),
+        (status = 404, description = "No such window", body = ErrorBody),
+        (status = 409, description = "Already ended", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn end<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<MaintenanceView>, ApiError> {
+    caller.require_responder()?;
+    // Windows are silences; this route must not end an ordinary silence.
+    if !id.starts_with(MAINTENANCE_PREFIX) {
+        return Err(ApiError::not_found(format!(
+            "maintenance window {id} not found"
+        )));
+    }
+    let now = app.incidents.clock().now();
+    let silence = super::alerts::expire(&app, &id, now).await?;
+    Ok(axum::Json(view(&silence, now)))
 }

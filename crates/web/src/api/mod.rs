@@ -11,20 +11,26 @@ use warroom_store::Store;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::state::AppState;
+use common_responses::CommonResponses;
 
 pub mod accounts;
 pub mod alerts;
 pub mod catalog;
+mod common_responses;
 pub mod comms;
+mod enums;
 pub mod incidents;
 pub mod integrations;
 pub mod maintenance;
 pub mod notify;
 pub mod oncall;
 pub mod paging;
+mod route_list;
 pub mod status;
 pub mod tokens;
 pub mod types;
+
+pub use route_list::Routes;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,7 +47,7 @@ pub mod types;
         catalog::phases, tokens::create, tokens::list, tokens::revoke,
         integrations::create, integrations::list, integrations::revoke, integrations::rotate,
         alerts::list, alerts::get, alerts::create_silence, alerts::list_silences,
-        alerts::expire_silence, maintenance::create, maintenance::list,
+        alerts::expire_silence, maintenance::create, maintenance::list, maintenance::end,
         paging::escalate, paging::reassign, paging::escalation, paging::messages,
         comms::post_update, comms::comms, notify::message, notify::resend, notify::test,
         notify::channels, notify::preview, accounts::create, accounts::list, accounts::get,
@@ -49,7 +55,7 @@ pub mod types;
         status::get_dead_letter, status::retry_dead_letter, status::drop_dead_letter,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth, &Oncall),
+    modifiers(&BearerAuth, &Oncall, &CommonResponses),
     tags(
         (name = "incidents", description = "Declare, list and run incidents"),
         (name = "playbook", description = "What the playbook declares"),
@@ -104,8 +110,22 @@ async fn wrong_method() -> ApiError {
 }
 
 pub fn routes<S: Store>() -> Router<AppState<S>> {
+    documented_routes::<S>()
+        .router
+        .route("/openapi.json", get(openapi_json))
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+}
+
+/// The path of every route under `/api/v1` that the OpenAPI document must
+/// describe (all but the document itself).
+pub fn route_paths<S: Store>() -> Vec<&'static str> {
+    documented_routes::<S>().paths
+}
+
+fn documented_routes<S: Store>() -> Routes<S> {
     use incidents as i;
-    Router::new()
+    Routes::new()
         .route("/incidents", post(i::declare::<S>).get(i::list::<S>))
         .route("/incidents/{id}", get(i::get::<S>).patch(i::update::<S>))
         .route("/incidents/{id}/timeline", get(i::timeline::<S>))
@@ -168,7 +188,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route(
             "/maintenance/{id}",
-            axum::routing::delete(alerts::expire_silence::<S>),
+            axum::routing::delete(maintenance::end::<S>),
         )
         .route("/incidents/{id}/escalate", post(paging::escalate::<S>))
         .route("/incidents/{id}/reassign", post(paging::reassign::<S>))
@@ -192,7 +212,4 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             post(status::retry_dead_letter::<S>),
         )
         .merge(oncall::routes::<S>())
-        .route("/openapi.json", get(openapi_json))
-        .fallback(no_route)
-        .method_not_allowed_fallback(wrong_method)
 }

@@ -131,10 +131,10 @@ pub async fn channels<S: Store>(
 #[serde(deny_unknown_fields)]
 pub struct PreviewRequest {
     /// page, initial_notification, status_update, resolution_notice or reminder.
-    #[schema(value_type = String, example = "status_update")]
+    #[schema(value_type = super::enums::MessageKindName)]
     pub kind: MessageKind,
     /// responders, stakeholders or customers.
-    #[schema(value_type = String, example = "stakeholders")]
+    #[schema(value_type = super::enums::AudienceName)]
     pub audience: AudienceClass,
     /// A severity from the playbook.
     #[schema(example = "SEV-1")]

@@ -43,6 +43,7 @@ pub struct AlertStatus {
 
 /// The server's health: what needs an operator's attention.
 #[utoipa::path(get, path = "/api/v1/status", tag = "status",
+    operation_id = "server_status",
     responses((status = 200, description = "Status", body = ServerStatus),
         (status = 401, description = "No valid token", body = ErrorBody)),
     security(("bearer" = [])))]

@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 /// Mint a token; its secret is in this response only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+    operation_id = "create_token",
     request_body = TokenRequest,
     responses((status = 201, description = "Minted", body = IssuedTokenView),
         (status = 403, description = "Not an admin", body = ErrorBody),
@@ -39,6 +40,7 @@ pub async fn create<S: Store>(
 
 /// All tokens, revoked ones included (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    operation_id = "list_tokens",
     responses((status = 200, description = "Tokens", body = Vec<TokenView>),
         (status = 403, description = "Not an admin", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -54,6 +56,7 @@ pub async fn list<S: Store>(
 /// Revoke a token by name; it stops working at once. The last live admin
 /// token cannot be revoked.
 #[utoipa::path(delete, path = "/api/v1/tokens/{name}", tag = "tokens",
+    operation_id = "revoke_token",
     params(("name" = String, Path, description = "Token name")),
     responses((status = 200, description = "Revoked", body = TokenView),
         (status = 404, description = "No live token of that name", body = ErrorBody),

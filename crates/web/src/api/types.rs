@@ -20,12 +20,17 @@ fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 #[serde(deny_unknown_fields)]
 pub struct DeclareRequest {
     /// What is broken, in a few words.
-    #[schema(example = "Database connection failures")]
+    #[schema(
+        example = "Database connection failures",
+        min_length = 1,
+        max_length = 200
+    )]
     pub title: String,
     /// A severity name from the playbook, e.g. `SEV-1`.
     #[schema(example = "SEV-1")]
     pub severity: String,
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub summary: String,
     #[serde(default)]
     pub category: Option<String>,
@@ -34,7 +39,7 @@ pub struct DeclareRequest {
     pub services: Vec<String>,
     /// Any open status; default `triggered`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "investigating")]
+    #[schema(value_type = Option<super::enums::StatusName>)]
     pub status: Option<Status>,
     #[serde(default)]
     pub customer_facing: bool,
@@ -56,8 +61,10 @@ pub struct DeclareRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateRequest {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub summary: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -81,7 +88,7 @@ pub struct UpdateRequest {
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     /// triggered, acknowledged, investigating, identified, monitoring, resolved or closed.
-    #[schema(value_type = String, example = "identified")]
+    #[schema(value_type = super::enums::StatusName)]
     pub status: Status,
     /// Shown on the timeline with the change.
     #[serde(default)]
@@ -109,7 +116,7 @@ pub struct MessageRequest {
 pub struct ReopenRequest {
     /// Open status to reopen into; default `investigating`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "investigating")]
+    #[schema(value_type = Option<super::enums::StatusName>)]
     pub status: Option<Status>,
     #[serde(default)]
     pub message: Option<String>,
@@ -141,7 +148,7 @@ pub struct TokenRequest {
     #[schema(example = "grafana")]
     pub name: String,
     /// admin, responder or viewer.
-    #[schema(value_type = String, example = "responder")]
+    #[schema(value_type = super::enums::RoleName)]
     pub role: AccessRole,
 }
 
@@ -163,6 +170,7 @@ pub struct ListQuery {
     /// Case-insensitive text in id, title or summary.
     pub q: Option<String>,
     /// 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -187,7 +195,7 @@ pub struct IncidentView {
     pub severity: String,
     pub category: Option<String>,
     pub services: Vec<String>,
-    #[schema(value_type = String, example = "investigating")]
+    #[schema(value_type = super::enums::StatusName)]
     pub status: Status,
     pub customer_facing: bool,
     pub users_affected: Option<i64>,
@@ -273,7 +281,7 @@ pub struct Timeline {
 pub struct TokenView {
     pub name: String,
     /// admin, responder or viewer.
-    #[schema(value_type = String, example = "responder")]
+    #[schema(value_type = super::enums::RoleName)]
     pub role: AccessRole,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -286,7 +294,7 @@ pub struct TokenView {
 pub struct IssuedTokenView {
     pub name: String,
     /// admin, responder or viewer.
-    #[schema(value_type = String, example = "responder")]
+    #[schema(value_type = super::enums::RoleName)]
     pub role: AccessRole,
     pub token: String,
 }

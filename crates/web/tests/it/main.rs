@@ -10,6 +10,7 @@ mod helpers;
 mod incidents;
 mod logging;
 mod oncall;
+mod openapi;
 mod paging;
 mod security;
 mod sign_in;

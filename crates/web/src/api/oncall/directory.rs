@@ -109,12 +109,11 @@ pub async fn delete<S: Store, T: DirectoryDoc>(
 /// One kind's routes: `$module::{list, create, get, replace, delete}`,
 /// documented under `/api/v1/oncall/$segment`, and `$module::routes()`.
 macro_rules! directory_kind {
-    ($module:ident, $doc:ty, $segment:literal, $op:literal, $what:literal) => {
+    ($module:ident, $doc:ty, $body:ident, $segment:literal, $op:literal, $what:literal) => {
         pub mod $module {
             use axum::extract::State;
             use axum::http::StatusCode;
             use axum::routing::get as get_route;
-            use axum::Router;
             use warroom_store::Store;
 
             use super::{EntryList, EntryView, Result};
@@ -139,7 +138,7 @@ macro_rules! directory_kind {
                 operation_id = concat!("create_", $op),
                 summary = concat!("Create a ", $what, " (admin)"),
                 description = "The body is the entry's JSON, with the same fields as in the playbook's `oncall:` section; unknown fields are refused. Contact methods start unverified.",
-                request_body(content = Object, content_type = "application/json"),
+                request_body = crate::api::oncall::bodies::$body,
                 responses(
                     (status = 201, description = "Created", body = EntryView),
                     (status = 400, description = "Malformed body or unknown field", body = ErrorBody),
@@ -178,7 +177,7 @@ macro_rules! directory_kind {
                 summary = concat!("Replace a ", $what, " (admin)"),
                 description = "The whole document; its `name` must be the one in the URL. Playbook-defined entries cannot be changed here.",
                 params(("name" = String, Path, description = "Handle")),
-                request_body(content = Object, content_type = "application/json"),
+                request_body = crate::api::oncall::bodies::$body,
                 responses(
                     (status = 200, description = "Replaced", body = EntryView),
                     (status = 404, description = "No such entry", body = ErrorBody),
@@ -213,8 +212,8 @@ macro_rules! directory_kind {
                 super::delete::<S, $doc>(&app, &caller, &name).await
             }
 
-            pub fn routes<S: Store>() -> Router<AppState<S>> {
-                Router::new()
+            pub fn routes<S: Store>() -> crate::api::Routes<S> {
+                crate::api::Routes::new()
                     .route(
                         concat!("/oncall/", $segment),
                         get_route(list::<S>).post(create::<S>),
@@ -228,11 +227,26 @@ macro_rules! directory_kind {
     };
 }
 
-directory_kind!(users, warroom_domain::oncall::User, "users", "user", "user");
-directory_kind!(teams, warroom_domain::oncall::Team, "teams", "team", "team");
+directory_kind!(
+    users,
+    warroom_domain::oncall::User,
+    UserBody,
+    "users",
+    "user",
+    "user"
+);
+directory_kind!(
+    teams,
+    warroom_domain::oncall::Team,
+    TeamBody,
+    "teams",
+    "team",
+    "team"
+);
 directory_kind!(
     vendors,
     warroom_domain::oncall::Vendor,
+    VendorBody,
     "vendors",
     "vendor",
     "vendor"
@@ -240,6 +254,7 @@ directory_kind!(
 directory_kind!(
     schedules,
     warroom_domain::oncall::Schedule,
+    ScheduleBody,
     "schedules",
     "schedule",
     "schedule"
@@ -247,6 +262,7 @@ directory_kind!(
 directory_kind!(
     policies,
     warroom_domain::oncall::EscalationPolicy,
+    EscalationPolicyBody,
     "escalation-policies",
     "escalation_policy",
     "escalation policy"

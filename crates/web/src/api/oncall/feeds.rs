@@ -69,6 +69,7 @@ pub struct FeedList {
 
 /// Create a calendar feed of a schedule or a user (admin).
 #[utoipa::path(post, path = "/api/v1/oncall/feeds", tag = "oncall",
+    operation_id = "create_feed",
     request_body = FeedRequest,
     responses((status = 201, description = "Created; the URL is shown only now", body = IssuedFeedView),
         (status = 403, description = "Not an admin", body = ErrorBody),
@@ -94,6 +95,7 @@ pub async fn create<S: Store>(
 
 /// Calendar feeds (never their URLs).
 #[utoipa::path(get, path = "/api/v1/oncall/feeds", tag = "oncall",
+    operation_id = "list_feeds",
     responses((status = 200, description = "Feeds", body = FeedList)),
     security(("bearer" = [])))]
 pub async fn list<S: Store>(
@@ -108,6 +110,7 @@ pub async fn list<S: Store>(
 
 /// Revoke a feed; its URL stops working at once (admin).
 #[utoipa::path(delete, path = "/api/v1/oncall/feeds/{id}", tag = "oncall",
+    operation_id = "revoke_feed",
     params(("id" = String, Path, description = "Feed id")),
     responses((status = 204, description = "Revoked"),
         (status = 404, description = "No live feed with that id", body = ErrorBody)),

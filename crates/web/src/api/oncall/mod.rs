@@ -3,12 +3,12 @@
 //! contact-method verification and calendar feeds.
 
 use axum::routing::{delete, get, post};
-use axum::Router;
 use utoipa::OpenApi;
 use warroom_store::Store;
 
-use crate::state::AppState;
+use super::Routes;
 
+mod bodies;
 pub mod directory;
 pub mod feeds;
 pub mod schedules;
@@ -57,9 +57,9 @@ pub mod schedules;
 ))]
 pub struct OncallDoc;
 
-pub fn routes<S: Store>() -> Router<AppState<S>> {
+pub fn routes<S: Store>() -> Routes<S> {
     use schedules as s;
-    Router::new()
+    Routes::new()
         .merge(directory::users::routes::<S>())
         .merge(directory::teams::routes::<S>())
         .merge(directory::vendors::routes::<S>())

@@ -20,7 +20,7 @@ use super::{check_labels, check_len, check_required, from_json, into_details, Fo
 /// like `"{/service} is {/state}"` (a value that starts with `/` and has no
 /// `{/` is a pointer; anything else a template, so `"my-tool"` is a literal).
 /// A placeholder whose pointer finds nothing renders as empty text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenericMapping {
     /// Pointer to the alert's identity (a string or number); required in every body.
