@@ -144,9 +144,14 @@ pub fn check_pairs(encoded: &[u8]) -> Result<(), ApiError> {
 pub fn find_in_path(path: &str) -> Option<char> {
     let bytes = path.as_bytes();
     bytes.windows(3).find_map(|w| {
+        // Two hex digits exactly: `from_str_radix` alone also takes a sign,
+        // and `%+1` is not an escape at all.
+        if w[0] != b'%' || !w[1..].iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
         let hex = std::str::from_utf8(&w[1..]).ok()?;
         let byte = u8::from_str_radix(hex, 16).ok()?;
-        (w[0] == b'%' && is_refused(char::from(byte))).then_some(char::from(byte))
+        is_refused(char::from(byte)).then_some(char::from(byte))
     })
 }
 
@@ -206,6 +211,9 @@ mod tests {
         assert_eq!(find_in_path("/api/v1/incidents/INC%00"), Some('\0'));
         assert_eq!(find_in_path("/api/v1/incidents/INC-%41%0a"), None);
         assert_eq!(find_in_path("/a%1b"), Some('\u{1b}'));
+        // Found by fuzzing: a sign is not a hex digit.
+        assert_eq!(find_in_path("/a%+0b"), None);
+        assert_eq!(find_in_path("/a%-1"), None);
     }
 
     #[test]

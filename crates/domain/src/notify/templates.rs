@@ -354,10 +354,11 @@ impl Templates {
     }
 }
 
-/// Joins the lines of a subject with single spaces.
+/// Joins the lines of a subject with single spaces. A lone carriage return
+/// breaks a line too (`str::lines` keeps it): a mail header must not hold one.
 fn one_line(subject: &str) -> String {
     subject
-        .lines()
+        .split(['\n', '\r'])
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()

@@ -290,6 +290,21 @@ fn html_is_escaped_and_text_and_subject_are_not() {
     );
 }
 
+#[test]
+fn a_subject_is_one_line_even_with_carriage_returns() {
+    // Found by fuzzing: an alert's summary, and so a title, may hold `\r`.
+    let templates = Templates::builtin();
+    let mut ctx = MessageContext::sample(MessageKind::Page);
+    ctx.incident.title = "Checkout\r\nBcc: x@example.com\rfailing\n".to_owned();
+    let rendered = templates
+        .render(MessageKind::Page, AudienceClass::Responders, "SEV-1", &ctx)
+        .unwrap();
+    assert_eq!(
+        rendered.subject,
+        "[SEV-1] Page: INC-2026-0042 - Checkout Bcc: x@example.com failing"
+    );
+}
+
 /// The error of one override whose text is `text`.
 fn text_error(text: &str) -> TemplateError {
     let mut template = def(

@@ -1,0 +1,12 @@
+//! Fuzzes the Sentry webhook parser: no panic, and every accepted signal keeps the limits.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use warroom_fuzz::{check_signal, now};
+use warroom_web::ingest::formats::sentry;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(signal) = sentry::parse(data, now()) {
+        check_signal(&signal);
+    }
+});

@@ -1,0 +1,12 @@
+//! Fuzzes the UptimeRobot JSON parser: no panic, and every accepted signal keeps the limits.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use warroom_fuzz::{check_signal, now};
+use warroom_web::ingest::formats::uptimerobot;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(signal) = uptimerobot::parse_json(data, now()) {
+        check_signal(&signal);
+    }
+});
