@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use warroom_domain::AccessRole;
 use warroom_web::ServeConfig;
 
-use crate::helpers::{Api, UI_PASSWORD};
+use crate::helpers::Api;
 
 /// A server on `127.0.0.1:0`, stopped by `stop`.
 struct Served {
@@ -280,7 +280,7 @@ async fn a_stalled_body_gets_408_with_our_json_error() {
     api.engine
         .create_account("ada@example.com", "ada", AccessRole::Responder)
         .await;
-    let session = session_cookie(&api, "ada@example.com").await;
+    let session = crate::ui::sign_in(&api, "ada@example.com").await.cookie;
     let config = ServeConfig {
         body_timeout: Duration::from_secs(1),
         ..patient()
@@ -375,25 +375,6 @@ async fn a_stalled_body_gets_408_with_our_json_error() {
             assert!(answer.body.contains("did not arrive within 1 s"), "{path}");
         }
     }
-}
-
-/// A signed-in session's cookie (`name=value`).
-async fn session_cookie(api: &Api, email: &str) -> String {
-    let form = format!(
-        "email={}&password={}",
-        form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>(),
-        form_urlencoded::byte_serialize(UI_PASSWORD.as_bytes()).collect::<String>()
-    );
-    let request = axum::http::Request::post("/login")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(axum::body::Body::from(form))
-        .unwrap();
-    let r = tower::ServiceExt::oneshot(api.app.clone(), request)
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let set_cookie = r.headers()["set-cookie"].to_str().unwrap();
-    set_cookie.split(';').next().unwrap().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,7 +15,7 @@ use crate::on_both_backends;
 
 /// A signed-in browser, as far as HTTP goes: its cookie and CSRF token.
 pub(crate) struct Session {
-    cookie: String,
+    pub(crate) cookie: String,
     csrf: String,
 }
 
