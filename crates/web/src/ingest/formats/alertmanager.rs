@@ -329,7 +329,7 @@ fn summary(
         return Ok(description.clone());
     }
     let (mut summary, extra): (String, Vec<(&String, &String)>) = match labels.get("alertname") {
-        Some(name) if !name.is_empty() => (
+        Some(name) if !name.trim().is_empty() => (
             name.clone(),
             IDENTIFYING
                 .iter()

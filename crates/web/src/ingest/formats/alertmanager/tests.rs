@@ -217,6 +217,14 @@ fn api_v2_fixture() {
     assert_eq!(untimed.starts_at, Some(now()));
 }
 
+#[test]
+fn a_blank_alertname_still_gives_a_summary() {
+    // Found by fuzzing: a trigger needs a title for the incident it may open.
+    let body = r#"[{"labels": {"alertname": "  ", "job": "api"}}]"#;
+    let signals = parse_api_v2(body.as_bytes(), now()).unwrap();
+    assert_eq!(signals[0].summary, "Alert (alertname=  , job=api)");
+}
+
 fn webhook_err(body: &str) -> FormatError {
     parse_webhook(body.as_bytes(), now()).unwrap_err()
 }
