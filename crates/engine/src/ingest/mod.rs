@@ -240,17 +240,19 @@ impl Touched {
     /// firing alert, so the hot dedup path (Prometheus re-sending) costs one
     /// statement per batch instead of one per alert. Keys the batch also
     /// acknowledges or resolves are left to `apply`, which keeps their order.
+    /// Each request comes with the time it is applied at.
     pub async fn prebump<'r, T: WriteTx>(
         &mut self,
         tx: &mut T,
-        requests: impl Iterator<Item = &'r IngestRequest>,
-        now: Timestamp,
+        requests: impl Iterator<Item = (Timestamp, &'r IngestRequest)>,
     ) -> Result<(), StoreError> {
-        // Per key: how many triggers, the latest one, and the latest `ends_at`.
-        let mut wanted: HashMap<AlertKey, (i64, &AlertSignal, Option<Timestamp>)> = HashMap::new();
+        // Per key: how many triggers, the latest one and its time, and the
+        // latest `ends_at`.
+        let mut wanted: HashMap<AlertKey, (i64, &AlertSignal, Timestamp, Option<Timestamp>)> =
+            HashMap::new();
         let mut order = Vec::new();
         let mut mixed = HashSet::new();
-        for request in requests {
+        for (now, request) in requests {
             for signal in &request.signals {
                 let Some(dedup_key) = &signal.dedup_key else {
                     if signal.action == AlertAction::Trigger {
@@ -269,11 +271,12 @@ impl Touched {
                 self.triggers += 1;
                 let entry = wanted.entry(key).or_insert_with_key(|key| {
                     order.push(key.clone());
-                    (0, signal, None)
+                    (0, signal, now, None)
                 });
                 entry.0 += 1;
                 entry.1 = signal;
-                entry.2 = signal.ends_at.or(entry.2);
+                entry.2 = now;
+                entry.3 = signal.ends_at.or(entry.3);
             }
         }
         order.retain(|key| !mixed.contains(key));
@@ -283,7 +286,7 @@ impl Touched {
         let repeats: Vec<Repeat<'_>> = order
             .iter()
             .map(|key| {
-                let (times, signal, ends_at) = wanted[key];
+                let (times, signal, now, ends_at) = wanted[key];
                 Repeat {
                     service: &key.0,
                     dedup_key: &key.1,
@@ -1046,7 +1049,7 @@ pub async fn ingest_once<S: Store>(
     let mut tx = store.begin().await?;
     let mut touched = Touched::default();
     touched
-        .prebump(&mut tx, std::iter::once(request), now)
+        .prebump(&mut tx, std::iter::once((now, request)))
         .await?;
     let results = apply(&mut tx, rules, now, request, &mut touched).await?;
     touched.flush(&mut tx).await?;

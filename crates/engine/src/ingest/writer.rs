@@ -514,25 +514,15 @@ impl<S: Store> Writer<S> {
             self.tx().await?;
             self.fresh_touched();
             let (tx, _, _) = self.run.as_mut().expect("just begun");
-            let mut opened = false;
-            for journaled in &entries {
-                let entry = &journaled.entry;
-                let requests = entry.requests.iter();
-                let (_, created) = apply_batch(
-                    tx,
-                    &mut self.touched,
-                    &self.rules,
-                    entry.accepted_at,
-                    requests,
-                )
-                .await?;
-                opened |= created;
-                // The next entry's dedup lookup reads the alerts this one
-                // created; incidents, groups, counts and events are written
-                // once for them all (`Touched` holds what they read).
-                self.touched.flush_alerts(tx).await?;
-                self.touched.next_batch();
-            }
+            // One batch for them all, each request at its entry's
+            // `accepted_at`: one statement counts every repeat and one
+            // inserts every new alert, however many entries there are.
+            let requests: Vec<(Timestamp, &IngestRequest)> = entries
+                .iter()
+                .flat_map(|j| j.entry.requests.iter().map(|r| (j.entry.accepted_at, r)))
+                .collect();
+            let requests = requests.iter().copied();
+            let (_, opened) = apply_batch(tx, &mut self.touched, &self.rules, requests).await?;
             self.touched.flush(tx).await?;
             tx.set_journal_applied(last).await?;
             self.commit().await?;
@@ -658,8 +648,10 @@ impl<S: Store> Writer<S> {
             self.tx().await?;
             self.fresh_touched();
             let (tx, _, _) = self.run.as_mut().expect("just begun");
-            let requests = work.iter().map(|(request, _)| request);
-            let applied = apply_batch(tx, &mut self.touched, &self.rules, now, requests).await?;
+            let requests: Vec<(Timestamp, &IngestRequest)> =
+                work.iter().map(|(request, _)| (now, request)).collect();
+            let requests = requests.iter().copied();
+            let applied = apply_batch(tx, &mut self.touched, &self.rules, requests).await?;
             self.touched.flush(tx).await?;
             self.commit().await?;
             Ok::<_, StoreError>(applied)
@@ -725,19 +717,18 @@ fn answer_when_durable<S: Store>(
     }
 }
 
-/// Applies requests inside `tx` at `now`, without flushing or committing:
-/// what changed waits in `touched`. Returns each request's results and
-/// whether any incident was opened.
+/// Applies requests inside `tx`, each at its own time, without flushing or
+/// committing: what changed waits in `touched`. Returns each request's
+/// results and whether any incident was opened.
 async fn apply_batch<'r, T: WriteTx>(
     tx: &mut T,
     touched: &mut Touched,
     rules: &IngestRules,
-    now: Timestamp,
-    requests: impl Iterator<Item = &'r IngestRequest> + Clone,
+    requests: impl Iterator<Item = (Timestamp, &'r IngestRequest)> + Clone,
 ) -> Result<(Vec<Vec<SignalResult>>, bool), StoreError> {
-    touched.prebump(tx, requests.clone(), now).await?;
+    touched.prebump(tx, requests.clone()).await?;
     let mut all = Vec::new();
-    for request in requests {
+    for (now, request) in requests {
         all.push(apply(tx, rules, now, request, touched).await?);
     }
     Ok((all, touched.created > 0))
