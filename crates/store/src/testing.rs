@@ -21,8 +21,8 @@ pub struct SqliteDb {
 
 /// A migrated store on a new SQLite file in a temporary directory.
 pub async fn sqlite() -> SqliteDb {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("warroom.db").display());
+    let dir = temp_dir();
+    let url = sqlite_url(dir.path());
     let store = SqliteStore::connect(&url).await.expect("open SQLite");
     store.migrate().await.expect("migrate SQLite");
     SqliteDb { store, url, dir }
@@ -130,4 +130,70 @@ impl PoisonAlerts for PgStore {
             .await
             .expect("drop trigger");
     }
+}
+
+/// Declares, for each async function `NAME` listed, a module `NAME` with
+/// two tests, `sqlite` and `postgres`, each running `NAME` on a fresh
+/// database of that backend. The PostgreSQL half is skipped, saying why,
+/// when the server is unreachable outside CI (`pg_database`).
+///
+/// - `on_both_backends!(a, b)` calls `a(store)` with a migrated store;
+/// - `on_both_backends!(setup = path::to::fixture; a, b)` calls
+///   `a(fixture(store).await)`, for tests over something built on the
+///   store (an in-process API, say);
+/// - `on_both_backends!(url; a, b)` calls `a(&url, dir)` with the URL of an
+///   empty database and a temporary directory, for tests that start the
+///   server themselves.
+#[macro_export]
+macro_rules! on_both_backends {
+    (setup = $setup:path; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::testing::sqlite().await;
+                super::$name($setup(db.store.clone()).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(store) = $crate::testing::postgres().await {
+                    super::$name($setup(store).await).await;
+                }
+            }
+        }
+    )*};
+    (url; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let dir = $crate::testing::temp_dir();
+                let url = $crate::testing::sqlite_url(dir.path());
+                super::$name(&url, dir.path()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let dir = $crate::testing::temp_dir();
+                if let Some(url) = $crate::testing::pg_database().await {
+                    super::$name(&url, dir.path()).await;
+                }
+            }
+        }
+    )*};
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(setup = $crate::testing::ready; $($name),*);
+    };
+}
+
+/// The store itself, for `on_both_backends!` without a setup.
+pub async fn ready<S: Store>(store: S) -> S {
+    store
+}
+
+/// A temporary directory, removed when dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary directory")
+}
+
+/// The URL of a SQLite database file in `dir` (created on first open).
+pub fn sqlite_url(dir: &std::path::Path) -> String {
+    format!("sqlite://{}", dir.join("warroom.db").display())
 }

@@ -12,7 +12,8 @@ use warroom_engine::accounts::{
 use warroom_engine::ManualClock;
 use warroom_store::{Store, StoreError};
 
-use super::t;
+use crate::helpers::t;
+use warroom_store::on_both_backends;
 
 on_both_backends!(
     create_checks_fields_and_generates_passwords,

@@ -8,6 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use warroom_domain::{Declaration, EventKind, Playbook, Status, TimelineEvent};
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{IncidentOp, Incidents, ManualClock, Oncall, Paging};
+use warroom_store::on_both_backends;
 use warroom_store::Store;
 
 on_both_backends!(

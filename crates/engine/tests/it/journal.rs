@@ -11,7 +11,8 @@ use warroom_engine::ManualClock;
 use warroom_store::testing::PoisonAlerts;
 use warroom_store::{AlertFilter, IncidentFilter, IngestJournal, Store, StoreError, WriteTx};
 
-use super::{request, rules, signal, t};
+use crate::helpers::{request, rules, signal, t};
+use warroom_store::on_both_backends;
 
 on_both_backends!(
     accepted_alerts_are_seen_by_a_read_after_settled,

@@ -11,6 +11,7 @@ use warroom_domain::{Declaration, EventKind, Playbook, Status, TimelineEvent};
 use warroom_engine::delivery::{Delivery, HttpChannels};
 use warroom_engine::paging::{AckLinks, Reassign};
 use warroom_engine::{IncidentOp, Incidents, ManualClock, Oncall, Paging};
+use warroom_store::on_both_backends;
 use warroom_store::oncall::message_state;
 use warroom_store::Store;
 

@@ -6,9 +6,10 @@
 use warroom_domain::{AccessRole, EventKind, NewEvent, Status};
 use warroom_store::{AccountUpdate, NewAccountRecord, SessionRecord, Store, StoreError, WriteTx};
 
-use super::{at, decl, declare};
+use crate::helpers::{at, decl, declare};
+use warroom_store::on_both_backends;
 
-conformance!(
+on_both_backends!(
     accounts_have_unique_emails,
     first_account_is_created_once,
     accounts_update_only_given_fields,

@@ -12,9 +12,10 @@ use warroom_store::oncall::{
 };
 use warroom_store::{OncallStore, PagingTx, Store, StoreError, WriteTx};
 
-use super::{at, decl};
+use crate::helpers::{at, decl};
+use warroom_store::on_both_backends;
 
-conformance!(
+on_both_backends!(
     directory_entries_insert_update_delete,
     playbook_entries_belong_to_the_playbook,
     overrides_are_listed_by_window,

@@ -6,8 +6,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use crate::server::{cli, Server, BIN};
+use warroom_store::on_both_backends;
 
-on_both_backends!(first_start_admin_and_user_commands);
+on_both_backends!(url; first_start_admin_and_user_commands);
 
 /// Runs the CLI with `input` on standard input.
 fn cli_stdin(server: &Server, token: &str, args: &[&str], input: &str) -> (bool, String, String) {

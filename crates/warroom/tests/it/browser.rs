@@ -458,7 +458,8 @@ impl WebDriverCompatibleCommand for Cdp {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_harness_works() {
     let dir = tempfile::tempdir().unwrap();
-    let server = crate::server::Server::start(&crate::server::sqlite_url(dir.path()), dir.path());
+    let server =
+        crate::server::Server::start(&warroom_store::testing::sqlite_url(dir.path()), dir.path());
     let browser = Browser::start();
     let (desktop, phone) = tokio::join!(
         browser.session(Theme::Light, Viewport::Desktop),

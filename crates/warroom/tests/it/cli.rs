@@ -5,8 +5,9 @@
 use serde_json::{json, Value};
 
 use crate::server::{cli, http, Server};
+use warroom_store::on_both_backends;
 
-on_both_backends!(
+on_both_backends!(url;
     declare_with_cli_survives_kill_9,
     fifty_concurrent_declares_are_consecutive,
     token_revoke_keeps_the_last_admin_token,
@@ -130,7 +131,7 @@ async fn fifty_concurrent_declares_are_consecutive(url: &str, dir: &std::path::P
 #[tokio::test]
 async fn token_create_and_viewer_refusal() {
     let dir = tempfile::tempdir().unwrap();
-    let url = crate::server::sqlite_url(dir.path());
+    let url = warroom_store::testing::sqlite_url(dir.path());
     let server = Server::start(&url, dir.path());
     let out = std::process::Command::new(crate::server::BIN)
         .args(["token", "create", "--name", "watcher", "--role", "viewer"])

@@ -14,10 +14,11 @@ use serde_json::Value;
 use warroom_engine::delivery::verify_signature;
 
 use crate::server::{cli, http, Server};
+use warroom_store::on_both_backends;
 
 const SECRET: &str = "whsec-test-0123456789";
 
-on_both_backends!(kill_9_while_sending_loses_nothing_and_sends_nothing_twice);
+on_both_backends!(url; kill_9_while_sending_loses_nothing_and_sends_nothing_twice);
 
 /// A webhook receiver that holds the first request it gets (so the sender
 /// can be killed mid-send) and records every request.

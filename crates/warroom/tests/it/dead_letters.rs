@@ -9,8 +9,9 @@ use warroom_store::testing::PoisonAlerts;
 use warroom_store::{PgStore, SqliteStore};
 
 use crate::server::{cli, http, Server};
+use warroom_store::on_both_backends;
 
-on_both_backends!(a_poisoned_alert_never_stops_ingest_across_kill_9);
+on_both_backends!(url; a_poisoned_alert_never_stops_ingest_across_kill_9);
 
 fn event(key: &str, dedup: &str, summary: &str) -> Value {
     json!({

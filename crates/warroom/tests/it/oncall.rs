@@ -11,8 +11,9 @@ use axum::routing::post;
 use serde_json::Value;
 
 use crate::server::{cli, http, Server};
+use warroom_store::on_both_backends;
 
-on_both_backends!(an_overdue_step_runs_once_at_once_after_kill_9);
+on_both_backends!(url; an_overdue_step_runs_once_at_once_after_kill_9);
 
 /// Records every POST by path.
 #[derive(Clone, Default)]
@@ -228,7 +229,7 @@ async fn an_overdue_step_runs_once_at_once_after_kill_9(url: &str, dir: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_runs_schedules_and_the_ical_feed_parses() {
     let dir = tempfile::tempdir().unwrap();
-    let url = crate::server::sqlite_url(dir.path());
+    let url = warroom_store::testing::sqlite_url(dir.path());
     let server = Server::start(&url, dir.path());
     let token = server.first_token.clone().unwrap();
     let run = |args: &[&str]| {

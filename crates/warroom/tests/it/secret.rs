@@ -13,8 +13,9 @@ use warroom_store::{PgStore, SqliteStore, Store};
 
 use crate::oncall::{eventually, receiver, write_playbook, Receiver};
 use crate::server::{cli, http, Server, BIN};
+use warroom_store::on_both_backends;
 
-on_both_backends!(ack_links_survive_a_rotation_and_the_database_cannot_forge_them);
+on_both_backends!(url; ack_links_survive_a_rotation_and_the_database_cannot_forge_them);
 
 /// A key as an old Warroom stored it in `server_secrets`.
 const DB_KEY: &str = "abababababababababababababababababababababababababababababababab";

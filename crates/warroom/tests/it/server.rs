@@ -154,8 +154,3 @@ pub fn http() -> reqwest::Client {
         .build()
         .unwrap()
 }
-
-/// A SQLite database URL for a file in `dir`.
-pub fn sqlite_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("warroom.db").display())
-}

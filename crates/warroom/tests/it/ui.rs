@@ -125,7 +125,7 @@ async fn shot(session: &Session, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_responder_runs_an_incident_in_the_browser() {
     let dir = tempfile::tempdir().unwrap();
-    run(&crate::server::sqlite_url(dir.path()), dir.path()).await;
+    run(&warroom_store::testing::sqlite_url(dir.path()), dir.path()).await;
 }
 
 async fn run(database_url: &str, dir: &Path) {

@@ -5,9 +5,9 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{Api, Reply};
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     admins_create_list_and_read_accounts,
     bad_account_input_names_the_field,
     accounts_are_changed_disabled_and_reset,

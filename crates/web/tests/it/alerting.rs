@@ -4,9 +4,9 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::Api;
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     pagerduty_enqueue_answers_like_pagerduty,
     silences_and_maintenance_suppress_with_their_id,
     only_admins_manage_integrations,

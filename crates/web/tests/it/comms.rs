@@ -7,18 +7,23 @@ use serde_json::{json, Value};
 use warroom_domain::Playbook;
 
 use crate::helpers::{Api, NowForTests};
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
-on_both_backends!(playbook = crate::comms::comms_playbook;
+on_both_backends!(setup = crate::comms::comms_api;
     declaring_notifies_and_updates_keep_the_cadence,
     messages_show_and_resend,
     notify_test_channels_and_preview,
 );
 
-on_both_backends!(comms_without_audiences_and_bad_updates,);
+on_both_backends!(setup = crate::helpers::Api::new; comms_without_audiences_and_bad_updates,);
 
 /// Severities of which SEV-1 tells `management` (a webhook channel whose URL
 /// only delivery would read, from an unset variable: nothing is sent here).
+/// An `Api` over the playbook of `comms_playbook`.
+pub async fn comms_api<S: warroom_store::Store>(store: S) -> Api {
+    Api::with_playbook(store, comms_playbook()).await
+}
+
 pub fn comms_playbook() -> Playbook {
     const YAML: &str = r#"
 severities:

@@ -9,9 +9,9 @@ use warroom_store::testing::PoisonAlerts;
 use warroom_store::Store;
 
 use crate::helpers::Api;
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     a_nul_from_a_sender_never_stops_ingest,
     control_characters_from_people_are_refused_naming_the_field,
     alertmanager_label_names_follow_prometheus,
@@ -226,19 +226,7 @@ async fn alertmanager_label_names_follow_prometheus(api: Api) {
     assert!(alerts(&api).await.is_empty());
 }
 
-mod dead_letters_api {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        let db = warroom_store::testing::sqlite().await;
-        super::dead_letters_are_shown_retried_and_dropped(db.store.clone()).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if let Some(store) = warroom_store::testing::postgres().await {
-            super::dead_letters_are_shown_retried_and_dropped(store).await;
-        }
-    }
-}
+on_both_backends!(dead_letters_are_shown_retried_and_dropped);
 
 /// A request the database refuses: the sender still got 202, the alerts
 /// around it are stored, and an admin sees it in the status, lists it,

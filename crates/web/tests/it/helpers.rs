@@ -299,6 +299,11 @@ impl NowForTests for ManualClock {
 /// (weekly UTC hand-off on Mondays 09:00; alice has the week of
 /// 2026-11-23), and policy `default` (primary, then the team), the default
 /// of every service.
+/// An `Api` over the playbook of `oncall_playbook`.
+pub async fn oncall_api<S: Store>(store: S) -> Api {
+    Api::with_playbook(store, oncall_playbook()).await
+}
+
 pub fn oncall_playbook() -> Playbook {
     const YAML: &str = r#"
 oncall:

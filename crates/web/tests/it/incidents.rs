@@ -5,9 +5,9 @@ use jiff::SignedDuration;
 use serde_json::{json, Value};
 
 use crate::helpers::Api;
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     an_incident_from_declaration_to_close,
     list_filters_and_paginates,
     playbook_catalog_is_served,

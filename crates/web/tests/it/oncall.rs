@@ -6,9 +6,9 @@ use jiff::SignedDuration;
 use serde_json::{json, Value};
 
 use crate::helpers::{Api, Reply};
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     directory_crud_of_every_kind,
     directory_refuses_bad_entries_naming_the_field,
     schedule_answers_and_overrides,
@@ -16,7 +16,7 @@ on_both_backends!(
     contact_method_verification,
 );
 
-on_both_backends!(playbook = crate::helpers::oncall_playbook; playbook_entries_are_read_only);
+on_both_backends!(setup = crate::helpers::oncall_api; playbook_entries_are_read_only);
 
 const ONCALL: &str = "/api/v1/oncall";
 

@@ -7,14 +7,14 @@ use serde_json::{json, Value};
 use warroom_engine::paging::AckClaim;
 
 use crate::helpers::{Api, NowForTests};
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
-on_both_backends!(playbook = crate::helpers::oncall_playbook;
+on_both_backends!(setup = crate::helpers::oncall_api;
     paging_escalate_and_reassign,
     acknowledge_links,
 );
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     an_incident_without_a_policy_is_never_paged,
     openapi_documents_oncall_and_paging,
 );

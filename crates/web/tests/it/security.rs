@@ -5,9 +5,9 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::Api;
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     no_token_is_401_everywhere_but_health,
     viewers_get_403_on_every_write,
     bad_bodies_are_4xx_naming_the_field_and_change_nothing,

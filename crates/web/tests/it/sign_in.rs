@@ -12,10 +12,10 @@ use tower::ServiceExt;
 use warroom_domain::AccessRole;
 
 use crate::helpers::{Api, Page, UI_PASSWORD};
-use crate::on_both_backends;
 use crate::ui::{location, open_login, request, urlenc, LoginForm};
+use warroom_store::on_both_backends;
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     next_never_leaves_the_site_nor_breaks_the_answer,
     the_sign_in_form_needs_its_csrf_token,
     failed_sign_ins_are_limited_per_account_and_address,

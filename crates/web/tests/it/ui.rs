@@ -11,7 +11,7 @@ use tower::ServiceExt;
 use warroom_domain::AccessRole;
 
 use crate::helpers::{Api, NowForTests, Page, UI_PASSWORD};
-use crate::on_both_backends;
+use warroom_store::on_both_backends;
 
 /// A signed-in browser, as far as HTTP goes: its cookie and CSRF token.
 pub(crate) struct Session {
@@ -167,7 +167,7 @@ async fn people(api: &Api) {
         .await;
 }
 
-on_both_backends!(
+on_both_backends!(setup = crate::helpers::Api::new;
     sign_in_and_out,
     responder_runs_an_incident,
     viewer_sees_no_write_controls_and_is_refused,
@@ -176,7 +176,7 @@ on_both_backends!(
     admin_creates_an_integration_key_shown_once,
     live_feed_reports_changes,
 );
-on_both_backends!(playbook = crate::helpers::oncall_playbook; every_page_renders, silences_and_overrides_from_the_ui, reassign_resend_keys_and_accounts);
+on_both_backends!(setup = crate::helpers::oncall_api; every_page_renders, silences_and_overrides_from_the_ui, reassign_resend_keys_and_accounts);
 
 async fn sign_in_and_out(api: Api) {
     people(&api).await;
