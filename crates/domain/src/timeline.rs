@@ -158,8 +158,7 @@ pub const MAX_ALERTS_PER_EVENT: usize = 100;
 /// the order they changed.
 ///
 /// One event per alert would make a storm of 10,000 alerts 10,000 timeline
-/// lines and, in `scripts/bench ingest` (b), a sixth of the alert writer's
-/// time. Alerts that change together (one ingest batch: the same moment,
+/// lines and a large share of the alert writer's work. Alerts that change together (one ingest batch: the same moment,
 /// actor and change) share an event instead. Events written before this
 /// held one alert's fields at the top level; they read as a list of one.
 #[derive(Debug, Clone, PartialEq, Serialize)]

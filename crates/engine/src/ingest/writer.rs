@@ -70,10 +70,9 @@ const RUN_IDLE: Duration = Duration::from_millis(2);
 const JOURNAL_MAX_SIGNALS: usize = 64;
 
 /// How long journaled requests wait to be applied, unless a read waits for
-/// them: long enough that one transaction applies many batches. Appends no
-/// longer wait for applies, so fewer, larger applies cost less: 20 ms beat
-/// 5 ms in three alternating pairs of `scripts/bench ingest` (a) (+5% to
-/// +21%), and 50 ms was no better than 20.
+/// them: long enough that one transaction applies many batches, since
+/// appends do not wait for applies and fewer, larger applies cost less.
+/// Waiting longer than this gains nothing and delays reads.
 const APPLY_DELAY: Duration = Duration::from_millis(20);
 
 /// Past this many journaled alerts waiting, they are applied at once
@@ -301,8 +300,8 @@ impl<S: Store> Writer<S> {
             self.handle(std::mem::take(&mut batch), clock.now()).await;
             // The store's calls complete without yielding: let the
             // handlers queued on this worker run (and send more) before
-            // the next batch. Without this, (a) of `scripts/bench
-            // ingest` lost 5-20% in alternating runs.
+            // the next batch, so batches fill instead of the writer
+            // taking requests one at a time.
             tokio::task::yield_now().await;
         }
     }

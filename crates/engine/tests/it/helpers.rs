@@ -63,3 +63,29 @@ pub fn request(signals: Vec<AlertSignal>) -> IngestRequest {
         signals,
     }
 }
+
+/// The alert writer over `store`, with `rules` and the test's clock.
+pub fn writer<S: warroom_store::Store>(
+    store: &S,
+    rules: IngestRules,
+    clock: &Arc<warroom_engine::ManualClock>,
+) -> warroom_engine::Ingestor {
+    warroom_engine::Ingestor::spawn(
+        store.clone(),
+        Arc::new(rules),
+        clock.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+}
+
+/// Applies one signal at `now` through `ingest_once`; its result.
+pub async fn send<S: warroom_store::Store>(
+    store: &S,
+    now: Timestamp,
+    s: AlertSignal,
+) -> warroom_engine::SignalResult {
+    let mut results = warroom_engine::ingest::ingest_once(store, &rules(), now, &request(vec![s]))
+        .await
+        .unwrap();
+    results.remove(0)
+}

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use warroom_domain::alert::{AlertAction, AlertStatus};
 use warroom_domain::Status;
-use warroom_engine::ingest::{DeadLetters, IngestRules, Outcome};
+use warroom_engine::ingest::{DeadLetters, Outcome};
 use warroom_engine::ManualClock;
+use warroom_store::on_both_backends;
 use warroom_store::testing::PoisonAlerts;
 use warroom_store::{AlertFilter, IncidentFilter, IngestJournal, Store, StoreError, WriteTx};
 
-use crate::helpers::{request, rules, signal, t};
-use warroom_store::on_both_backends;
+use crate::helpers::{request, rules, signal, t, writer};
 
 on_both_backends!(
     accepted_alerts_are_seen_by_a_read_after_settled,
@@ -27,19 +27,6 @@ on_both_backends!(
     a_request_the_database_refuses_is_dead_lettered_and_the_next_ones_apply,
     a_nul_never_stops_the_alerts_after_it,
 );
-
-fn writer<S: Store>(
-    store: &S,
-    rules: IngestRules,
-    clock: &Arc<ManualClock>,
-) -> warroom_engine::Ingestor {
-    warroom_engine::Ingestor::spawn(
-        store.clone(),
-        Arc::new(rules),
-        clock.clone(),
-        Arc::new(tokio::sync::Notify::new()),
-    )
-}
 
 async fn all_alerts<S: Store>(store: &S) -> Vec<warroom_store::AlertRecord> {
     store

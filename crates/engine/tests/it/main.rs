@@ -9,3 +9,4 @@ mod comms;
 mod helpers;
 mod journal;
 mod paging;
+mod writer;

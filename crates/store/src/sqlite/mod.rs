@@ -92,10 +92,10 @@ const CHECKPOINT_BUSY_EVERY: Duration = Duration::from_millis(20);
 /// (`WRITER_AUTOCHECKPOINT`), which runs inside some request's commit, has
 /// little to copy. A passive checkpoint takes no lock the writer needs.
 /// Only the writer can start the WAL over, and only once every frame is
-/// copied: on a 500 ms timer the checkpointer fell behind under load, the
-/// writer's checkpoint copied ~9,000 pages and fsynced inside a commit, and
-/// every request in flight waited 20–60 ms (the tail of `scripts/bench
-/// ingest` (b)). So while the WAL grows it runs every 20 ms.
+/// copied: on a slow timer the checkpointer falls behind under load, the
+/// writer's own checkpoint then copies thousands of pages and fsyncs inside
+/// a commit, and every request in flight waits for it. So while the WAL
+/// grows it runs every 20 ms.
 async fn checkpoint_wal(options: SqliteConnectOptions, alive: std::sync::Weak<()>) {
     use sqlx::{ConnectOptions as _, Connection as _};
     let mut conn: Option<sqlx::SqliteConnection> = None;

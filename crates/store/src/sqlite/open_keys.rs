@@ -1,12 +1,12 @@
 //! The SQLite writer's dedup lookup: the (service, dedup key) of every
 //! firing alert, hashed, in memory, pointing at the alert's id.
 //!
-//! A unique index on `(service, dedup_key) WHERE status = 'firing'` did this
-//! job until migration 0010 dropped it. Its keys are random (Alertmanager
-//! fingerprints, PagerDuty dedup keys), so each new alert dirtied a page of
-//! its own in every commit: 717 of the 888 WAL frames of a commit with 100
-//! new alerts per request, and about 40% of that case's time. Here a new key
-//! costs one hash-table probe and writes nothing. PostgreSQL keeps its index.
+//! A unique index on `(service, dedup_key) WHERE status = 'firing'` could do
+//! this job (migration 0010 drops it), but its keys are random (Alertmanager
+//! fingerprints, PagerDuty dedup keys), so each new alert dirties an index
+//! page of its own in every commit: most of what a commit of many new alerts
+//! writes to the WAL. Here a new key costs one hash-table probe and writes
+//! nothing. PostgreSQL keeps its index.
 //!
 //! Invariants (kept by `SqliteTx`, the only code that writes alerts):
 //! - Outside a transaction, the map holds the key of every firing alert as

@@ -2,9 +2,9 @@
 //! `Store::sync_committed`, which `fdatasync`s it on the caller's thread.
 //!
 //! Opening the file for each sync and handing the call to tokio's blocking
-//! pool and back cost more than the ~110 µs `fdatasync` itself on a loaded
-//! 2-core machine: every hop between threads is a wake-up on the latency
-//! path of each alert request.
+//! pool and back costs more than the `fdatasync` itself on a busy machine:
+//! every hop between threads is a wake-up on the latency path of each alert
+//! request.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
