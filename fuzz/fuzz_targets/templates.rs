@@ -8,11 +8,8 @@
 //! (all variables set) without error; a rendered subject is one line.
 #![no_main]
 
-use jiff::{SignedDuration, Timestamp};
 use libfuzzer_sys::fuzz_target;
-use warroom_domain::notify::templates::{
-    format_utc, IncidentVars, MessageContext, TemplateDef, Templates,
-};
+use warroom_domain::notify::templates::{MessageContext, TemplateDef, Templates};
 use warroom_domain::notify::{AudienceClass, MessageKind};
 use warroom_domain::Playbook;
 
@@ -60,37 +57,11 @@ fn yaml(def: &TemplateDef) -> String {
     yaml
 }
 
-fn at(text: &str) -> Timestamp {
-    text.parse().expect("a valid timestamp")
-}
-
-/// The values the load check renders with (`MessageContext::full_sample`),
-/// with `title` as the incident's title.
+/// The values the load check renders with, with `title` as the incident's title.
 fn sample(title: &str) -> MessageContext {
-    let now = at("2026-03-14T10:00:00Z");
-    MessageContext::new(IncidentVars {
-        id: "INC-2026-0042".to_owned(),
-        title: title.to_owned(),
-        summary: "Payments API returns 502 for about 30% of requests.".to_owned(),
-        severity: "SEV-1".to_owned(),
-        severity_label: "Major".to_owned(),
-        status: "investigating".to_owned(),
-        services: vec!["API".to_owned(), "Payments".to_owned()],
-        started_at: format_utc(at("2026-03-14T09:26:00Z")),
-        declared_at: format_utc(at("2026-03-14T09:30:00Z")),
-        impact: "Customers cannot complete purchases".to_owned(),
-        customer_facing: true,
-        url: "https://warroom.example.com/incidents/INC-2026-0042".to_owned(),
-    })
-    .with_update(
-        "identified",
-        "A bad deploy of the payments gateway; rolling back.",
-        now,
-    )
-    .with_next_update(now + SignedDuration::from_mins(15), now)
-    .with_contact("Alice Example", "alice@example.com, +14155550100")
-    .with_acknowledge_url("https://warroom.example.com/ack/3f9a2c")
-    .to("Bob Example", "management")
+    let mut ctx = MessageContext::full_sample();
+    ctx.incident.title = title.to_owned();
+    ctx
 }
 
 fn check_rendering(templates: &Templates, def: &TemplateDef) {

@@ -332,8 +332,8 @@ impl MessageContext {
         ctx
     }
 
-    /// Every variable set, for checking templates.
-    pub(super) fn full_sample() -> MessageContext {
+    /// Every variable set, for checking templates (and fuzzing them).
+    pub fn full_sample() -> MessageContext {
         let declared: Timestamp = "2026-03-14T09:30:00Z".parse().expect("a valid timestamp");
         let started: Timestamp = "2026-03-14T09:26:00Z".parse().expect("a valid timestamp");
         let now: Timestamp = "2026-03-14T10:00:00Z".parse().expect("a valid timestamp");
