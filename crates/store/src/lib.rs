@@ -16,6 +16,7 @@ pub mod dead_letters;
 mod error;
 mod journal;
 pub mod oncall;
+mod oncall_rows;
 mod oncall_sql;
 pub mod postgres;
 mod row;
