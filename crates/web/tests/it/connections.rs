@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::extract::ConnectInfo;
-use axum::http::{Method, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
@@ -160,19 +159,6 @@ fn still_open(stream: &TcpStream) -> bool {
     matches!(stream.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
 }
 
-async fn integration_key(api: &Api) -> String {
-    let r = api
-        .send(
-            Method::POST,
-            "/api/v1/integrations",
-            Some(&api.admin),
-            Some(&json!({"service": "api", "name": "pd", "kind": "pagerduty"}).to_string()),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["key"].as_str().unwrap().to_owned()
-}
-
 /// Connections that each hold a slot: `n` of each kind of slow client.
 async fn slow_clients(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
     let mut held = Vec::with_capacity(3 * n);
@@ -200,7 +186,7 @@ async fn slow_clients(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn others_are_served_at_once_among_thousands_of_slow_clients() {
     let (api, _db) = sqlite_api().await;
-    let key = integration_key(&api).await;
+    let key = api.integration("pagerduty").await;
     let served = serve(api.app.clone(), patient()).await;
     // 3,000 held connections are 6,000 descriptors in this one process
     // (both ends), well under the 20,000 a test machine allows.
@@ -413,7 +399,7 @@ async fn past_the_cap_new_connections_are_refused_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_finishes_requests_in_flight_then_stops() {
     let (api, _db) = sqlite_api().await;
-    let key = integration_key(&api).await;
+    let key = api.integration("pagerduty").await;
     let config = ServeConfig {
         shutdown_grace: Duration::from_secs(1),
         ..patient()

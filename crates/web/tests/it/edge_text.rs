@@ -17,21 +17,6 @@ on_both_backends!(setup = crate::helpers::Api::new;
     alertmanager_label_names_follow_prometheus,
 );
 
-async fn integration(api: &Api, kind: &str) -> String {
-    let admin = api.admin.clone();
-    let body = json!({"service": "api", "name": format!("{kind}-1"), "kind": kind});
-    let r = api
-        .send(
-            Method::POST,
-            "/api/v1/integrations",
-            Some(&admin),
-            Some(&body.to_string()),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["key"].as_str().unwrap().to_owned()
-}
-
 /// A PagerDuty event whose summary is given as JSON text (escapes and all).
 fn event(key: &str, dedup: &str, summary_json: &str) -> String {
     format!(
@@ -49,7 +34,7 @@ async fn alerts(api: &Api) -> Vec<Value> {
 /// The defect: on PostgreSQL one NUL in a summary got 202, was never
 /// stored, and stopped every alert after it.
 async fn a_nul_from_a_sender_never_stops_ingest(api: Api) {
-    let key = integration(&api, "pagerduty").await;
+    let key = api.integration("pagerduty").await;
     for (dedup, summary) in [
         ("good-1", r#""Disk full""#),
         ("poisoned", r#""a\u0000b \u001b[31m""#),
@@ -65,7 +50,7 @@ async fn a_nul_from_a_sender_never_stops_ingest(api: Api) {
             .await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     }
-    let am = integration(&api, "alertmanager").await;
+    let am = api.integration("alertmanager").await;
     let webhook = r#"{"version": "4", "status": "firing", "receiver": "warroom", "groupKey": "{}:{}",
         "alerts": [{"status": "firing", "labels": {"alertname": "Nul\u0000Label", "job": "node"},
         "annotations": {"summary": "from \u0000 Alertmanager"}, "startsAt": "2026-11-25T13:59:00Z"}]}"#;
@@ -201,7 +186,7 @@ async fn control_characters_from_people_are_refused_naming_the_field(api: Api) {
 }
 
 async fn alertmanager_label_names_follow_prometheus(api: Api) {
-    let am = integration(&api, "alertmanager").await;
+    let am = api.integration("alertmanager").await;
     let webhook = r#"{"version": "4", "status": "firing", "receiver": "warroom",
         "alerts": [{"status": "firing", "labels": {"alertname": "A", "bad name!": "x"}}]}"#;
     let r = api
@@ -234,7 +219,7 @@ on_both_backends!(dead_letters_are_shown_retried_and_dropped);
 async fn dead_letters_are_shown_retried_and_dropped<S: Store + PoisonAlerts>(store: S) {
     store.refuse_alerts_titled("Poison").await;
     let api = Api::new(store.clone()).await;
-    let key = integration(&api, "pagerduty").await;
+    let key = api.integration("pagerduty").await;
     for (dedup, summary) in [
         ("a", "\"Fine\""),
         ("p1", "\"Poison\""),

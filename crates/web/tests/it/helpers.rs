@@ -250,6 +250,21 @@ impl Api {
         self.raw(req.unwrap()).await
     }
 
+    /// A new integration of `kind` for service `api`, made by the admin; its key.
+    pub async fn integration(&self, kind: &str) -> String {
+        let body = serde_json::json!({"service": "api", "name": format!("{kind}-1"), "kind": kind});
+        let r = self
+            .send(
+                Method::POST,
+                "/api/v1/integrations",
+                Some(&self.admin),
+                Some(&body.to_string()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["key"].as_str().unwrap().to_owned()
+    }
+
     pub async fn get(&self, uri: &str) -> Reply {
         self.send(Method::GET, uri, Some(&self.responder), None)
             .await

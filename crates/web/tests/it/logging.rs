@@ -40,20 +40,6 @@ impl Captured {
     }
 }
 
-async fn integration_key(api: &Api, kind: &str) -> String {
-    let body = json!({"service": "api", "name": format!("{kind}-1"), "kind": kind});
-    let r = api
-        .send(
-            Method::POST,
-            "/api/v1/integrations",
-            Some(&api.admin),
-            Some(&body.to_string()),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["key"].as_str().unwrap().to_owned()
-}
-
 async fn post(api: &Api, uri: &str, body: &str) -> StatusCode {
     let request = Request::post(uri)
         .header("content-type", "application/json")
@@ -66,8 +52,8 @@ async fn post(api: &Api, uri: &str, body: &str) -> StatusCode {
 async fn secrets_in_paths_never_reach_the_log() {
     let db = warroom_store::testing::sqlite().await;
     let api = Api::with_playbook(db.store.clone(), oncall_playbook()).await;
-    let alertmanager = integration_key(&api, "alertmanager").await;
-    let prometheus = integration_key(&api, "alertmanager").await;
+    let alertmanager = api.integration("alertmanager").await;
+    let prometheus = api.integration("alertmanager").await;
     let incident = api.declare("Disk full", "SEV-2").await;
     let ack = api.links.sign(&AckClaim {
         incident_id: incident,
