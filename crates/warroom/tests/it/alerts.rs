@@ -21,7 +21,7 @@ async fn integration(server: &Server, token: &str, kind: &str) -> String {
     created["key"].as_str().unwrap().to_owned()
 }
 
-async fn all_alert_keys(server: &Server, token: &str) -> Vec<String> {
+pub(crate) async fn all_alert_keys(server: &Server, token: &str) -> Vec<String> {
     let client = http();
     let mut keys = Vec::new();
     let mut before: Option<i64> = None;

@@ -22,20 +22,9 @@ fn event(key: &str, dedup: &str, summary: &str) -> Value {
     })
 }
 
+/// Every stored alert's dedup key, sorted.
 async fn alert_keys(server: &Server, token: &str) -> Vec<String> {
-    let alerts: Vec<Value> = http()
-        .get(format!("{}/api/v1/alerts?status=all", server.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut keys: Vec<String> = alerts
-        .iter()
-        .map(|a| a["dedup_key"].as_str().unwrap().to_owned())
-        .collect();
+    let mut keys = crate::alerts::all_alert_keys(server, token).await;
     keys.sort();
     keys
 }
