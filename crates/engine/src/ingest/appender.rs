@@ -16,17 +16,9 @@ use tokio::sync::mpsc;
 use warroom_store::{IngestJournal, StoreError};
 
 use super::journal::Entry;
-use super::writer::{Job, Reply, MAX_BATCH};
+use super::queue::{AppendJob, Job, Reply, MAX_BATCH};
 use super::IngestRequest;
 use crate::clock::Clock;
-
-/// What the appender is asked to do.
-pub(super) enum AppendJob {
-    /// Journal the request; answer once durable.
-    Accept(IngestRequest, Reply),
-    /// Applied entries' mark became durable: forget them.
-    Forget,
-}
 
 pub(super) struct Appender<J> {
     /// `None` when the journal could not be opened: accepted requests are

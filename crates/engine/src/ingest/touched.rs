@@ -1,7 +1,16 @@
 //! `Touched`: what one batch of alerts has read and changed, kept in memory
 //! and written once at its end.
 
-use super::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jiff::Timestamp;
+use warroom_domain::alert::{AlertAction, AlertSignal};
+use warroom_domain::alerting::Silence;
+use warroom_domain::Incident;
+use warroom_store::{AlertGroup, AlertRecord, BumpedAlert, Repeat, StoreError, WriteTx};
+
+use super::suppression::load_silences;
+use super::IngestRequest;
 
 /// Incidents a batch has touched, each loaded once and written once at the
 /// end: a storm of alerts into one incident rewrites its row once per batch,
