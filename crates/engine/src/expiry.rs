@@ -15,6 +15,7 @@ use warroom_store::{Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 use crate::ingest::{resolve_expired, IngestRules, Ingestor, Touched};
+use crate::supervisor::TaskContext;
 
 /// The origin the Alertmanager API v2 parser gives its alerts.
 pub const ORIGIN: &str = "prometheus";
@@ -45,46 +46,50 @@ pub async fn expire_once<S: Store>(
     Ok(count)
 }
 
-/// Runs `expire_once` whenever the next alert is due, until the task is dropped.
-/// Waits for `ingestor` to apply what it accepted before each pass, so that
-/// an alert re-sent just before its timeout is not resolved.
-pub fn spawn<S: Store>(
+/// The expiry worker's loop: runs `expire_once` whenever the next alert is
+/// due, until `task.shutdown`. Waits for `ingestor` to apply what it
+/// accepted before each pass, so that an alert re-sent just before its
+/// timeout is not resolved.
+pub async fn run<S: Store>(
     store: S,
     rules: Arc<IngestRules>,
     clock: Arc<dyn Clock>,
     ingestor: Ingestor,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            ingestor.settled().await;
-            let now = clock.now();
-            let expired = match expire_once(&store, &rules, now).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::warn!(error = %e, "alert expiry failed; retrying");
-                    0
-                }
-            };
-            if let Err(e) = crate::ingest::unsuppress_once(&store, &rules, now).await {
-                tracing::warn!(error = %e, "re-checking suppressed alerts failed; retrying");
+    task: TaskContext,
+) {
+    while !task.shutdown.requested() {
+        ingestor.settled().await;
+        let now = clock.now();
+        let expired = match expire_once(&store, &rules, now).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "alert expiry failed; retrying");
+                0
             }
-            if expired as u32 == BATCH {
-                // The store's calls complete without yielding: without this,
-                // a long backlog would hold this worker thread, and a shutdown
-                // would wait for the whole backlog.
-                tokio::task::yield_now().await;
-                continue;
-            }
-            let sleep = match next_due(&store).await {
-                Some(due) => {
-                    let wait = due.duration_since(now).max(jiff::SignedDuration::ZERO);
-                    Duration::try_from(wait).unwrap_or(MAX_SLEEP).min(MAX_SLEEP)
-                }
-                None => MAX_SLEEP,
-            };
-            tokio::time::sleep(sleep.max(Duration::from_millis(50))).await;
+        };
+        if let Err(e) = crate::ingest::unsuppress_once(&store, &rules, now).await {
+            tracing::warn!(error = %e, "re-checking suppressed alerts failed; retrying");
         }
-    })
+        task.heartbeat.ran(now);
+        if expired as u32 == BATCH {
+            // The store's calls complete without yielding: without this,
+            // a long backlog would hold this worker thread, and a shutdown
+            // would wait for the whole backlog.
+            tokio::task::yield_now().await;
+            continue;
+        }
+        let sleep = match next_due(&store).await {
+            Some(due) => {
+                let wait = due.duration_since(now).max(jiff::SignedDuration::ZERO);
+                Duration::try_from(wait).unwrap_or(MAX_SLEEP).min(MAX_SLEEP)
+            }
+            None => MAX_SLEEP,
+        };
+        tokio::select! {
+            () = tokio::time::sleep(sleep.max(Duration::from_millis(50))) => {}
+            () = task.shutdown.wait() => {}
+        }
+    }
 }
 
 async fn next_due<S: Store>(store: &S) -> Option<Timestamp> {

@@ -83,6 +83,13 @@ impl<S: Store> Incidents<S> {
         self
     }
 
+    /// Notified after a change scheduled paging work, so the paging worker
+    /// runs it at once.
+    pub fn with_paging_wake(mut self, wake: Arc<Notify>) -> Incidents<S> {
+        self.paging_wake = wake;
+        self
+    }
+
     /// Notified after a change queued messages, so the sender sends them at once.
     pub fn with_delivery_wake(mut self, wake: Arc<Notify>) -> Incidents<S> {
         self.delivery_wake = wake;

@@ -1,6 +1,6 @@
 //! The loop every background worker runs: do what is due, then sleep until
 //! the next row is due (at most `max_sleep`, to notice rows other nodes
-//! wrote) or until woken by a change in this process.
+//! wrote), until woken by a change in this process, or until shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use warroom_store::StoreError;
 
 use crate::clock::Clock;
+use crate::supervisor::TaskContext;
 
 /// How long to sleep before `next` is due.
 pub fn until(next: Option<Timestamp>, now: Timestamp, max_sleep: Duration) -> Duration {
@@ -23,10 +24,13 @@ pub fn until(next: Option<Timestamp>, now: Timestamp, max_sleep: Duration) -> Du
     }
 }
 
-/// Runs `round` (which returns how many rows it handled) forever: again at
-/// once after a full batch, else after `next_due` or a `wake`.
+/// Runs `round` (which returns how many rows it handled) until shutdown:
+/// again at once after a full batch, else after `next_due` or a `wake`.
+/// A round in progress when shutdown comes is finished first.
+#[allow(clippy::too_many_arguments)]
 pub async fn run<R, RF, N, NF>(
     what: &'static str,
+    task: TaskContext,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     batch: usize,
@@ -39,14 +43,16 @@ pub async fn run<R, RF, N, NF>(
     N: FnMut() -> NF,
     NF: Future<Output = Result<Option<Timestamp>, StoreError>>,
 {
-    loop {
-        let handled = match round(clock.now()).await {
+    while !task.shutdown.requested() {
+        let now = clock.now();
+        let handled = match round(now).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, worker = what, "round failed; retrying");
                 0
             }
         };
+        task.heartbeat.ran(now);
         if handled >= batch {
             continue;
         }
@@ -60,6 +66,7 @@ pub async fn run<R, RF, N, NF>(
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
             () = wake.notified() => {}
+            () = task.shutdown.wait() => {}
         }
     }
 }

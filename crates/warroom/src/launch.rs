@@ -2,15 +2,13 @@
 //! command monomorphized over it (`with_store::<SqliteStore>` / `<PgStore>`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use warroom_domain::{AccessRole, Playbook};
-use warroom_engine::delivery::{ChannelSet, Delivery};
+use warroom_engine::delivery::ChannelSet;
 use warroom_engine::paging::AckLinks;
-use warroom_engine::{
-    Accounts, Clock, Incidents, IngestRules, Ingestor, OffsetClock, Oncall, Paging, ServerSecrets,
-    SystemClock, Tokens,
-};
+use warroom_engine::{App, AppOptions, Clock, OffsetClock, ServerSecrets, SystemClock, Tokens};
 use warroom_store::{PgStore, SqliteStore, Store};
 use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::AppState;
@@ -91,16 +89,31 @@ async fn run_server<S: Store>(
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    Oncall::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock))
-        .sync_playbook()
-        .await
-        .context("storing the playbook's on-call section")?;
     let public_url = args
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let accounts = Accounts::new(store.clone(), Arc::clone(&clock));
-    if let Some((admin, password)) = accounts
+    let channels = ChannelSet::resolve(&playbook.notifications.channels, read_secret)
+        .map_err(|e| anyhow::anyhow!("notifications.channels: {e}"))?
+        .with_relay(args.page_relay_url.clone())
+        .with_severities(playbook.severities.iter().map(|s| s.name.clone()))
+        .with_clock(Arc::clone(&clock));
+    let options = AppOptions {
+        public_url: Some(public_url.clone()),
+        // Every node signs and checks acknowledge links with keys derived
+        // from the secret file they share; the key once stored in
+        // `server_secrets` is no longer read, so a copy of the database
+        // cannot forge links.
+        ack_links: Some(AckLinks::from_secrets(&secrets)),
+        channels: Arc::new(channels),
+    };
+    let app = App::build(store, playbook, clock, options);
+    app.oncall
+        .sync_playbook()
+        .await
+        .context("storing the playbook's on-call section")?;
+    if let Some((admin, password)) = app
+        .accounts
         .bootstrap_admin(&args.admin_email)
         .await
         .context("--admin-email")?
@@ -113,60 +126,47 @@ async fn run_server<S: Store>(
             public_url.trim_end_matches('/'),
         );
     }
-    let incidents = Incidents::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock))
-        .with_public_url(&public_url);
-    let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)).with_public_url(&public_url));
-    let ingestor = Ingestor::spawn(
-        store.clone(),
-        Arc::clone(&rules),
-        Arc::clone(&clock),
-        incidents.paging_wake(),
-    );
-    let _expirer =
-        warroom_engine::expiry::spawn(store.clone(), rules, Arc::clone(&clock), ingestor.clone());
-    let channels = ChannelSet::resolve(&playbook.notifications.channels, read_secret)
-        .map_err(|e| anyhow::anyhow!("notifications.channels: {e}"))?
-        .with_relay(args.page_relay_url.clone())
-        .with_severities(playbook.severities.iter().map(|s| s.name.clone()))
-        .with_clock(Arc::clone(&clock));
-    let delivery = Delivery::new(
-        store.clone(),
-        Arc::new(channels),
-        Arc::clone(&clock),
-        playbook.notifications.max_attempts,
-    )
-    .with_throttles(
-        playbook.notifications.throttles.clone(),
-        &playbook.notifications.channels,
-    );
-    // Every node signs and checks acknowledge links with keys derived from
-    // the secret file they share; the key once stored in `server_secrets`
-    // is no longer read, so a copy of the database cannot forge links.
-    let paging = Paging::new(
-        store.clone(),
-        playbook,
-        Arc::clone(&clock),
-        AckLinks::from_secrets(&secrets),
-        &public_url,
-        incidents.paging_wake(),
-    )
-    .with_delivery_wake(delivery.wake_handle());
-    let incidents = incidents.with_delivery_wake(delivery.wake_handle());
-    let _pager = paging.clone().spawn();
-    let _sender = delivery.spawn();
-    let state = AppState::new(incidents, ingestor)
-        .with_paging(paging)
-        .with_ingest_limit(IngestLimiter::new(
-            args.ingest_rate_limit,
-            args.ingest_burst,
-        ));
+    app.start_workers();
+    let state = AppState::new(&app).with_ingest_limit(IngestLimiter::new(
+        args.ingest_rate_limit,
+        args.ingest_burst,
+    ));
     println!(
         "warroom listening on http://{addr} (database {})",
         redact(&args.db.database_url)
     );
     tracing::info!(%addr, "listening");
     let router = warroom_web::router(state);
-    warroom_web::serve_with(listener, router, args.serve_config(), shutdown_signal()).await?;
+    // The whole stop fits in `--shutdown-grace`: most of it for requests
+    // in flight, the rest for the workers' last round and the alert
+    // writer's last apply.
+    let grace = args.shutdown_grace;
+    let mut serve_config = args.serve_config();
+    serve_config.shutdown_grace = grace.mul_f64(0.7);
+    let supervisor = app.supervisor.clone();
+    let stopping_since = Arc::new(std::sync::OnceLock::new());
+    let since = Arc::clone(&stopping_since);
+    let stop = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            () = supervisor.failed() => {}
+        }
+        since.get_or_init(std::time::Instant::now);
+        // Open live streams and the workers stop with the server.
+        supervisor.request_shutdown();
+    };
+    warroom_web::serve_with(listener, router, serve_config, stop).await?;
+    let spent = stopping_since
+        .get()
+        .map_or(Duration::ZERO, |at| at.elapsed());
+    let left = grace.saturating_sub(spent).max(grace.mul_f64(0.3));
+    let late = app.shutdown(left).await;
+    if !late.is_empty() {
+        tracing::warn!(tasks = ?late, "stopped without waiting for these tasks");
+    }
+    if app.supervisor.has_failed() {
+        anyhow::bail!("a background task the server cannot run without died (see the log above); restart the server");
+    }
     tracing::info!("stopped");
     Ok(())
 }

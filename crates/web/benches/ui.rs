@@ -56,7 +56,7 @@ use warroom_engine::accounts::NewAccount;
 use warroom_engine::delivery::{Channels, Delivery, SendError};
 use warroom_engine::ingest::ingest_once;
 use warroom_engine::{
-    Clock, IncidentOp, Incidents, IngestRequest, IngestRules, IngestSource, Ingestor, ManualClock,
+    App, AppOptions, Clock, IncidentOp, Incidents, IngestRequest, IngestSource, ManualClock,
     SystemClock, Tokens,
 };
 use warroom_store::oncall::MessageRecord;
@@ -419,19 +419,15 @@ async fn seed<S: Store>(store: S) -> Seeded {
     let real_now = SystemClock.now();
     let start = real_now - SignedDuration::from_hours(30 * 24);
     let clock = ManualClock::new(start);
-    let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
-    let ingestor = Ingestor::spawn(
-        store.clone(),
-        Arc::clone(&rules),
-        Arc::new(clock.clone()),
-        Default::default(),
-    );
-    let incidents = Incidents::new(
+    let built = App::build(
         store.clone(),
         Arc::clone(&playbook),
         Arc::new(clock.clone()),
+        AppOptions::new(Sent),
     );
-    let state = AppState::new(incidents.clone(), ingestor);
+    let incidents = built.incidents.clone();
+    let rules = Arc::clone(&built.rules);
+    let state = AppState::new(&built);
     state
         .oncall
         .sync_playbook()
@@ -439,7 +435,7 @@ async fn seed<S: Store>(store: S) -> Seeded {
         .expect("sync the playbook");
     let app = router(state.clone());
 
-    let delivery = Delivery::new(store.clone(), Arc::new(Sent), Arc::new(clock.clone()), 1);
+    let delivery = built.delivery.clone();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let step = SignedDuration::from_secs(30 * 24 * 3600 / (INCIDENTS as i64 + 10));
     let mut typical = String::new();

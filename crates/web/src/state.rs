@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use warroom_engine::ingest::DeadLetters;
 use warroom_engine::notify::Notifier;
-use warroom_engine::paging::AckLinks;
-use warroom_engine::{Accounts, Incidents, Ingestor, Oncall, Paging};
+use warroom_engine::{Accounts, App, Incidents, Ingestor, Oncall, Paging, Supervisor};
 use warroom_store::Store;
 
 use crate::ingest::keys::KeyCache;
@@ -61,54 +60,28 @@ pub struct Services<S> {
     pub live: Arc<LiveFeed>,
     /// Accepted alert requests that could not be applied.
     pub dead_letters: DeadLetters<S>,
+    /// The server's background tasks, for the status and for shutdown.
+    pub supervisor: Supervisor,
 }
 
 impl<S: Store> AppState<S> {
-    /// Paging gets a random acknowledge-link key and `http://localhost`
-    /// links until `with_paging` gives it the server's.
-    pub fn new(incidents: Incidents<S>, ingestor: Ingestor) -> AppState<S> {
-        let store = incidents.store().clone();
-        let oncall = Oncall::new(
-            store.clone(),
-            incidents.shared_playbook(),
-            incidents.shared_clock(),
-        );
-        let key: [u8; 32] = rand::random();
-        let paging = Paging::new(
-            store,
-            incidents.shared_playbook(),
-            incidents.shared_clock(),
-            AckLinks::new(key.to_vec()),
-            "http://localhost",
-            incidents.paging_wake(),
-        );
-        let notifier = Notifier::new(
-            incidents.store().clone(),
-            incidents.shared_playbook(),
-            incidents.shared_clock(),
-            incidents.delivery_wake(),
-        );
-        let accounts = Accounts::new(incidents.store().clone(), incidents.shared_clock());
-        let dead_letters = DeadLetters::new(incidents.store().clone(), ingestor.clone());
+    /// The handlers' view of `app`: its services, with the default
+    /// per-integration alert rate limit until `with_ingest_limit`.
+    pub fn new<C>(app: &App<S, C>) -> AppState<S> {
         AppState(Arc::new(Services {
-            dead_letters,
-            notifier,
-            accounts,
+            dead_letters: app.dead_letters.clone(),
+            notifier: app.notifier.clone(),
+            accounts: app.accounts.clone(),
             sign_in_limit: Arc::default(),
-            live: Arc::new(LiveFeed::default()),
-            incidents,
-            ingestor,
+            live: Arc::new(LiveFeed::new(app.supervisor.clone())),
+            incidents: app.incidents.clone(),
+            ingestor: app.ingestor.clone(),
             ingest_limit: Arc::new(IngestLimiter::new(DEFAULT_RATE, DEFAULT_BURST)),
             integration_keys: Arc::default(),
-            oncall,
-            paging,
+            oncall: app.oncall.clone(),
+            paging: app.paging.clone(),
+            supervisor: app.supervisor.clone(),
         }))
-    }
-
-    pub fn with_paging(self, paging: Paging<S>) -> AppState<S> {
-        let mut services = Arc::unwrap_or_clone(self.0);
-        services.paging = paging;
-        AppState(Arc::new(services))
     }
 
     pub fn with_ingest_limit(self, limit: IngestLimiter) -> AppState<S> {

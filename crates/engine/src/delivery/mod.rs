@@ -220,21 +220,22 @@ impl<S: Store, C: Channels> Delivery<S, C> {
         Ok(Some((until.max(now + SignedDuration::from_secs(1)), why)))
     }
 
-    /// Sends whenever the next message is due or `wake` is called, until dropped.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    /// The worker's loop: runs what is due whenever the next row is due or
+    /// `wake` is called, until `task.shutdown`; the supervisor starts it
+    /// (`App::start_workers`).
+    pub async fn run(self, task: crate::supervisor::TaskContext) {
         let (clock, wake) = (Arc::clone(&self.clock), Arc::clone(&self.wake));
-        tokio::spawn(async move {
-            crate::worker::run(
-                "delivery",
-                clock,
-                wake,
-                BATCH as usize,
-                MAX_SLEEP,
-                |now| self.deliver_once(now),
-                || self.store.next_message_at(),
-            )
-            .await;
-        })
+        crate::worker::run(
+            "delivery",
+            task,
+            clock,
+            wake,
+            BATCH as usize,
+            MAX_SLEEP,
+            |now| self.deliver_once(now),
+            || self.store.next_message_at(),
+        )
+        .await;
     }
 }
 

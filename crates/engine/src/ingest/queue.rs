@@ -23,6 +23,8 @@ pub(super) enum Job {
     Journaled(i64, Entry),
     /// Answer once everything accepted before is applied.
     Settle(Reply),
+    /// Apply everything queued before this, then stop (`Ingestor::stop`).
+    Stop,
 }
 
 /// What the appender is asked to do.

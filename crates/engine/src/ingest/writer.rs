@@ -32,6 +32,7 @@ use super::journal::Entry;
 use super::queue::{AppendJob, Committed, Job, Reply, MAX_BATCH};
 use super::{ingest_once, IngestRequest, IngestRules, SignalResult, Touched};
 use crate::clock::Clock;
+use crate::supervisor::Heartbeat;
 
 mod backlog;
 
@@ -75,9 +76,11 @@ const MAX_BACKLOG_SIGNALS: usize = 2048;
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 
 impl Ingestor {
-    /// Starts the writer task; it stops when every `Ingestor` clone is dropped.
-    /// `paging_wake` is notified after a batch that opened incidents, so
-    /// their first pages go out at once.
+    /// Starts the writer task; it stops after `stop`, or when every
+    /// `Ingestor` clone is dropped, and its handle ends once what it
+    /// committed is durable. `paging_wake` is notified after a batch that
+    /// opened incidents, so their first pages go out at once; `heartbeat`
+    /// records each batch for the server's status.
     ///
     /// Before anything else, the writer applies what the journal still
     /// holds from before a crash; `settled` waits for that too. Then it
@@ -88,19 +91,20 @@ impl Ingestor {
     /// thread that syncs the WAL and only then answers: the next batch
     /// is written while the previous one's fsync runs, and one fsync covers
     /// every batch committed before it started.
-    pub fn spawn<S: Store>(
+    pub fn start<S: Store>(
         store: S,
         rules: Arc<IngestRules>,
         clock: Arc<dyn Clock>,
         paging_wake: Arc<Notify>,
-    ) -> Ingestor {
+        heartbeat: Heartbeat,
+    ) -> (Ingestor, tokio::task::JoinHandle<()>) {
         let (queue, jobs) = mpsc::channel::<Job>(4 * MAX_BATCH);
         let (accepts, to_append) = mpsc::channel::<AppendJob>(4 * MAX_BATCH);
         let (committed, to_sync) = mpsc::unbounded_channel::<Committed>();
         let applied_durable = Arc::new(AtomicI64::new(0));
         let syncing = store.clone();
         let (durable, appender) = (Arc::clone(&applied_durable), accepts.downgrade());
-        std::thread::Builder::new()
+        let sync_thread = std::thread::Builder::new()
             .name("warroom-alert-sync".into())
             .spawn(move || answer_when_durable(&syncing, to_sync, &durable, &appender))
             .expect("the alert writer's sync thread starts");
@@ -128,13 +132,40 @@ impl Ingestor {
             failures: 0,
             retry_delay: APPLY_DELAY,
             clock: Arc::clone(&clock),
+            heartbeat,
+            sync_thread: Some(sync_thread),
         };
-        tokio::spawn(writer.write_batches(clock, jobs, appender, to_append));
-        Ingestor {
+        let task = tokio::spawn(writer.write_batches(clock, jobs, appender, to_append));
+        let ingestor = Ingestor {
             queue,
             accepts,
             pending,
-        }
+        };
+        (ingestor, task)
+    }
+
+    /// `start` with nobody watching the task: for tools and tests that
+    /// drive the writer alone.
+    pub fn spawn<S: Store>(
+        store: S,
+        rules: Arc<IngestRules>,
+        clock: Arc<dyn Clock>,
+        paging_wake: Arc<Notify>,
+    ) -> Ingestor {
+        let heartbeat = crate::supervisor::Supervisor::new().register("alert writer");
+        Ingestor::start(store, rules, clock, paging_wake, heartbeat).0
+    }
+
+    /// Asks the writer to apply everything queued before this call (the
+    /// journaled requests too) and stop; the task `start` returned ends
+    /// once that is durable. Requests sent afterwards are refused.
+    pub async fn stop(&self) {
+        let _ = self.queue.send(Job::Stop).await;
+    }
+
+    /// Journal entries accepted and not yet applied.
+    pub fn backlog(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
     }
 
     /// Queues a request and waits until it is applied and durable; the
@@ -225,6 +256,10 @@ struct Writer<S: Store> {
     /// appender counts each up before anyone hears of it, the writer
     /// down once its apply has committed.
     pending: Arc<AtomicUsize>,
+    heartbeat: Heartbeat,
+    /// Joined when the writer stops, so its last commits are durable
+    /// before the writer's task ends.
+    sync_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl<S: Store> Writer<S> {
@@ -270,8 +305,14 @@ impl<S: Store> Writer<S> {
                     }
                 }
             };
-            if received == 0 {
-                // Every `Ingestor` is gone: apply what was accepted and stop.
+            let stop_at = batch.iter().position(|job| matches!(job, Job::Stop));
+            if received == 0 || stop_at.is_some() {
+                // Stopped, or every `Ingestor` is gone: apply what was
+                // accepted before and stop. Requests after the stop are
+                // refused by dropping their replies; journaled ones wait in
+                // the journal for the next start.
+                batch.truncate(stop_at.unwrap_or(batch.len()));
+                self.handle(std::mem::take(&mut batch), clock.now()).await;
                 self.apply_backlog().await;
                 self.end_run().await;
                 break;
@@ -282,6 +323,16 @@ impl<S: Store> Writer<S> {
             // the next batch, so batches fill instead of the writer
             // taking requests one at a time.
             tokio::task::yield_now().await;
+        }
+        // The sync thread ends once the last commits are durable and answered.
+        let Writer {
+            committed,
+            sync_thread,
+            ..
+        } = self;
+        drop(committed);
+        if let Some(thread) = sync_thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
     }
 
@@ -319,8 +370,11 @@ impl<S: Store> Writer<S> {
                 Job::Settle(reply) => settles.push(reply),
                 Job::Apply(request, reply) => work.push((request, reply)),
                 Job::Journaled(seq, entry) => self.push_backlog(seq, entry),
+                // `write_batches` stops before a stop job reaches here.
+                Job::Stop => {}
             }
         }
+        self.heartbeat.ran(now);
         // Everything accepted before comes first; past `MAX_BACKLOG_SIGNALS`
         // it is applied now rather than when due.
         if !work.is_empty() || !settles.is_empty() || self.backlog_signals > MAX_BACKLOG_SIGNALS {

@@ -628,22 +628,22 @@ impl<S: Store> Paging<S> {
         }
     }
 
-    /// Runs due jobs whenever the next one is due or `wake` is called,
-    /// until the task is dropped.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    /// The worker's loop: runs what is due whenever the next row is due or
+    /// `wake` is called, until `task.shutdown`; the supervisor starts it
+    /// (`App::start_workers`).
+    pub async fn run(self, task: crate::supervisor::TaskContext) {
         let (clock, wake) = (Arc::clone(&self.clock), Arc::clone(&self.wake));
-        tokio::spawn(async move {
-            crate::worker::run(
-                "paging",
-                clock,
-                wake,
-                BATCH as usize,
-                MAX_SLEEP,
-                |now| self.run_once(now),
-                || self.store.next_job_at(),
-            )
-            .await;
-        })
+        crate::worker::run(
+            "paging",
+            task,
+            clock,
+            wake,
+            BATCH as usize,
+            MAX_SLEEP,
+            |now| self.run_once(now),
+            || self.store.next_job_at(),
+        )
+        .await;
     }
 }
 

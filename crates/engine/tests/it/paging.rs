@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use warroom_domain::{Declaration, EventKind, Playbook, Status, TimelineEvent};
 use warroom_engine::delivery::{Delivery, HttpChannels};
 use warroom_engine::paging::{AckLinks, Reassign};
-use warroom_engine::{IncidentOp, Incidents, ManualClock, Oncall, Paging};
+use warroom_engine::{App, AppOptions, IncidentOp, Incidents, ManualClock, Paging};
 use warroom_store::on_both_backends;
 use warroom_store::oncall::message_state;
 use warroom_store::Store;
@@ -93,19 +93,20 @@ async fn setup<S: Store>(store: S, playbook: Playbook) -> Setup<S> {
     let clock = ManualClock::new(t0());
     let playbook = Arc::new(playbook);
     let shared: Arc<dyn warroom_engine::Clock> = Arc::new(clock.clone());
-    Oncall::new(store.clone(), Arc::clone(&playbook), Arc::clone(&shared))
-        .sync_playbook()
-        .await
-        .unwrap();
-    let incidents = Incidents::new(store.clone(), Arc::clone(&playbook), Arc::clone(&shared));
-    let paging = Paging::new(
+    // Built as `warroom serve` builds it; the tests drive the workers'
+    // rounds themselves, with the manual clock.
+    let app = App::build(
         store.clone(),
         playbook,
         shared,
-        AckLinks::new(vec![7; 32]),
-        "https://warroom.example.com",
-        incidents.paging_wake(),
+        AppOptions {
+            public_url: Some("https://warroom.example.com".to_owned()),
+            ack_links: Some(AckLinks::new(vec![7; 32])),
+            channels: Arc::new(HttpChannels::new(None)),
+        },
     );
+    app.oncall.sync_playbook().await.unwrap();
+    let (incidents, paging) = (app.incidents.clone(), app.paging.clone());
     Setup {
         store,
         clock,

@@ -96,7 +96,7 @@ async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) ->
     panic!("timed out waiting for {what}");
 }
 
-async fn messages(server: &Server, token: &str, id: &str) -> Vec<Value> {
+pub(crate) async fn messages(server: &Server, token: &str, id: &str) -> Vec<Value> {
     let body: Value = http()
         .get(format!("{}/api/v1/incidents/{id}/messages", server.url))
         .bearer_auth(token)

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use warroom_store::testing::PoisonAlerts;
 use warroom_store::{PgStore, SqliteStore};
 
-use crate::server::{cli, http, Server};
+use crate::server::{cli, http, integration_key, Server};
 use warroom_store::on_both_backends;
 
 on_both_backends!(url; a_poisoned_alert_never_stops_ingest_across_kill_9);
@@ -51,17 +51,7 @@ async fn poison(url: &str, on: bool) {
 async fn a_poisoned_alert_never_stops_ingest_across_kill_9(url: &str, dir: &Path) {
     let server = Server::start(url, dir);
     let token = server.first_token.clone().unwrap();
-    let created: Value = http()
-        .post(format!("{}/api/v1/integrations", server.url))
-        .bearer_auth(&token)
-        .json(&json!({"service": "api", "name": "pd", "kind": "pagerduty"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = created["key"].as_str().unwrap().to_owned();
+    let key = integration_key(&server, &token, "pd", "pagerduty").await;
     let (ok, out, err) = cli(&server, &token, &["doctor"]);
     assert!(ok, "a fresh server is healthy: {out}{err}");
     assert!(out.contains("no dead letters"), "{out}");

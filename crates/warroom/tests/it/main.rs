@@ -13,4 +13,5 @@ mod monitoring;
 mod oncall;
 mod secret;
 mod server;
+mod shutdown;
 mod ui;

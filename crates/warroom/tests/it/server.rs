@@ -119,6 +119,25 @@ impl Server {
         }
     }
 
+    /// SIGTERM, then waits up to `limit` for the exit (killing it past
+    /// that); its exit status.
+    pub fn terminate(mut self, limit: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not exit within {limit:?} of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// `kill -9`: no shutdown hooks, no flushing.
     pub fn kill9(mut self) {
         self.child.kill().unwrap();
@@ -153,4 +172,22 @@ pub fn http() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
+}
+
+/// Creates an integration of `kind` for the service `api`; its key.
+pub async fn integration_key(server: &Server, token: &str, name: &str, kind: &str) -> String {
+    let created: serde_json::Value = http()
+        .post(format!("{}/api/v1/integrations", server.url))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"service": "api", "name": name, "kind": kind}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["key"]
+        .as_str()
+        .expect("an integration key")
+        .to_owned()
 }

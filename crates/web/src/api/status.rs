@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use warroom_engine::app::task;
 use warroom_engine::SignalResult;
 use warroom_store::{DeadLetter, Store};
 
@@ -23,6 +24,29 @@ pub struct ServerStatus {
     pub now: Timestamp,
     pub ingest: IngestStatus,
     pub alerts: AlertStatus,
+    /// The server's background tasks; only admins see them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<TaskView>>,
+}
+
+/// One background task of this server.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TaskView {
+    /// `alert writer`, `alert expiry`, `paging`, `delivery`, `live feed`.
+    pub name: String,
+    /// `running`, `restarting` (it died and is started again after a
+    /// delay), `stopped` or `failed` (it died and the server stops).
+    pub state: String,
+    /// When it last finished a round of work.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_run: Option<Timestamp>,
+    /// How many times it died and was restarted.
+    pub restarts: u32,
+    /// Why it last died.
+    pub last_error: Option<String>,
+    /// Work waiting for it, where it has a queue: journaled alert requests
+    /// for the alert writer, due jobs for paging, messages due for delivery.
+    pub queue: Option<i64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -49,9 +73,23 @@ pub struct AlertStatus {
     security(("bearer" = [])))]
 pub async fn status<S: Store>(
     State(app): State<AppState<S>>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<axum::Json<ServerStatus>, ApiError> {
     let counts = app.incidents.store().alert_counts().await?;
+    let tasks = caller.require_admin().is_ok().then(|| {
+        app.supervisor
+            .tasks()
+            .into_iter()
+            .map(|task| TaskView {
+                name: task.name.to_owned(),
+                state: task.state.as_str().to_owned(),
+                last_run: task.last_run,
+                restarts: task.restarts,
+                last_error: task.last_error,
+                queue: (task.name == task::ALERT_WRITER).then(|| app.ingestor.backlog() as i64),
+            })
+            .collect()
+    });
     Ok(axum::Json(ServerStatus {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         now: app.incidents.clock().now(),
@@ -62,6 +100,7 @@ pub async fn status<S: Store>(
             firing: counts.firing,
             suppressed: counts.suppressed,
         },
+        tasks,
     }))
 }
 

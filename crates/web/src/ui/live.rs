@@ -19,7 +19,8 @@ use futures::{Stream, StreamExt as _};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::sync::broadcast;
-use warroom_engine::Clock;
+use warroom_engine::supervisor::OnExit;
+use warroom_engine::{Clock, Supervisor, TaskContext};
 use warroom_store::Store;
 
 use super::session::Viewer;
@@ -39,13 +40,24 @@ pub struct Change {
     pub seq: i64,
 }
 
-/// The fan-out point; the poller starts with the first subscriber.
-#[derive(Default)]
+/// The supervisor's name for the poller.
+pub const TASK: &str = "live feed";
+
+/// The fan-out point; the poller starts, as a supervised task, with the
+/// first subscriber.
 pub struct LiveFeed {
     sender: OnceLock<broadcast::Sender<Change>>,
+    supervisor: Supervisor,
 }
 
 impl LiveFeed {
+    pub fn new(supervisor: Supervisor) -> LiveFeed {
+        LiveFeed {
+            sender: OnceLock::new(),
+            supervisor,
+        }
+    }
+
     pub fn subscribe<S: Store>(
         &self,
         store: &S,
@@ -54,20 +66,38 @@ impl LiveFeed {
         self.sender
             .get_or_init(|| {
                 let (sender, _) = broadcast::channel(1024);
-                tokio::spawn(poll(store.clone(), clock, sender.clone()));
+                let (store, fan_out) = (store.clone(), sender.clone());
+                self.supervisor.spawn(TASK, OnExit::Restart, move |task| {
+                    poll(store.clone(), Arc::clone(&clock), fan_out.clone(), task)
+                });
                 sender
             })
             .subscribe()
     }
+
+    /// Returns when the server shuts down, so open streams end and the
+    /// server need not wait for them.
+    pub async fn closed(&self) {
+        self.supervisor.shutdown_signal().wait().await;
+    }
 }
 
-async fn poll<S: Store>(store: S, clock: Arc<dyn Clock>, sender: broadcast::Sender<Change>) {
+async fn poll<S: Store>(
+    store: S,
+    clock: Arc<dyn Clock>,
+    sender: broadcast::Sender<Change>,
+    task: TaskContext,
+) {
     let mut newest: Timestamp = clock.now();
     let mut last_seq: HashMap<String, (i64, Timestamp)> = HashMap::new();
     let mut interval = tokio::time::interval(POLL_EVERY);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        interval.tick().await;
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = task.shutdown.wait() => return,
+        }
+        task.heartbeat.ran(clock.now());
         let since = newest - LOOKBACK;
         let changes = match store
             .incidents_changed_since(since.as_millisecond(), 1000)
@@ -124,6 +154,9 @@ pub async fn events<S: Store>(
         };
         Some((Ok(event), receiver))
     });
-    let stream = futures::stream::iter([Ok(hello)]).chain(changes);
+    let live = Arc::clone(&app.live);
+    let stream = futures::stream::iter([Ok(hello)])
+        .chain(changes)
+        .take_until(async move { live.closed().await });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

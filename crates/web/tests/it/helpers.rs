@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use warroom_domain::{AccessRole, Playbook};
 use warroom_engine::delivery::{Channels, Delivery, SendError};
 use warroom_engine::paging::AckLinks;
-use warroom_engine::{Incidents, IngestRules, Ingestor, ManualClock, Tokens};
+use warroom_engine::{App, AppOptions, ManualClock, Tokens};
 use warroom_store::oncall::MessageRecord;
 use warroom_store::Store;
 use warroom_web::ingest::limit::IngestLimiter;
@@ -162,16 +162,15 @@ impl Api {
         let admin = token("root", AccessRole::Admin).await;
         let responder = token("alice", AccessRole::Responder).await;
         let viewer = token("victor", AccessRole::Viewer).await;
-        let playbook = Arc::new(playbook);
-        let rules = Arc::new(IngestRules::new(Arc::clone(&playbook)));
-        let ingestor = Ingestor::spawn(
-            store.clone(),
-            rules,
+        // Built as `warroom serve` builds it; the tests drive the workers'
+        // rounds themselves, with the manual clock.
+        let app = App::build(
+            store,
+            Arc::new(playbook),
             Arc::new(clock.clone()),
-            Default::default(),
+            AppOptions::new(Refusing),
         );
-        let incidents = Incidents::new(store, playbook, Arc::new(clock.clone()));
-        let state = AppState::new(incidents, ingestor).with_ingest_limit(limit);
+        let state = AppState::new(&app).with_ingest_limit(limit);
         state.oncall.sync_playbook().await.unwrap();
         Api {
             app: router(state.clone()),
