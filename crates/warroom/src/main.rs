@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod client;
 mod launch;
 mod secret;
 mod settings;
 
-use client::{ClientArgs, IncidentCommand};
 use settings::{DatabaseArgs, ServeArgs};
+use warroom_client as client;
+use warroom_client::{ClientArgs, IncidentCommand};
+use warroom_engine::{Clock as _, SystemClock};
 
 /// Warroom: receive alerts, page whoever is on call, run the incident, keep
 /// people informed, learn from it. One binary; SQLite by default, PostgreSQL to scale.
@@ -176,6 +177,11 @@ enum SecretCommand {
     },
 }
 
+/// The time for the client commands that show or default to "now".
+fn now() -> jiff::Timestamp {
+    SystemClock.now()
+}
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -219,7 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 secret::rotate(&secret_file).map(|()| ExitCode::SUCCESS)
             }
         },
-        Command::Incident { client, cmd } => client::run_incident(&client, cmd)
+        Command::Incident { client, cmd } => client::run_incident(&client, cmd, now)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Integration { client, cmd } => client::run_integration(&client, cmd)
@@ -231,7 +237,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Maintenance { client, cmd } => client::run_maintenance(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),
-        Command::Oncall { client, cmd } => client::run_oncall(&client, cmd).await,
+        Command::Oncall { client, cmd } => client::run_oncall(&client, cmd, now).await,
         Command::Message { client, cmd } => client::run_message(&client, cmd)
             .await
             .map(|()| ExitCode::SUCCESS),

@@ -1,9 +1,13 @@
-//! `warroom incident ...`: a command-line client for the Warroom HTTP API.
+//! The Warroom HTTP API client and the CLI subcommands that talk to a running
+//! server (`warroom incident|oncall|alert|...`); the `warroom` binary parses
+//! the top-level command line and hands these subcommands to the `run_*` functions.
 //!
 //! Arguments are parsed here, requests are made in `http`, and answers are
 //! printed by `render` (tables) or passed through as JSON (`--output json`).
 //! `alerting`, with its own `alerting_render` and `alerting_wire`, does the
-//! same for `warroom integration|alert|silence`.
+//! same for `warroom integration|alert|silence`. The client speaks HTTP only:
+//! it links none of the server's crates, and the commands that need the time
+//! take it as `now` from the binary, whose clock is the one reader of it.
 
 mod accounts;
 mod alerting;
@@ -240,10 +244,15 @@ pub enum IncidentCommand {
     },
 }
 
-/// Runs one `warroom incident` subcommand against the server in `args`.
-/// Errors are single lines meant for `error: {err:#}`.
-pub async fn run_incident(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Result<()> {
-    commands::run(args, cmd).await
+/// Runs one `warroom incident` subcommand against the server in `args`;
+/// `now` dates the "next update due" lines. Errors are single lines meant
+/// for `error: {err:#}`.
+pub async fn run_incident(
+    args: &ClientArgs,
+    cmd: IncidentCommand,
+    now: fn() -> jiff::Timestamp,
+) -> anyhow::Result<()> {
+    commands::run(args, cmd, now).await
 }
 
 #[cfg(test)]

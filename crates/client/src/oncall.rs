@@ -17,11 +17,6 @@ use super::args::{path_value, time};
 use super::http::Api;
 use super::render::{clean, minute};
 use super::{ClientArgs, Output};
-use warroom_engine::{Clock as _, SystemClock};
-
-fn now() -> Timestamp {
-    SystemClock.now()
-}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum OncallCommand {
@@ -297,7 +292,12 @@ fn directory_line(entry: &Json) -> String {
 }
 
 /// Runs one `warroom oncall` subcommand; `check` exits 1 when it warns.
-pub async fn run_oncall(args: &ClientArgs, cmd: OncallCommand) -> anyhow::Result<ExitCode> {
+/// `now` is where shifts and overrides start when no time is given.
+pub async fn run_oncall(
+    args: &ClientArgs,
+    cmd: OncallCommand,
+    now: fn() -> Timestamp,
+) -> anyhow::Result<ExitCode> {
     let api = Api::new(&args.server, args.token.as_deref())?;
     let json = args.output == Output::Json;
     if let Some((kind, what)) = kind_path(&cmd) {
@@ -366,7 +366,7 @@ pub async fn run_oncall(args: &ClientArgs, cmd: OncallCommand) -> anyhow::Result
                 }
             })?;
         }
-        OncallCommand::Override(sub) => overrides(&api, json, sub).await?,
+        OncallCommand::Override(sub) => overrides(&api, json, sub, now).await?,
         OncallCommand::Check => {
             let body = api.get(api.url(&["oncall", "warnings"])?).await?;
             let all: Json = super::http::decode(&body, "warnings")?;
@@ -514,7 +514,12 @@ async fn directory(
     }
 }
 
-async fn overrides(api: &Api, json: bool, cmd: OverrideCommand) -> anyhow::Result<()> {
+async fn overrides(
+    api: &Api,
+    json: bool,
+    cmd: OverrideCommand,
+    now: fn() -> Timestamp,
+) -> anyhow::Result<()> {
     match cmd {
         OverrideCommand::Create {
             schedule,

@@ -1,7 +1,7 @@
 //! Tests of the table and timeline views against a fixture incident.
 
 use super::*;
-use crate::client::wire::{Event, Incident};
+use crate::wire::{Event, Incident};
 
 const INCIDENT: &str = r#"{
   "id": "INC-2026-0001",

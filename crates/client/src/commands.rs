@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 
 use anyhow::{bail, Context};
+use jiff::Timestamp;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -14,12 +15,15 @@ use super::render::{self, clean};
 use super::wire::{self, Event, Incident, Page, Seq, Timeline};
 use super::{ClientArgs, DeclareArgs, IncidentCommand, ListArgs, Output, ReassignArgs, UpdateArgs};
 use serde_json::{json, Value as Json};
-use warroom_engine::{Clock as _, SystemClock};
 
 /// The server's largest timeline page; a full page means there may be more.
 const TIMELINE_PAGE: usize = 1000;
 
-pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Result<()> {
+pub(super) async fn run(
+    args: &ClientArgs,
+    cmd: IncidentCommand,
+    now: fn() -> Timestamp,
+) -> anyhow::Result<()> {
     let api = Api::new(&args.server, args.token.as_deref())?;
     let json = args.output == Output::Json;
     let post = Method::POST;
@@ -66,7 +70,7 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
             paging_report(json, &sent)
         }
         IncidentCommand::Pages { id } => list_pages(&api, json, &id).await,
-        IncidentCommand::Comms { id } => comms(&api, json, &id).await,
+        IncidentCommand::Comms { id } => comms(&api, json, &id, now).await,
         IncidentCommand::Status {
             id,
             status,
@@ -87,7 +91,7 @@ pub(super) async fn run(args: &ClientArgs, cmd: IncidentCommand) -> anyhow::Resu
                 format!("{} is now {}", clean(&i.id), clean(&i.severity))
             })
         }
-        IncidentCommand::Update(a) => update(&api, json, *a).await,
+        IncidentCommand::Update(a) => update(&api, json, *a, now).await,
         IncidentCommand::Note { id, text } => note(&api, json, &id, text).await,
         IncidentCommand::Assign { id, role, assignee } => {
             let body = wire::AssignRequest { assignee };
@@ -282,7 +286,12 @@ async fn timeline<T: DeserializeOwned>(api: &Api, id: &str) -> anyhow::Result<Ve
     }
 }
 
-async fn update(api: &Api, json: bool, a: UpdateArgs) -> anyhow::Result<()> {
+async fn update(
+    api: &Api,
+    json: bool,
+    a: UpdateArgs,
+    now: fn() -> Timestamp,
+) -> anyhow::Result<()> {
     /// `Some(None)` (send `null`) when cleared, else the new value if given.
     fn set_or_clear<T>(clear: bool, value: Option<T>) -> Option<Option<T>> {
         if clear {
@@ -333,11 +342,7 @@ async fn update(api: &Api, json: bool, a: UpdateArgs) -> anyhow::Result<()> {
         Ok(body) => decode::<Comms>(&body, "comms").ok(),
         Err(_) => None,
     };
-    print(&update_posted_line(
-        &change,
-        comms.as_ref(),
-        SystemClock.now(),
-    ))
+    print(&update_posted_line(&change, comms.as_ref(), now()))
 }
 
 /// The status update `--message` (and `--status`) ask for; `--status` alone
@@ -357,13 +362,13 @@ fn update_post(
     }
 }
 
-async fn comms(api: &Api, json: bool, id: &str) -> anyhow::Result<()> {
+async fn comms(api: &Api, json: bool, id: &str, now: fn() -> Timestamp) -> anyhow::Result<()> {
     let body = api.get(api.url(&["incidents", id, "comms"])?).await?;
     if json {
         return print(&pretty(&decode::<Json>(&body, "answer")?));
     }
     let comms: Comms = decode(&body, "comms")?;
-    print(&comms_details(&comms, SystemClock.now()))
+    print(&comms_details(&comms, now()))
 }
 
 async fn note(api: &Api, json: bool, id: &str, words: Vec<String>) -> anyhow::Result<()> {
