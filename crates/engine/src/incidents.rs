@@ -242,6 +242,15 @@ impl<S: Store> Incidents<S> {
         self.store.list_incidents(filter).await
     }
 
+    /// The incident's last `limit` timeline events, oldest first.
+    pub async fn timeline_tail(
+        &self,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        self.store.timeline_tail(id, limit).await
+    }
+
     pub async fn timeline(
         &self,
         id: &str,

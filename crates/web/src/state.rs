@@ -5,7 +5,10 @@ use std::sync::Arc;
 use warroom_engine::ingest::DeadLetters;
 use warroom_engine::notify::Notifier;
 use warroom_engine::paging::AckLinks;
-use warroom_engine::{Accounts, Incidents, Ingestor, Oncall, Paging};
+use warroom_engine::{
+    Accounts, Alerts, ApiTokens, Health, Incidents, Ingestor, Integrations, Maintenance, Oncall,
+    Paging, Silences,
+};
 use warroom_store::Store;
 
 use crate::ingest::keys::KeyCache;
@@ -61,6 +64,16 @@ pub struct Services<S> {
     pub live: Arc<LiveFeed>,
     /// Accepted alert requests that could not be applied.
     pub dead_letters: DeadLetters<S>,
+    /// Alert reads (the writer is `ingestor`).
+    pub alerts: Alerts<S>,
+    pub silences: Silences<S>,
+    pub maintenance: Maintenance<S>,
+    /// Integration keys: create, rotate, revoke, authenticate.
+    pub integrations: Integrations<S>,
+    /// API tokens: mint, list, revoke, authenticate.
+    pub tokens: ApiTokens<S>,
+    /// The readiness probe's database check.
+    pub health: Health<S>,
 }
 
 impl<S: Store> AppState<S> {
@@ -90,7 +103,19 @@ impl<S: Store> AppState<S> {
         );
         let accounts = Accounts::new(incidents.store().clone(), incidents.shared_clock());
         let dead_letters = DeadLetters::new(incidents.store().clone(), ingestor.clone());
+        let store = incidents.store();
+        let silences = Silences::new(store.clone(), incidents.shared_clock());
         AppState(Arc::new(Services {
+            alerts: Alerts::new(store.clone()),
+            maintenance: Maintenance::new(silences.clone(), incidents.shared_playbook()),
+            silences,
+            integrations: Integrations::new(
+                store.clone(),
+                incidents.shared_playbook(),
+                incidents.shared_clock(),
+            ),
+            tokens: ApiTokens::new(store.clone(), incidents.shared_clock()),
+            health: Health::new(store.clone()),
             dead_letters,
             notifier,
             accounts,

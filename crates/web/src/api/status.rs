@@ -51,7 +51,7 @@ pub async fn status<S: Store>(
     State(app): State<AppState<S>>,
     _caller: Caller,
 ) -> Result<axum::Json<ServerStatus>, ApiError> {
-    let counts = app.incidents.store().alert_counts().await?;
+    let counts = app.alerts.counts().await?;
     Ok(axum::Json(ServerStatus {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         now: app.incidents.clock().now(),
