@@ -29,9 +29,9 @@ pub struct IntegrationRequest {
     pub config: serde_json::Value,
 }
 
-/// The schema of an integration's `config`. The handlers keep the config
-/// as JSON (it is stored as sent) and check each part: the severity map
-/// when alerts arrive, `mapping` and `routes` here, on create.
+/// The schema of an integration's `config`. It is stored as sent; `mapping`
+/// and `routes` are checked here, on create, and the whole config is parsed
+/// into `ingest::config::IntegrationConfig` when its key is loaded.
 #[derive(ToSchema)]
 #[allow(dead_code)] // Only its schema is used.
 pub struct IntegrationConfig {
