@@ -15,7 +15,10 @@ use crate::ingest::DeadLetters;
 use crate::notify::Notifier;
 use crate::paging::AckLinks;
 use crate::supervisor::{OnExit, Supervisor, TaskStatus};
-use crate::{Accounts, Clock, Incidents, IngestRules, Ingestor, Oncall, Paging};
+use crate::{
+    Accounts, Alerts, ApiTokens, Clock, Health, Incidents, IngestRules, Ingestor, Integrations,
+    Maintenance, Oncall, Paging, Silences,
+};
 
 /// Names of the tasks, as the status shows them.
 pub mod task {
@@ -63,6 +66,12 @@ pub struct App<S, C> {
     pub delivery: Delivery<S, C>,
     pub accounts: Accounts<S>,
     pub dead_letters: DeadLetters<S>,
+    pub alerts: Alerts<S>,
+    pub silences: Silences<S>,
+    pub maintenance: Maintenance<S>,
+    pub integrations: Integrations<S>,
+    pub tokens: ApiTokens<S>,
+    pub health: Health<S>,
     pub supervisor: Supervisor,
 }
 
@@ -117,7 +126,18 @@ impl<S: Store, C: Channels> App<S, C> {
             paging_wake,
         )
         .with_delivery_wake(delivery.wake_handle());
+        let silences = Silences::new(store.clone(), Arc::clone(&clock));
         App {
+            alerts: Alerts::new(store.clone()),
+            maintenance: Maintenance::new(silences.clone(), Arc::clone(&playbook)),
+            silences,
+            integrations: Integrations::new(
+                store.clone(),
+                Arc::clone(&playbook),
+                Arc::clone(&clock),
+            ),
+            tokens: ApiTokens::new(store.clone(), Arc::clone(&clock)),
+            health: Health::new(store.clone()),
             oncall: Oncall::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock)),
             notifier: Notifier::new(
                 store.clone(),

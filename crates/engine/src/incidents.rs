@@ -241,12 +241,33 @@ impl<S: Store> Incidents<S> {
         Arc::clone(&self.paging_wake)
     }
 
+    /// Incidents whose timeline grew since `since`, at most `limit`: what
+    /// the web UI's live feed polls for.
+    pub async fn changed_since(
+        &self,
+        since: jiff::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<warroom_store::IncidentChange>, StoreError> {
+        self.store
+            .incidents_changed_since(since.as_millisecond(), limit)
+            .await
+    }
+
     pub async fn get(&self, id: &str) -> Result<Incident, StoreError> {
         self.store.get_incident(id).await
     }
 
     pub async fn list(&self, filter: &IncidentFilter) -> Result<IncidentPage, StoreError> {
         self.store.list_incidents(filter).await
+    }
+
+    /// The incident's last `limit` timeline events, oldest first.
+    pub async fn timeline_tail(
+        &self,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<TimelineEvent>, StoreError> {
+        self.store.timeline_tail(id, limit).await
     }
 
     pub async fn timeline(

@@ -4,11 +4,13 @@
 //! tools that validate that shape accept it. Like API tokens, only its SHA-256
 //! hash is stored and the key is shown once.
 
-use jiff::Timestamp;
+use std::sync::Arc;
+
 use rand::RngCore;
 use warroom_domain::{DomainError, Playbook};
 use warroom_store::{IntegrationRecord, Store, StoreError};
 
+use crate::clock::Clock;
 use crate::tokens::Tokens;
 
 /// Formats an integration can be created for.
@@ -29,20 +31,34 @@ pub struct IssuedIntegration {
     pub integration: IntegrationRecord,
 }
 
-pub struct Integrations;
+/// Integrations over one store: created for a playbook service, listed,
+/// rotated, revoked, and found by the key a sender presents.
+#[derive(Clone)]
+pub struct Integrations<S> {
+    store: S,
+    playbook: Arc<Playbook>,
+    clock: Arc<dyn Clock>,
+}
 
-impl Integrations {
+impl<S: Store> Integrations<S> {
+    pub fn new(store: S, playbook: Arc<Playbook>, clock: Arc<dyn Clock>) -> Integrations<S> {
+        Integrations {
+            store,
+            playbook,
+            clock,
+        }
+    }
+
     /// Creates an integration for a playbook service. `config` holds
     /// per-integration settings (`severity_map`, and `mapping` for generic).
-    pub async fn create<S: Store>(
-        store: &S,
-        playbook: &Playbook,
+    pub async fn create(
+        &self,
         service: &str,
         name: &str,
         kind: &str,
         config: serde_json::Value,
-        now: Timestamp,
     ) -> Result<IssuedIntegration, StoreError> {
+        let playbook = &self.playbook;
         let service = playbook
             .service(service)
             .ok_or_else(|| {
@@ -82,33 +98,41 @@ impl Integrations {
             kind: kind.to_owned(),
             key_hint: key[..6].to_owned(),
             config,
-            created_at: now,
+            created_at: self.clock.now(),
             revoked_at: None,
         };
-        store
+        self.store
             .insert_integration(&integration, &Tokens::hash(&key))
             .await?;
         Ok(IssuedIntegration { key, integration })
     }
 
     /// Gives a live integration a new key; the old one stops working at once.
-    pub async fn rotate<S: Store>(store: &S, id: &str) -> Result<IssuedIntegration, StoreError> {
+    pub async fn rotate(&self, id: &str) -> Result<IssuedIntegration, StoreError> {
         let key = new_key();
-        let integration = store
+        let integration = self
+            .store
             .rotate_integration_key(id, &Tokens::hash(&key), &key[..6])
             .await?;
         Ok(IssuedIntegration { key, integration })
     }
 
+    /// Revokes a live integration; its key stops working at once.
+    pub async fn revoke(&self, id: &str) -> Result<IntegrationRecord, StoreError> {
+        self.store.revoke_integration(id, self.clock.now()).await
+    }
+
+    /// Every integration, revoked ones included (never their keys).
+    pub async fn list(&self) -> Result<Vec<IntegrationRecord>, StoreError> {
+        self.store.list_integrations().await
+    }
+
     /// The live integration a presented key belongs to.
-    pub async fn authenticate<S: Store>(
-        store: &S,
-        key: &str,
-    ) -> Result<Option<IntegrationRecord>, StoreError> {
+    pub async fn authenticate(&self, key: &str) -> Result<Option<IntegrationRecord>, StoreError> {
         if key.is_empty() || key.len() > 128 {
             return Ok(None);
         }
-        store.find_integration(&Tokens::hash(key)).await
+        self.store.find_integration(&Tokens::hash(key)).await
     }
 }
 

@@ -685,6 +685,15 @@ impl<S: Store> Oncall<S> {
         Ok(code)
     }
 
+    /// The code pending for a contact method, if one was sent (hashed).
+    pub async fn pending_verification(
+        &self,
+        user: &str,
+        method_id: &str,
+    ) -> Result<Option<VerificationRecord>, StoreError> {
+        self.store.get_verification(user, method_id).await
+    }
+
     /// Checks a code; on success the method is verified.
     pub async fn verify(
         &self,

@@ -4,11 +4,15 @@
 //! password hash such as argon2 protects low-entropy secrets; it would only
 //! add latency to every request here).
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use warroom_domain::{AccessRole, DomainError};
 use warroom_store::{ApiToken, Store, StoreError};
+
+use crate::clock::Clock;
 
 /// Every secret starts with this, so leaked tokens are easy to grep for.
 pub const TOKEN_PREFIX: &str = "wr_";
@@ -95,5 +99,37 @@ impl Tokens {
             return Ok(None);
         }
         store.find_token(&Self::hash(secret)).await
+    }
+}
+
+/// `Tokens` over one store and the clock, for the HTTP edge: mint, list,
+/// revoke and authenticate.
+#[derive(Clone)]
+pub struct ApiTokens<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: Store> ApiTokens<S> {
+    pub fn new(store: S, clock: Arc<dyn Clock>) -> ApiTokens<S> {
+        ApiTokens { store, clock }
+    }
+
+    pub async fn create(&self, name: &str, role: AccessRole) -> Result<IssuedToken, StoreError> {
+        Tokens::create(&self.store, name, role, self.clock.now()).await
+    }
+
+    /// Every token, revoked ones included (never their secrets).
+    pub async fn list(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.store.list_tokens().await
+    }
+
+    /// See `Tokens::revoke`.
+    pub async fn revoke(&self, name: &str) -> Result<ApiToken, StoreError> {
+        Tokens::revoke(&self.store, name, self.clock.now()).await
+    }
+
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<ApiToken>, StoreError> {
+        Tokens::authenticate(&self.store, secret).await
     }
 }

@@ -4,7 +4,6 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use warroom_domain::AccessRole;
-use warroom_engine::Tokens;
 use warroom_store::Store;
 
 use crate::error::ApiError;
@@ -66,7 +65,9 @@ impl<S: Store> FromRequestParts<AppState<S>> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
-        let token = Tokens::authenticate(state.incidents.store(), secret)
+        let token = state
+            .tokens
+            .authenticate(secret)
             .await?
             .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))?;
         Ok(Caller {

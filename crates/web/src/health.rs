@@ -15,7 +15,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// Readiness: the database answers too.
 pub async fn readyz<S: Store>(State(app): State<AppState<S>>) -> (StatusCode, Json<Value>) {
-    match app.incidents.store().ping().await {
+    match app.health.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ready"}))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

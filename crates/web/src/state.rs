@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use warroom_engine::ingest::DeadLetters;
 use warroom_engine::notify::Notifier;
-use warroom_engine::{Accounts, App, Incidents, Ingestor, Oncall, Paging, Supervisor};
+use warroom_engine::{
+    Accounts, Alerts, ApiTokens, App, Health, Incidents, Ingestor, Integrations, Maintenance,
+    Oncall, Paging, Silences, Supervisor,
+};
 use warroom_store::Store;
 
 use crate::ingest::keys::KeyCache;
@@ -60,6 +63,16 @@ pub struct Services<S> {
     pub live: Arc<LiveFeed>,
     /// Accepted alert requests that could not be applied.
     pub dead_letters: DeadLetters<S>,
+    /// Alert reads (the writer is `ingestor`).
+    pub alerts: Alerts<S>,
+    pub silences: Silences<S>,
+    pub maintenance: Maintenance<S>,
+    /// Integration keys: create, rotate, revoke, authenticate.
+    pub integrations: Integrations<S>,
+    /// API tokens: mint, list, revoke, authenticate.
+    pub tokens: ApiTokens<S>,
+    /// The readiness probe's database check.
+    pub health: Health<S>,
     /// The server's background tasks, for the status and for shutdown.
     pub supervisor: Supervisor,
 }
@@ -72,6 +85,12 @@ impl<S: Store> AppState<S> {
             dead_letters: app.dead_letters.clone(),
             notifier: app.notifier.clone(),
             accounts: app.accounts.clone(),
+            alerts: app.alerts.clone(),
+            silences: app.silences.clone(),
+            maintenance: app.maintenance.clone(),
+            integrations: app.integrations.clone(),
+            tokens: app.tokens.clone(),
+            health: app.health.clone(),
             sign_in_limit: Arc::default(),
             live: Arc::new(LiveFeed::new(app.supervisor.clone())),
             incidents: app.incidents.clone(),

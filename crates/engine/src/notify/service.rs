@@ -178,6 +178,11 @@ impl<S: Store> Notifier<S> {
         self.store.get_comms(incident_id).await
     }
 
+    /// Every incident with a status update due, soonest first.
+    pub async fn updates_due(&self) -> Result<Vec<CommsRecord>, StoreError> {
+        self.store.comms_due().await
+    }
+
     pub async fn message(&self, id: i64) -> Result<MessageRecord, StoreError> {
         self.store.get_message(id).await
     }

@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 use warroom_domain::oncall::{EscalationPolicy, Target};
 use warroom_domain::{DomainError, EventKind, Incident, NewEvent, Playbook, Status, TimelineEvent};
 use warroom_store::oncall::{
-    EscalationRecord, JobRecord, NewJob, JOB_ACK_TIMEOUT, JOB_SEVERITY, JOB_STEP,
+    EscalationRecord, JobRecord, MessageRecord, NewJob, JOB_ACK_TIMEOUT, JOB_SEVERITY, JOB_STEP,
 };
 use warroom_store::{PagingTx, Store, StoreError, WriteTx};
 
@@ -247,6 +247,24 @@ impl<S: Store> Paging<S> {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// The incident's paging state; `None` if it was never paged.
+    pub async fn escalation(
+        &self,
+        incident_id: &str,
+    ) -> Result<Option<EscalationRecord>, StoreError> {
+        self.store.get_escalation(incident_id).await
+    }
+
+    /// The incident's paging work not done yet, soonest first.
+    pub async fn pending_jobs(&self, incident_id: &str) -> Result<Vec<JobRecord>, StoreError> {
+        self.store.pending_jobs(incident_id).await
+    }
+
+    /// The messages sent (or queued) for the incident, oldest first.
+    pub async fn messages(&self, incident_id: &str) -> Result<Vec<MessageRecord>, StoreError> {
+        self.store.list_messages(incident_id).await
     }
 
     /// Tells the task new work may be due (after a commit that scheduled some).

@@ -1,12 +1,14 @@
 //! Engine services against real stores (SQLite and PostgreSQL), with a
-//! manual clock: the alert path, the ingest journal, paging, notifications
-//! and accounts.
+//! manual clock: the alert path, the ingest journal, paging, notifications,
+//! accounts, silences and maintenance, integration keys and API tokens.
 
 mod accounts;
 mod alerts;
 mod channels;
 mod comms;
 mod helpers;
+mod integrations;
 mod journal;
 mod paging;
+mod silences;
 mod writer;

@@ -6,13 +6,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use jiff::{SignedDuration, Timestamp};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use warroom_domain::alert::{AlertLink, AlertStatus};
 use warroom_domain::alerting::{parse_matchers, Silence};
-use warroom_engine::ingest::silence_from_record;
-use warroom_store::{AlertFilter, AlertRecord, SilenceRecord, Store, MAX_PAGE};
+use warroom_engine::silences::NewSilence;
+use warroom_store::{AlertFilter, AlertRecord, Store, MAX_PAGE};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
@@ -144,7 +143,7 @@ pub async fn list<S: Store>(
             ))
         }
     }
-    let alerts = app.incidents.store().list_alerts(&filter).await?;
+    let alerts = app.alerts.list(&filter).await?;
     Ok(axum::Json(
         alerts.into_iter().map(AlertView::from).collect(),
     ))
@@ -162,7 +161,7 @@ pub async fn get<S: Store>(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<AlertView>, ApiError> {
-    let alert = app.incidents.store().get_alert(id).await?;
+    let alert = app.alerts.get(id).await?;
     Ok(axum::Json(AlertView::from(alert)))
 }
 
@@ -215,18 +214,6 @@ pub(crate) fn silence_view(silence: &Silence, now: Timestamp) -> SilenceView {
     }
 }
 
-pub(crate) fn to_record(s: &Silence, now: Timestamp) -> SilenceRecord {
-    SilenceRecord {
-        id: s.id.clone(),
-        matchers: serde_json::to_value(&s.matchers).unwrap_or_default(),
-        starts_at: s.starts_at,
-        ends_at: s.ends_at,
-        created_by: s.created_by.clone(),
-        comment: s.comment.clone(),
-        created_at: now,
-    }
-}
-
 /// Silence alerts matching the matchers for a while; they are stored and listed but page nobody.
 #[utoipa::path(post, path = "/api/v1/silences", tag = "alerts",
     request_body = SilenceRequest,
@@ -239,7 +226,7 @@ pub async fn create_silence<S: Store>(
     Json(req): Json<SilenceRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_responder()?;
-    let now = app.incidents.clock().now();
+    let now = app.silences.now();
     let matchers = parse_matchers(&req.matchers).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -249,27 +236,15 @@ pub async fn create_silence<S: Store>(
         .with_field("matchers")
     })?;
     let (starts_at, ends_at) = window(now, req.starts_at, req.ends_at, req.duration.as_deref())?;
-    let silence = Silence::new(
-        new_id("sil_"),
+    let new = NewSilence {
         matchers,
         starts_at,
         ends_at,
-        caller.name.clone(),
-        req.comment,
-    )
-    .map_err(warroom_domain::DomainError::from)?;
-    app.incidents
-        .store()
-        .insert_silence(&to_record(&silence, now))
-        .await?;
+        created_by: caller.name.clone(),
+        comment: req.comment,
+    };
+    let silence = app.silences.create(new, now).await?;
     Ok((StatusCode::CREATED, axum::Json(silence_view(&silence, now))))
-}
-
-/// A random id with a prefix that says what it is.
-pub(crate) fn new_id(prefix: &str) -> String {
-    let mut id = [0u8; 8];
-    rand::rng().fill_bytes(&mut id);
-    format!("{prefix}{}", hex::encode(id))
 }
 
 /// The window a request asks for: `starts_at` (default now) to `ends_at`, or for `duration`.
@@ -321,14 +296,12 @@ pub async fn list_silences<S: Store>(
     _caller: Caller,
     Query(q): Query<SilenceQuery>,
 ) -> Result<axum::Json<Vec<SilenceView>>, ApiError> {
-    let now = app.incidents.clock().now();
+    let now = app.silences.now();
     let live_at = (!q.all.unwrap_or(false)).then_some(now);
-    let records = app.incidents.store().list_silences(live_at).await?;
-    let mut views = Vec::with_capacity(records.len());
-    for record in records {
-        views.push(silence_view(&silence_from_record(record)?, now));
-    }
-    Ok(axum::Json(views))
+    let silences = app.silences.list(live_at).await?;
+    Ok(axum::Json(
+        silences.iter().map(|s| silence_view(s, now)).collect(),
+    ))
 }
 
 /// Expire a silence now.
@@ -344,24 +317,7 @@ pub async fn expire_silence<S: Store>(
     Path(id): Path<String>,
 ) -> Result<axum::Json<SilenceView>, ApiError> {
     caller.require_responder()?;
-    let now = app.incidents.clock().now();
-    let silence = expire(&app, &id, now).await?;
+    let now = app.silences.now();
+    let silence = app.silences.expire(&id, now).await?;
     Ok(axum::Json(silence_view(&silence, now)))
-}
-
-/// Ends a silence at `now` (the API and the UI both expire through this).
-pub(crate) async fn expire<S: Store>(
-    app: &AppState<S>,
-    id: &str,
-    now: Timestamp,
-) -> Result<Silence, ApiError> {
-    let store = app.incidents.store();
-    let mut silence = silence_from_record(store.get_silence(id).await?)?;
-    silence
-        .expire(now)
-        .map_err(warroom_domain::DomainError::from)?;
-    store
-        .set_silence_window(id, silence.starts_at, silence.ends_at)
-        .await?;
-    Ok(silence)
 }

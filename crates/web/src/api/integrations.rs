@@ -5,12 +5,12 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use warroom_engine::integrations::Integrations;
 use warroom_store::{IntegrationRecord, Store};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Json, Path};
+use crate::ingest::config::MappingError;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -29,9 +29,9 @@ pub struct IntegrationRequest {
     pub config: serde_json::Value,
 }
 
-/// The schema of an integration's `config`. The handlers keep the config
-/// as JSON (it is stored as sent) and check each part: the severity map
-/// when alerts arrive, `mapping` and `routes` here, on create.
+/// The schema of an integration's `config`. It is stored as sent; `mapping`
+/// and `routes` are checked here, on create, and the whole config is parsed
+/// into `ingest::config::IntegrationConfig` when its key is loaded.
 #[derive(ToSchema)]
 #[allow(dead_code)] // Only its schema is used.
 pub struct IntegrationConfig {
@@ -125,11 +125,10 @@ fn check_generic_mapping(config: &serde_json::Value) -> Result<(), ApiError> {
         )
         .with_field("config.mapping")
     };
-    let mapping = config
-        .get("mapping")
-        .ok_or_else(|| invalid("a generic integration needs a field mapping, e.g. {\"dedup_key\": \"/id\", \"summary\": \"/title\"}".into()))?;
-    let mapping: crate::ingest::formats::generic::GenericMapping =
-        serde_json::from_value(mapping.clone()).map_err(|e| invalid(e.to_string()))?;
+    let mapping = crate::ingest::mapping_of(config).map_err(|e| match e {
+        MappingError::Missing => invalid("a generic integration needs a field mapping, e.g. {\"dedup_key\": \"/id\", \"summary\": \"/title\"}".into()),
+        MappingError::Invalid(message) => invalid(message),
+    })?;
     mapping.validate().map_err(|e| invalid(e.to_string()))
 }
 
@@ -176,17 +175,10 @@ pub async fn create<S: Store>(
         check_generic_mapping(&req.config)?;
     }
     check_routes(app.incidents.playbook(), &req.config)?;
-    let now = app.incidents.clock().now();
-    let issued = Integrations::create(
-        app.incidents.store(),
-        app.incidents.playbook(),
-        &req.service,
-        &req.name,
-        &req.kind,
-        req.config,
-        now,
-    )
-    .await?;
+    let issued = app
+        .integrations
+        .create(&req.service, &req.name, &req.kind, req.config)
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(IssuedIntegrationView {
@@ -209,7 +201,7 @@ pub async fn rotate<S: Store>(
     Path(id): Path<String>,
 ) -> Result<axum::Json<IssuedIntegrationView>, ApiError> {
     caller.require_admin()?;
-    let issued = Integrations::rotate(app.incidents.store(), &id).await?;
+    let issued = app.integrations.rotate(&id).await?;
     app.integration_keys.forget_all();
     Ok(axum::Json(IssuedIntegrationView {
         integration: IntegrationView::from(&issued.integration),
@@ -227,7 +219,7 @@ pub async fn list<S: Store>(
     State(app): State<AppState<S>>,
     _caller: Caller,
 ) -> Result<axum::Json<Vec<IntegrationView>>, ApiError> {
-    let all = app.incidents.store().list_integrations().await?;
+    let all = app.integrations.list().await?;
     Ok(axum::Json(all.iter().map(IntegrationView::from).collect()))
 }
 
@@ -244,8 +236,7 @@ pub async fn revoke<S: Store>(
     Path(id): Path<String>,
 ) -> Result<axum::Json<IntegrationView>, ApiError> {
     caller.require_admin()?;
-    let now = app.incidents.clock().now();
-    let revoked = app.incidents.store().revoke_integration(&id, now).await?;
+    let revoked = app.integrations.revoke(&id).await?;
     app.integration_keys.forget_all();
     Ok(axum::Json(IntegrationView::from(&revoked)))
 }

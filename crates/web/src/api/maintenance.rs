@@ -8,11 +8,11 @@ use axum::response::IntoResponse;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use warroom_domain::alerting::{MatchOp, Matcher, Silence};
-use warroom_engine::ingest::{silence_from_record, MAINTENANCE_PREFIX};
+use warroom_domain::alerting::Silence;
+use warroom_engine::maintenance::{window_services, NewWindow};
 use warroom_store::Store;
 
-use super::alerts::{new_id, to_record, window};
+use super::alerts::window;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Json, Path};
@@ -51,15 +51,9 @@ pub struct MaintenanceView {
 }
 
 fn view(silence: &Silence, now: Timestamp) -> MaintenanceView {
-    let services = silence
-        .matchers
-        .iter()
-        .find(|m| m.name() == "service")
-        .map(|m| m.value().split('|').map(str::to_owned).collect())
-        .unwrap_or_default();
     MaintenanceView {
         id: silence.id.clone(),
-        services,
+        services: window_services(silence),
         state: silence.state(now).as_str().to_owned(),
         starts_at: silence.starts_at,
         ends_at: silence.ends_at,
@@ -81,45 +75,17 @@ pub async fn create<S: Store>(
     Json(req): Json<MaintenanceRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_responder()?;
-    let now = app.incidents.clock().now();
-    let playbook = app.incidents.playbook();
-    let mut services = Vec::new();
-    for (i, name) in req.services.iter().enumerate() {
-        let def = playbook.service(name.trim()).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                format!("services[{i}]: unknown service `{name}`"),
-            )
-            .with_field(format!("services[{i}]"))
-        })?;
-        services.push(def.id.clone());
-    }
-    if services.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "services: name at least one service",
-        )
-        .with_field("services"));
-    }
+    let now = app.silences.now();
+    let services = app.maintenance.services(&req.services)?;
     let (starts_at, ends_at) = window(now, req.starts_at, req.ends_at, req.duration.as_deref())?;
-    // Service ids are slugs, so joining them is a safe regex alternation.
-    let matcher = Matcher::new("service", MatchOp::Re, services.join("|"))
-        .map_err(|e| ApiError::bad_request("services", e.to_string()))?;
-    let silence = Silence::new(
-        new_id(MAINTENANCE_PREFIX),
-        vec![matcher],
+    let new = NewWindow {
+        services,
         starts_at,
         ends_at,
-        caller.name.clone(),
-        req.description,
-    )
-    .map_err(warroom_domain::DomainError::from)?;
-    app.incidents
-        .store()
-        .insert_silence(&to_record(&silence, now))
-        .await?;
+        created_by: caller.name.clone(),
+        description: req.description,
+    };
+    let silence = app.maintenance.schedule(new, now).await?;
     Ok((StatusCode::CREATED, axum::Json(view(&silence, now))))
 }
 
@@ -132,16 +98,9 @@ pub async fn list<S: Store>(
     State(app): State<AppState<S>>,
     _caller: Caller,
 ) -> Result<axum::Json<Vec<MaintenanceView>>, ApiError> {
-    let now = app.incidents.clock().now();
-    let records = app.incidents.store().list_silences(Some(now)).await?;
-    let mut views = Vec::new();
-    for record in records
-        .into_iter()
-        .filter(|r| r.id.starts_with(MAINTENANCE_PREFIX))
-    {
-        views.push(view(&silence_from_record(record)?, now));
-    }
-    Ok(axum::Json(views))
+    let now = app.silences.now();
+    let windows = app.maintenance.list(now).await?;
+    Ok(axum::Json(windows.iter().map(|w| view(w, now)).collect()))
 }
 
 /// End a maintenance window now.
@@ -157,13 +116,7 @@ pub async fn end<S: Store>(
     Path(id): Path<String>,
 ) -> Result<axum::Json<MaintenanceView>, ApiError> {
     caller.require_responder()?;
-    // Windows are silences; this route must not end an ordinary silence.
-    if !id.starts_with(MAINTENANCE_PREFIX) {
-        return Err(ApiError::not_found(format!(
-            "maintenance window {id} not found"
-        )));
-    }
-    let now = app.incidents.clock().now();
-    let silence = super::alerts::expire(&app, &id, now).await?;
+    let now = app.silences.now();
+    let silence = app.maintenance.end(&id, now).await?;
     Ok(axum::Json(view(&silence, now)))
 }

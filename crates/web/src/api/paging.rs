@@ -242,14 +242,13 @@ pub async fn escalation<S: Store>(
     Path(id): Path<String>,
 ) -> Result<axum::Json<EscalationView>> {
     let incident = app.incidents.get(&id).await?;
-    let store = app.paging.store();
-    let escalation = store.get_escalation(&incident.id).await?.ok_or_else(|| {
+    let escalation = app.paging.escalation(&incident.id).await?.ok_or_else(|| {
         ApiError::not_found(format!(
             "{} has never been paged (no escalation policy applied)",
             incident.id
         ))
     })?;
-    let jobs = store.pending_jobs(&incident.id).await?;
+    let jobs = app.paging.pending_jobs(&incident.id).await?;
     Ok(axum::Json(EscalationView {
         policy: escalation.policy,
         urgency: escalation.urgency,
@@ -336,7 +335,7 @@ pub async fn messages<S: Store>(
     Path(id): Path<String>,
 ) -> Result<axum::Json<MessageList>> {
     let incident = app.incidents.get(&id).await?;
-    let messages = app.paging.store().list_messages(&incident.id).await?;
+    let messages = app.paging.messages(&incident.id).await?;
     Ok(axum::Json(MessageList {
         messages: messages.into_iter().map(MessageView::from).collect(),
     }))

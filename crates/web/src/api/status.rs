@@ -75,7 +75,7 @@ pub async fn status<S: Store>(
     State(app): State<AppState<S>>,
     caller: Caller,
 ) -> Result<axum::Json<ServerStatus>, ApiError> {
-    let counts = app.incidents.store().alert_counts().await?;
+    let counts = app.alerts.counts().await?;
     let tasks = caller.require_admin().is_ok().then(|| {
         app.supervisor
             .tasks()

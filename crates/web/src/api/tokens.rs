@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use warroom_engine::Tokens;
 use warroom_store::Store;
 
 use super::types::{IssuedTokenView, TokenRequest, TokenView};
@@ -26,8 +25,7 @@ pub async fn create<S: Store>(
     Json(req): Json<TokenRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require_admin()?;
-    let now = app.incidents.clock().now();
-    let issued = Tokens::create(app.incidents.store(), &req.name, req.role, now).await?;
+    let issued = app.tokens.create(&req.name, req.role).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(IssuedTokenView {
@@ -49,7 +47,7 @@ pub async fn list<S: Store>(
     caller: Caller,
 ) -> Result<axum::Json<Vec<TokenView>>, ApiError> {
     caller.require_admin()?;
-    let tokens = app.incidents.store().list_tokens().await?;
+    let tokens = app.tokens.list().await?;
     Ok(axum::Json(tokens.iter().map(TokenView::from).collect()))
 }
 
@@ -68,7 +66,6 @@ pub async fn revoke<S: Store>(
     Path(name): Path<String>,
 ) -> Result<axum::Json<TokenView>, ApiError> {
     caller.require_admin()?;
-    let now = app.incidents.clock().now();
-    let token = Tokens::revoke(app.incidents.store(), &name, now).await?;
+    let token = app.tokens.revoke(&name).await?;
     Ok(axum::Json(TokenView::from(&token)))
 }

@@ -1,5 +1,6 @@
 //! Integration keys seen recently, so an alert request does not read the
-//! database just to learn which integration sent it.
+//! database just to learn which integration sent it, nor parse its config:
+//! an entry holds the config parsed when the key was loaded.
 //!
 //! Rotating or revoking through this process (the API, the CLI, the UI)
 //! forgets every entry at once; an entry also expires after `TTL`, which
@@ -8,10 +9,12 @@
 //! moment ago works on its first request.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use warroom_store::IntegrationRecord;
+
+use super::config::IntegrationConfig;
 
 /// How long a looked-up integration is trusted without reading it again.
 pub const TTL: SignedDuration = SignedDuration::from_secs(10);
@@ -20,27 +23,50 @@ pub const TTL: SignedDuration = SignedDuration::from_secs(10);
 /// cycling through keys cannot grow it without bound.
 const MAX_ENTRIES: usize = 10_000;
 
+/// A live integration as the alert endpoints use it.
+#[derive(Debug)]
+pub struct KnownIntegration {
+    pub record: IntegrationRecord,
+    /// `record.config`, parsed.
+    pub config: IntegrationConfig,
+}
+
+impl KnownIntegration {
+    pub fn new(record: IntegrationRecord) -> KnownIntegration {
+        let config = IntegrationConfig::parse(&record.config);
+        KnownIntegration { record, config }
+    }
+}
+
 #[derive(Default)]
 pub struct KeyCache {
     /// By the key as presented: integration and when it was read.
-    entries: Mutex<HashMap<String, (IntegrationRecord, Timestamp)>>,
+    entries: Mutex<HashMap<String, (Arc<KnownIntegration>, Timestamp)>>,
 }
 
 impl KeyCache {
     /// The integration `key` named when read less than `TTL` before `now`.
-    pub fn get(&self, key: &str, now: Timestamp) -> Option<IntegrationRecord> {
+    pub fn get(&self, key: &str, now: Timestamp) -> Option<Arc<KnownIntegration>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (integration, read_at) = entries.get(key)?;
-        (now.duration_since(*read_at) < TTL).then(|| integration.clone())
+        (now.duration_since(*read_at) < TTL).then(|| Arc::clone(integration))
     }
 
-    /// Remembers that `key` named `integration` at `now`.
-    pub fn put(&self, key: &str, integration: IntegrationRecord, now: Timestamp) {
+    /// Remembers that `key` named `integration` at `now`, its config
+    /// parsed, and returns what it remembered.
+    pub fn put(
+        &self,
+        key: &str,
+        integration: IntegrationRecord,
+        now: Timestamp,
+    ) -> Arc<KnownIntegration> {
+        let known = Arc::new(KnownIntegration::new(integration));
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
             entries.clear();
         }
-        entries.insert(key.to_owned(), (integration, now));
+        entries.insert(key.to_owned(), (Arc::clone(&known), now));
+        known
     }
 
     /// Forgets every key: an integration was rotated or revoked.
@@ -79,6 +105,7 @@ mod tests {
             cache
                 .get("k1", t0 + SignedDuration::from_secs(9))
                 .unwrap()
+                .record
                 .id,
             "int_1"
         );
@@ -98,6 +125,6 @@ mod tests {
         assert!(cache.get("k0", t0).is_some());
         cache.put("one-more", integration("int_2"), t0);
         assert!(cache.get("k0", t0).is_none());
-        assert_eq!(cache.get("one-more", t0).unwrap().id, "int_2");
+        assert_eq!(cache.get("one-more", t0).unwrap().record.id, "int_2");
     }
 }

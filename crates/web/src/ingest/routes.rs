@@ -4,7 +4,7 @@
 //! each alert's outcome; journaled, for Alertmanager API v2 and PagerDuty,
 //! whose answers do not.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -13,12 +13,12 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::json;
 use warroom_domain::alert::AlertSignal;
-use warroom_engine::ingest::Route;
-use warroom_engine::integrations::Integrations;
 use warroom_engine::{IngestRequest, IngestSource, SignalResult};
-use warroom_store::{IntegrationRecord, Store};
+use warroom_store::Store;
 
+use super::config::MappingError;
 use super::formats::{self, pagerduty, FormatError};
+use super::keys::KnownIntegration;
 use super::limit::retry_after_secs;
 use crate::error::ApiError;
 use crate::extract::{Path, RawBody};
@@ -40,17 +40,14 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 async fn integration<S: Store>(
     app: &AppState<S>,
     key: &str,
-) -> Result<Option<IntegrationRecord>, ApiError> {
+) -> Result<Option<Arc<KnownIntegration>>, ApiError> {
     let key = key.trim();
     let now = app.incidents.clock().now();
     if let Some(known) = app.integration_keys.get(key, now) {
         return Ok(Some(known));
     }
-    let found = Integrations::authenticate(app.incidents.store(), key).await?;
-    if let Some(integration) = &found {
-        app.integration_keys.put(key, integration.clone(), now);
-    }
-    Ok(found)
+    let found = app.integrations.authenticate(key).await?;
+    Ok(found.map(|integration| app.integration_keys.put(key, integration, now)))
 }
 
 fn unknown_key() -> ApiError {
@@ -59,78 +56,49 @@ fn unknown_key() -> ApiError {
     )
 }
 
-fn source_of(integration: &IntegrationRecord) -> IngestSource {
-    let severity_overrides: BTreeMap<String, String> = integration
-        .config
-        .get("severity_map")
-        .and_then(|m| serde_json::from_value(m.clone()).ok())
-        .unwrap_or_default();
+fn source_of(integration: &KnownIntegration) -> IngestSource {
+    let record = &integration.record;
     IngestSource {
-        integration_id: Some(integration.id.clone()),
-        integration_name: integration.name.clone(),
-        service: integration.service.clone(),
-        severity_overrides,
-        // Checked when the integration was created.
-        routes: routes_of(&integration.config).unwrap_or_default(),
+        integration_id: Some(record.id.clone()),
+        integration_name: record.name.clone(),
+        service: record.service.clone(),
+        severity_overrides: integration.config.severity_map.clone(),
+        routes: integration.config.routes.clone(),
     }
 }
 
 /// A 429 with `Retry-After` when the integration is over its rate.
 fn throttled<S: Store>(
     app: &AppState<S>,
-    integration: &IntegrationRecord,
+    integration: &KnownIntegration,
     pagerduty_body: bool,
 ) -> Option<Response> {
-    app.ingest_limit.check(&integration.id).err().map(|wait| {
-        let secs = retry_after_secs(wait).to_string();
-        let body = if pagerduty_body {
-            axum::Json(
-                serde_json::to_value(pagerduty::EnqueueResponse::throttled()).unwrap_or_default(),
-            )
-        } else {
-            axum::Json(json!({"error": {"code": "rate_limited", "field": null,
+    app.ingest_limit
+        .check(&integration.record.id)
+        .err()
+        .map(|wait| {
+            let secs = retry_after_secs(wait).to_string();
+            let body = if pagerduty_body {
+                axum::Json(
+                    serde_json::to_value(pagerduty::EnqueueResponse::throttled())
+                        .unwrap_or_default(),
+                )
+            } else {
+                axum::Json(json!({"error": {"code": "rate_limited", "field": null,
                 "message": format!("this integration sends too fast; retry in {secs} s")}}))
-        };
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, secs)],
-            body,
-        )
-            .into_response()
-    })
-}
-
-/// The `routes` of an integration's config: `[{"matchers": "team=\"db\"", "service": "database"}]`.
-pub(crate) fn routes_of(config: &serde_json::Value) -> Result<Vec<Route>, String> {
-    let Some(routes) = config.get("routes") else {
-        return Ok(Vec::new());
-    };
-    let routes = routes.as_array().ok_or("routes must be a list")?;
-    routes
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let matchers = r
-                .get("matchers")
-                .and_then(|m| m.as_str())
-                .ok_or(format!("routes[{i}].matchers must be a string of matchers"))?;
-            let matchers = warroom_domain::alerting::parse_matchers(matchers)
-                .map_err(|e| format!("routes[{i}].matchers: {e}"))?;
-            let service = r
-                .get("service")
-                .and_then(|s| s.as_str())
-                .ok_or(format!("routes[{i}].service must be a service id"))?;
-            Ok(Route {
-                matchers,
-                service: service.to_owned(),
-            })
+            };
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs)],
+                body,
+            )
+                .into_response()
         })
-        .collect()
 }
 
 async fn submit<S: Store>(
     app: &AppState<S>,
-    integration: &IntegrationRecord,
+    integration: &KnownIntegration,
     signals: Vec<AlertSignal>,
 ) -> Result<Vec<SignalResult>, ApiError> {
     let request = IngestRequest {
@@ -145,7 +113,7 @@ async fn submit<S: Store>(
 /// answer says nothing about what became of each alert.
 async fn accept<S: Store>(
     app: &AppState<S>,
-    integration: &IntegrationRecord,
+    integration: &KnownIntegration,
     signals: Vec<AlertSignal>,
 ) -> Result<(), ApiError> {
     let request = IngestRequest {
@@ -287,22 +255,18 @@ async fn by_kind<S: Store>(
             .map(|s| vec![s])
         }
         "generic" => {
-            let mapping = integration.config.get("mapping").cloned().ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::CONFLICT,
-                    "not_configured",
-                    "this generic integration has no `mapping` in its config",
-                )
+            let mapping = integration.config.mapping.as_ref().map_err(|e| {
+                let message = match e {
+                    MappingError::Missing => {
+                        "this generic integration has no `mapping` in its config".to_owned()
+                    }
+                    MappingError::Invalid(e) => {
+                        format!("this integration's mapping is invalid: {e}")
+                    }
+                };
+                ApiError::new(StatusCode::CONFLICT, "not_configured", message)
             })?;
-            let mapping: formats::generic::GenericMapping = serde_json::from_value(mapping)
-                .map_err(|e| {
-                    ApiError::new(
-                        StatusCode::CONFLICT,
-                        "not_configured",
-                        format!("this integration's mapping is invalid: {e}"),
-                    )
-                })?;
-            formats::generic::parse(&body, &mapping, now)
+            formats::generic::parse(&body, mapping, now)
         }
         other => {
             return Err(ApiError::not_found(format!(

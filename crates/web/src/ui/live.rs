@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tokio::sync::broadcast;
 use warroom_engine::supervisor::OnExit;
-use warroom_engine::{Clock, Supervisor, TaskContext};
+use warroom_engine::{Incidents, Supervisor, TaskContext};
 use warroom_store::Store;
 
 use super::session::Viewer;
@@ -58,17 +58,13 @@ impl LiveFeed {
         }
     }
 
-    pub fn subscribe<S: Store>(
-        &self,
-        store: &S,
-        clock: Arc<dyn Clock>,
-    ) -> broadcast::Receiver<Change> {
+    pub fn subscribe<S: Store>(&self, incidents: &Incidents<S>) -> broadcast::Receiver<Change> {
         self.sender
             .get_or_init(|| {
                 let (sender, _) = broadcast::channel(1024);
-                let (store, fan_out) = (store.clone(), sender.clone());
+                let (incidents, fan_out) = (incidents.clone(), sender.clone());
                 self.supervisor.spawn(TASK, OnExit::Restart, move |task| {
-                    poll(store.clone(), Arc::clone(&clock), fan_out.clone(), task)
+                    poll(incidents.clone(), fan_out.clone(), task)
                 });
                 sender
             })
@@ -83,11 +79,11 @@ impl LiveFeed {
 }
 
 async fn poll<S: Store>(
-    store: S,
-    clock: Arc<dyn Clock>,
+    incidents: Incidents<S>,
     sender: broadcast::Sender<Change>,
     task: TaskContext,
 ) {
+    let clock = incidents.shared_clock();
     let mut newest: Timestamp = clock.now();
     let mut last_seq: HashMap<String, (i64, Timestamp)> = HashMap::new();
     let mut interval = tokio::time::interval(POLL_EVERY);
@@ -99,10 +95,7 @@ async fn poll<S: Store>(
         }
         task.heartbeat.ran(clock.now());
         let since = newest - LOOKBACK;
-        let changes = match store
-            .incidents_changed_since(since.as_millisecond(), 1000)
-            .await
-        {
+        let changes = match incidents.changed_since(since, 1000).await {
             Ok(changes) => changes,
             Err(e) => {
                 tracing::warn!(error = %e, "live feed poll failed; retrying");
@@ -134,9 +127,7 @@ pub async fn events<S: Store>(
     State(app): State<AppState<S>>,
     _viewer: Viewer,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let receiver = app
-        .live
-        .subscribe(app.incidents.store(), app.incidents.shared_clock());
+    let receiver = app.live.subscribe(&app.incidents);
     let hello = Event::default()
         .retry(Duration::from_secs(1))
         .comment("live");

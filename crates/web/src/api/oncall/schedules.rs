@@ -391,9 +391,8 @@ pub async fn start_verification<S: Store>(
         .contact_method(&id)
         .ok_or_else(|| StoreError::NotFound(format!("contact method {id} of user {name}")))?;
     let pending = app
-        .incidents
-        .store()
-        .get_verification(&name, &id)
+        .oncall
+        .pending_verification(&name, &id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("verification of {id} of {name}")))?;
     Ok((

@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use warroom_domain::alert::AlertStatus;
-use warroom_domain::alerting::{parse_matchers, Silence};
-use warroom_engine::ingest::silence_from_record;
+use warroom_domain::alerting::parse_matchers;
+use warroom_engine::silences::NewSilence;
 use warroom_store::{AlertFilter, Store};
 
-use crate::api::alerts::{new_id, silence_view, to_record, window};
+use crate::api::alerts::{silence_view, window};
 use crate::state::AppState;
 use crate::ui::form::Posted;
 use crate::ui::session::Viewer;
@@ -73,9 +73,8 @@ pub async fn list<S: Store>(
         }
     };
     let alerts: Vec<AlertRow> = app
-        .incidents
-        .store()
-        .list_alerts(&AlertFilter {
+        .alerts
+        .list(&AlertFilter {
             limit: ALERTS_SHOWN,
             ..filter
         })
@@ -130,12 +129,11 @@ async fn silences_page<S: Store>(
     viewer: &Viewer,
     notice: Option<String>,
 ) -> Result<Response, UiError> {
-    let now = app.incidents.clock().now();
+    let now = app.silences.now();
     // Live ones, and those that ended in the last week for context.
     let since = now - jiff::SignedDuration::from_hours(24 * 7);
     let mut rows = Vec::new();
-    for record in app.incidents.store().list_silences(Some(since)).await? {
-        let silence = silence_from_record(record)?;
+    for silence in app.silences.list(Some(since)).await? {
         let view = silence_view(&silence, now);
         rows.push(SilenceRow {
             id: view.id,
@@ -189,7 +187,7 @@ pub async fn new_silence<S: Store>(
         ..SilenceForm::default()
     };
     if let Some(id) = q.alert {
-        let alert = app.incidents.store().get_alert(id).await?;
+        let alert = app.alerts.get(id).await?;
         let mut lines: Vec<String> = alert
             .labels
             .iter()
@@ -244,7 +242,7 @@ async fn create<S: Store>(
     viewer: &Viewer,
     form: &SilenceForm,
 ) -> Result<(), UiError> {
-    let now = app.incidents.clock().now();
+    let now = app.silences.now();
     let text = form
         .matchers
         .lines()
@@ -261,19 +259,14 @@ async fn create<S: Store>(
     let matchers = parse_matchers(&text)
         .map_err(|e| UiError::bad_request("matchers", format!("matchers: {e}")))?;
     let (starts_at, ends_at) = window(now, None, None, Some(&form.duration))?;
-    let silence = Silence::new(
-        new_id("sil_"),
+    let new = NewSilence {
         matchers,
         starts_at,
         ends_at,
-        viewer.actor().to_owned(),
-        form.comment.clone(),
-    )
-    .map_err(warroom_domain::DomainError::from)?;
-    app.incidents
-        .store()
-        .insert_silence(&to_record(&silence, now))
-        .await?;
+        created_by: viewer.actor().to_owned(),
+        comment: form.comment.clone(),
+    };
+    app.silences.create(new, now).await?;
     Ok(())
 }
 
@@ -283,6 +276,6 @@ pub async fn expire_silence<S: Store>(
     Posted { viewer, .. }: Posted<serde::de::IgnoredAny>,
 ) -> Result<Response, UiError> {
     viewer.require_responder()?;
-    crate::api::alerts::expire(&app, &id, app.incidents.clock().now()).await?;
+    app.silences.expire(&id, app.silences.now()).await?;
     silences_page(&app, &viewer, Some(format!("Expired silence {id}."))).await
 }

@@ -47,7 +47,6 @@ pub async fn page<S: Store>(
 ) -> Result<Response, UiError> {
     let playbook = app.incidents.playbook();
     let now = app.incidents.clock().now();
-    let store = app.incidents.store();
     let mut open = app
         .incidents
         .list(&IncidentFilter {
@@ -65,8 +64,9 @@ pub async fn page<S: Store>(
             std::cmp::Reverse(i.declared_at),
         )
     });
-    let due: std::collections::HashMap<String, jiff::Timestamp> = store
-        .comms_due()
+    let due: std::collections::HashMap<String, jiff::Timestamp> = app
+        .notifier
+        .updates_due()
         .await?
         .into_iter()
         .filter_map(|c| Some((c.incident_id, c.next_update_due?)))
@@ -108,7 +108,7 @@ pub async fn page<S: Store>(
             until: current.map(|s| time(s.end)),
         });
     }
-    let counts = store.alert_counts().await?;
+    let counts = app.alerts.counts().await?;
     let warnings = app.oncall.warnings(now).await?;
     let recent = app
         .incidents

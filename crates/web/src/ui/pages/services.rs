@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use warroom_domain::Status;
-use warroom_engine::integrations::{Integrations, KINDS};
+use warroom_engine::integrations::KINDS;
 use warroom_store::{IncidentFilter, Store, MAX_PAGE};
 
 use crate::api::integrations::endpoints;
@@ -68,9 +68,8 @@ async fn services_page<S: Store>(
         })
         .collect();
     let integrations: Vec<_> = app
-        .incidents
-        .store()
-        .list_integrations()
+        .integrations
+        .list()
         .await?
         .into_iter()
         .map(|i| {
@@ -114,17 +113,15 @@ pub async fn create_integration<S: Store>(
     Posted { viewer, form }: Posted<IntegrationForm>,
 ) -> Result<Response, UiError> {
     viewer.require_admin()?;
-    let now = app.incidents.clock().now();
-    let created = Integrations::create(
-        app.incidents.store(),
-        app.incidents.playbook(),
-        &form.service,
-        form.name.trim(),
-        &form.kind,
-        serde_json::json!({}),
-        now,
-    )
-    .await;
+    let created = app
+        .integrations
+        .create(
+            &form.service,
+            form.name.trim(),
+            &form.kind,
+            serde_json::json!({}),
+        )
+        .await;
     match created {
         Ok(issued) => {
             let shown = context! {
@@ -159,10 +156,9 @@ pub async fn change_integration<S: Store>(
     Posted { viewer, .. }: Posted<serde::de::IgnoredAny>,
 ) -> Result<Response, UiError> {
     viewer.require_admin()?;
-    let store = app.incidents.store();
     match action.as_str() {
         "rotate" => {
-            let issued = Integrations::rotate(store, &id).await?;
+            let issued = app.integrations.rotate(&id).await?;
             app.integration_keys.forget_all();
             let shown = context! {
                 key => issued.key,
@@ -177,8 +173,7 @@ pub async fn change_integration<S: Store>(
             Ok(response)
         }
         "revoke" => {
-            let now = app.incidents.clock().now();
-            store.revoke_integration(&id, now).await?;
+            app.integrations.revoke(&id).await?;
             app.integration_keys.forget_all();
             Ok(axum::response::Redirect::to("/services").into_response())
         }

@@ -131,9 +131,11 @@ async fn workspace<S: Store>(
 ) -> Result<Response, UiError> {
     let playbook = app.incidents.playbook();
     let now = app.incidents.clock().now();
-    let store = app.incidents.store();
     let incident = app.incidents.get(id).await?;
-    let events = store.timeline_tail(&incident.id, TIMELINE_SHOWN).await?;
+    let events = app
+        .incidents
+        .timeline_tail(&incident.id, TIMELINE_SHOWN)
+        .await?;
     let more_events = events.len() as u32 >= TIMELINE_SHOWN;
     // Newest first: the note box sits on top, what just happened under it.
     let events: Vec<_> = events.iter().rev().map(event_view).collect();
@@ -168,8 +170,9 @@ async fn workspace<S: Store>(
             assignee: incident.roles.get(&r.name).map(|a| a.assignee.clone()),
         })
         .collect();
-    let alerts: Vec<AlertView> = store
-        .list_alerts(&AlertFilter {
+    let alerts: Vec<AlertView> = app
+        .alerts
+        .list(&AlertFilter {
             incident_id: Some(incident.id.clone()),
             limit: 100,
             ..AlertFilter::default()
@@ -185,8 +188,9 @@ async fn workspace<S: Store>(
             last_seen: time(a.last_seen_at),
         })
         .collect();
-    let messages: Vec<MessageView> = store
-        .list_messages(&incident.id)
+    let messages: Vec<MessageView> = app
+        .paging
+        .messages(&incident.id)
         .await?
         .into_iter()
         .rev()
@@ -202,14 +206,14 @@ async fn workspace<S: Store>(
             last_error: m.last_error,
         })
         .collect();
-    let comms = store.get_comms(&incident.id).await?.map(|c| CommsView {
+    let comms = app.notifier.comms(&incident.id).await?.map(|c| CommsView {
         updates: c.updates,
         last_update_at: time_opt(c.last_update_at),
         overdue: c.next_update_due.is_some_and(|d| d < now),
         next_update_due: time_opt(c.next_update_due),
         missed: c.missed,
     });
-    let escalation = store.get_escalation(&incident.id).await?.map(|e| {
+    let escalation = app.paging.escalation(&incident.id).await?.map(|e| {
         context! { policy => e.policy, state => e.state }
     });
     let users: Vec<String> = app
@@ -548,9 +552,8 @@ async fn preview_update<S: Store>(
         .map_or(AudienceClass::Stakeholders, |a| a.class);
     let audience = audience.unwrap_or_else(|| "stakeholders".to_owned());
     let next_due = app
-        .incidents
-        .store()
-        .get_comms(&incident.id)
+        .notifier
+        .comms(&incident.id)
         .await?
         .and_then(|c| c.next_update_due);
     let ctx = MessageContextBuilder::build(
