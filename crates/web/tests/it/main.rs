@@ -14,4 +14,5 @@ mod openapi;
 mod paging;
 mod security;
 mod sign_in;
+mod status;
 mod ui;
