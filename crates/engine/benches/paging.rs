@@ -34,7 +34,7 @@ use tokio::sync::Notify;
 use warroom_domain::{Declaration, EventKind, Incident, Playbook};
 use warroom_engine::paging::{self, AckLinks};
 use warroom_engine::{Clock, Oncall, Paging, SystemClock};
-use warroom_store::{PgStore, Store, WriteTx};
+use warroom_store::{IncidentTx, PgStore, Store, WriteTx};
 
 /// The target: every step fires within this long of its due time.
 const TARGET: SignedDuration = SignedDuration::from_secs(1);

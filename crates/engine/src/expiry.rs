@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use warroom_store::{Store, StoreError, WriteTx};
+use warroom_store::{AlertTx, Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 use crate::ingest::{resolve_expired, IngestRules, Ingestor, Touched};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use tokio::sync::Notify;
 use warroom_domain::{Declaration, DetailsPatch, Incident, Playbook, Status, TimelineEvent};
-use warroom_store::{IncidentFilter, IncidentPage, Store, StoreError, WriteTx};
+use warroom_store::{IncidentFilter, IncidentPage, IncidentTx, Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 

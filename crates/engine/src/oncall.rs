@@ -15,11 +15,10 @@ use warroom_domain::oncall::{
     ical, CompiledSchedule, EscalationPolicy, OnCall, Schedule, Shift, Target, Team, User, Vendor,
 };
 use warroom_domain::{DomainError, Playbook};
-use warroom_store::oncall::{
-    DirectoryEntry, DirectoryKind, FeedRecord, NewMessage, OverrideRecord, VerificationRecord,
-    SOURCE_API, SOURCE_PLAYBOOK,
+use warroom_store::{
+    DirectoryEntry, DirectoryKind, FeedRecord, NewMessage, OverrideRecord, PagingTx, Store,
+    StoreError, VerificationRecord, WriteTx, SOURCE_API, SOURCE_PLAYBOOK,
 };
-use warroom_store::{PagingTx, Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 use crate::paging::targets::override_from;

@@ -1,12 +1,10 @@
-//! Web UI storage: sign-in accounts (not the on-call directory's people),
-//! their browser sessions, and the live feed's poll for changed incidents.
-//! One SQL text for both backends, like `oncall_sql`; `impl_accounts!`
-//! instantiates it per backend.
+//! Web UI storage: sign-in accounts (not the on-call directory's people)
+//! and their browser sessions, behind `AccountStore`.
 
 use std::future::Future;
 
 use jiff::Timestamp;
-use warroom_domain::{AccessRole, Status};
+use warroom_domain::AccessRole;
 
 use crate::row::ts;
 use crate::StoreError;
@@ -55,16 +53,7 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
 }
 
-/// An incident that changed, for the live feed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IncidentChange {
-    pub id: String,
-    pub status: Status,
-    pub last_event_seq: i64,
-    pub updated_at: Timestamp,
-}
-
-/// Accounts, sessions and the incident change poll.
+/// Accounts and sessions.
 pub trait AccountStore: Send + Sync {
     /// A duplicate email (compared lower-cased) is a `Conflict` naming `email`.
     fn insert_account(
@@ -145,19 +134,6 @@ pub trait AccountStore: Send + Sync {
         now: Timestamp,
         idle_before: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
-
-    /// Incidents whose timeline grew after `since_ms` (an event with a later
-    /// `at`), oldest change first, at most `limit` (clamped to
-    /// 1..=`MAX_PAGE`); `updated_at` is the newest such event's time and
-    /// `last_event_seq` its sequence number. Timeline events rather than
-    /// `incidents.updated_at`, because the workers append page and message
-    /// events without changing the incident row. A poller passes the newest
-    /// time it saw, minus some slack.
-    fn incidents_changed_since(
-        &self,
-        since_ms: i64,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<IncidentChange>, StoreError>> + Send;
 }
 
 #[derive(sqlx::FromRow)]
@@ -232,27 +208,6 @@ impl TryFrom<SessionRow> for (SessionRecord, AccountRecord) {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct ChangeRow {
-    id: String,
-    status: String,
-    last_event_seq: i64,
-    updated_at: i64,
-}
-
-impl TryFrom<ChangeRow> for IncidentChange {
-    type Error = StoreError;
-    fn try_from(r: ChangeRow) -> Result<IncidentChange, StoreError> {
-        Ok(IncidentChange {
-            status: Status::parse(&r.status)
-                .ok_or_else(|| StoreError::Corrupt(format!("status {:?}", r.status)))?,
-            updated_at: ts(r.updated_at)?,
-            id: r.id,
-            last_event_seq: r.last_event_seq,
-        })
-    }
-}
-
 pub(crate) const ACCOUNT_COLUMNS: &str =
     "id, email, name, role, password_hash, disabled, created_at, updated_at";
 
@@ -270,237 +225,3 @@ pub(crate) fn duplicate_email(err: sqlx::Error, email: &str) -> StoreError {
         other => other,
     }
 }
-
-/// Expands to `impl AccountStore for $store`. `$store` must have
-/// `write_pool()`, `read_pool()` and `write_begin()`; the optional
-/// `$first_lock` statement runs first in `insert_first_account`'s transaction
-/// (SQLite's `BEGIN IMMEDIATE` already serializes it).
-macro_rules! impl_accounts {
-    ($store:ty $(, $first_lock:literal)?) => {
-        impl $crate::accounts::AccountStore for $store {
-            async fn insert_account(
-                &self,
-                a: &$crate::accounts::NewAccountRecord,
-                now: jiff::Timestamp,
-            ) -> Result<$crate::accounts::AccountRecord, StoreError> {
-                let email = a.email.to_lowercase();
-                let sql = format!(
-                    "INSERT INTO accounts (email, name, role, password_hash, disabled, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, FALSE, $5, $5) RETURNING {}",
-                    $crate::accounts::ACCOUNT_COLUMNS
-                );
-                let row: $crate::accounts::AccountRow = sqlx::query_as(&sql)
-                    .bind(&email)
-                    .bind(&a.name)
-                    .bind(a.role.as_str())
-                    .bind(&a.password_hash)
-                    .bind(ms(now))
-                    .fetch_one(self.write_pool())
-                    .await
-                    .map_err(|e| $crate::accounts::duplicate_email(e, &email))?;
-                row.try_into()
-            }
-
-            async fn insert_first_account(
-                &self,
-                a: &$crate::accounts::NewAccountRecord,
-                now: jiff::Timestamp,
-            ) -> Result<Option<$crate::accounts::AccountRecord>, StoreError> {
-                let mut tx = self.write_begin().await?;
-                $(sqlx::query($first_lock).execute(&mut *tx).await?;)?
-                let sql = format!(
-                    "INSERT INTO accounts (email, name, role, password_hash, disabled, \
-                     created_at, updated_at) SELECT $1, $2, $3, $4, FALSE, $5, $5 \
-                     WHERE NOT EXISTS (SELECT 1 FROM accounts) RETURNING {}",
-                    $crate::accounts::ACCOUNT_COLUMNS
-                );
-                let row: Option<$crate::accounts::AccountRow> = sqlx::query_as(&sql)
-                    .bind(a.email.to_lowercase())
-                    .bind(&a.name)
-                    .bind(a.role.as_str())
-                    .bind(&a.password_hash)
-                    .bind(ms(now))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                row.map(TryInto::try_into).transpose()
-            }
-
-            async fn get_account(
-                &self,
-                id: i64,
-            ) -> Result<$crate::accounts::AccountRecord, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM accounts WHERE id = $1",
-                    $crate::accounts::ACCOUNT_COLUMNS
-                );
-                let row: Option<$crate::accounts::AccountRow> = sqlx::query_as(&sql)
-                    .bind(id)
-                    .fetch_optional(self.read_pool())
-                    .await?;
-                row.ok_or_else(|| StoreError::NotFound(format!("account {id}")))?
-                    .try_into()
-            }
-
-            async fn find_account_by_email(
-                &self,
-                email: &str,
-            ) -> Result<Option<$crate::accounts::AccountRecord>, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM accounts WHERE email = $1",
-                    $crate::accounts::ACCOUNT_COLUMNS
-                );
-                let row: Option<$crate::accounts::AccountRow> = sqlx::query_as(&sql)
-                    .bind(email.to_lowercase())
-                    .fetch_optional(self.read_pool())
-                    .await?;
-                row.map(TryInto::try_into).transpose()
-            }
-
-            async fn list_accounts(
-                &self,
-            ) -> Result<Vec<$crate::accounts::AccountRecord>, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM accounts ORDER BY id",
-                    $crate::accounts::ACCOUNT_COLUMNS
-                );
-                let rows: Vec<$crate::accounts::AccountRow> =
-                    sqlx::query_as(&sql).fetch_all(self.read_pool()).await?;
-                rows.into_iter().map(TryInto::try_into).collect()
-            }
-
-            async fn update_account(
-                &self,
-                id: i64,
-                c: &$crate::accounts::AccountUpdate,
-                now: jiff::Timestamp,
-            ) -> Result<$crate::accounts::AccountRecord, StoreError> {
-                let sql = format!(
-                    "UPDATE accounts SET name = COALESCE($1, name), role = COALESCE($2, role), \
-                     disabled = COALESCE($3, disabled), \
-                     password_hash = COALESCE($4, password_hash), updated_at = $5 \
-                     WHERE id = $6 RETURNING {}",
-                    $crate::accounts::ACCOUNT_COLUMNS
-                );
-                let row: Option<$crate::accounts::AccountRow> = sqlx::query_as(&sql)
-                    .bind(c.name.as_deref())
-                    .bind(c.role.map(|r| r.as_str()))
-                    .bind(c.disabled)
-                    .bind(c.password_hash.as_deref())
-                    .bind(ms(now))
-                    .bind(id)
-                    .fetch_optional(self.write_pool())
-                    .await?;
-                row.ok_or_else(|| StoreError::NotFound(format!("account {id}")))?
-                    .try_into()
-            }
-
-            async fn insert_session(
-                &self,
-                s: &$crate::accounts::SessionRecord,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO sessions (secret_hash, account_id, csrf_token, created_at, \
-                     last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&s.secret_hash)
-                .bind(s.account_id)
-                .bind(&s.csrf_token)
-                .bind(ms(s.created_at))
-                .bind(ms(s.last_seen_at))
-                .bind(ms(s.expires_at))
-                .execute(self.write_pool())
-                .await?;
-                Ok(())
-            }
-
-            async fn find_session(
-                &self,
-                secret_hash: &str,
-            ) -> Result<
-                Option<($crate::accounts::SessionRecord, $crate::accounts::AccountRecord)>,
-                StoreError,
-            > {
-                let row: Option<$crate::accounts::SessionRow> =
-                    sqlx::query_as($crate::accounts::SESSION_JOIN)
-                        .bind(secret_hash)
-                        .fetch_optional(self.read_pool())
-                        .await?;
-                row.map(TryInto::try_into).transpose()
-            }
-
-            async fn touch_session(
-                &self,
-                secret_hash: &str,
-                at: jiff::Timestamp,
-            ) -> Result<(), StoreError> {
-                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE secret_hash = $2")
-                    .bind(ms(at))
-                    .bind(secret_hash)
-                    .execute(self.write_pool())
-                    .await?;
-                Ok(())
-            }
-
-            async fn delete_session(&self, secret_hash: &str) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM sessions WHERE secret_hash = $1")
-                    .bind(secret_hash)
-                    .execute(self.write_pool())
-                    .await?;
-                Ok(())
-            }
-
-            async fn delete_account_sessions(
-                &self,
-                account_id: i64,
-                except: Option<&str>,
-            ) -> Result<u64, StoreError> {
-                let done = sqlx::query(
-                    "DELETE FROM sessions WHERE account_id = $1 \
-                     AND ($2 IS NULL OR secret_hash <> $2)",
-                )
-                .bind(account_id)
-                .bind(except)
-                .execute(self.write_pool())
-                .await?;
-                Ok(done.rows_affected())
-            }
-
-            async fn delete_expired_sessions(
-                &self,
-                now: jiff::Timestamp,
-                idle_before: jiff::Timestamp,
-            ) -> Result<u64, StoreError> {
-                let done = sqlx::query(
-                    "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2",
-                )
-                .bind(ms(now))
-                .bind(ms(idle_before))
-                .execute(self.write_pool())
-                .await?;
-                Ok(done.rows_affected())
-            }
-
-            async fn incidents_changed_since(
-                &self,
-                since_ms: i64,
-                limit: u32,
-            ) -> Result<Vec<$crate::accounts::IncidentChange>, StoreError> {
-                let rows: Vec<$crate::accounts::ChangeRow> = sqlx::query_as(
-                    "SELECT e.incident_id AS id, i.status, MAX(e.seq) AS last_event_seq, \
-                            MAX(e.at) AS updated_at \
-                     FROM timeline_events e JOIN incidents i ON i.id = e.incident_id \
-                     WHERE e.at > $1 GROUP BY e.incident_id, i.status \
-                     ORDER BY MAX(e.at), e.incident_id LIMIT $2",
-                )
-                .bind(since_ms)
-                .bind(i64::from(limit.clamp(1, $crate::MAX_PAGE)))
-                .fetch_all(self.read_pool())
-                .await?;
-                rows.into_iter().map(TryInto::try_into).collect()
-            }
-        }
-    };
-}
-
-pub(crate) use impl_accounts;

@@ -1,5 +1,6 @@
-//! Alert persistence types and `WriteTx`, the transaction the ingest path
-//! (and every incident change) runs in: primitive reads and writes, with the
+//! Alerts: their records, `AlertStore` (the alert and silence lists an
+//! operator reads and the silences they write) and `AlertTx`, the primitive
+//! reads and writes the ingest path runs in a write transaction, with the
 //! decisions left to the engine so both backends share one set of rules.
 
 use std::collections::BTreeMap;
@@ -7,7 +8,6 @@ use std::future::Future;
 
 use jiff::Timestamp;
 use warroom_domain::alert::{AlertLink, AlertStatus};
-use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
 use crate::StoreError;
 
@@ -101,40 +101,55 @@ pub struct AlertFilter {
     pub before_id: Option<i64>,
 }
 
-/// One write transaction. Dropping it without `commit` rolls everything back.
-pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
-    /// Allocates the next number in `scope` and inserts the incident `make`
-    /// builds from it, with its first events.
-    fn declare_incident<F>(
-        &mut self,
-        scope: &str,
-        make: F,
-    ) -> impl Future<Output = Result<(Incident, Vec<TimelineEvent>), StoreError>> + Send
-    where
-        F: FnOnce(i64) -> (Incident, Vec<NewEvent>) + Send;
+/// Firing alerts right now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertCounts {
+    /// Firing and paging (not silenced, inhibited or in maintenance).
+    pub firing: i64,
+    /// Firing but suppressed.
+    pub suppressed: i64,
+}
 
-    /// Loads an incident, locking it until commit.
-    fn lock_incident(
-        &mut self,
+/// Alerts and silences, outside a transaction.
+pub trait AlertStore: Send + Sync {
+    /// How many alerts are firing, split by whether they page.
+    fn alert_counts(&self) -> impl Future<Output = Result<AlertCounts, StoreError>> + Send;
+
+    /// Alerts newest first.
+    fn list_alerts(
+        &self,
+        filter: &AlertFilter,
+    ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
+
+    fn get_alert(&self, id: i64) -> impl Future<Output = Result<AlertRecord, StoreError>> + Send;
+
+    fn insert_silence(
+        &self,
+        silence: &SilenceRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Silences newest first; with `live_at`, only those not ended by then.
+    fn list_silences(
+        &self,
+        live_at: Option<Timestamp>,
+    ) -> impl Future<Output = Result<Vec<SilenceRecord>, StoreError>> + Send;
+
+    fn get_silence(
+        &self,
         id: &str,
-    ) -> impl Future<Output = Result<Incident, StoreError>> + Send;
+    ) -> impl Future<Output = Result<SilenceRecord, StoreError>> + Send;
 
-    /// Appends `events` to an incident whose only change is `updated_at`:
-    /// cheaper than `save_incident`, which rewrites the whole row (checklists
-    /// and roles included) when an alert storm adds one event per alert.
-    fn append_incident_events(
-        &mut self,
-        incident: &Incident,
-        events: Vec<NewEvent>,
-    ) -> impl Future<Output = Result<Vec<TimelineEvent>, StoreError>> + Send;
+    /// Rewrites a silence's window (expiring it).
+    fn set_silence_window(
+        &self,
+        id: &str,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
 
-    /// Writes back an incident loaded with `lock_incident` and appends `events`.
-    fn save_incident(
-        &mut self,
-        incident: &Incident,
-        events: Vec<NewEvent>,
-    ) -> impl Future<Output = Result<Vec<TimelineEvent>, StoreError>> + Send;
-
+/// The alert writes of a write transaction.
+pub trait AlertTx: Send {
     /// The firing alert with this key, if any (an index lookup, never a scan).
     fn open_alert(
         &mut self,
@@ -233,45 +248,4 @@ pub trait WriteTx: crate::oncall::PagingTx + crate::comms::CommsTx + Send {
         &mut self,
         origin: &str,
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
-
-    /// The last ingest journal entry applied to the tables
-    /// (`IngestJournal`); 0 before any.
-    fn journal_applied(&mut self) -> impl Future<Output = Result<i64, StoreError>> + Send;
-
-    /// Records that the journal's entries up to `seq` are applied, in the
-    /// transaction that applied them. Never moves the mark back.
-    fn set_journal_applied(
-        &mut self,
-        seq: i64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Commits what this transaction wrote and begins the next one on the
-    /// same connection, for a writer that commits batch after batch
-    /// (`Store::begin_run`). The commit is durable once
-    /// `Store::sync_committed` returns, not before.
-    ///
-    /// Returns whether no other writer committed since this run's previous
-    /// transaction began, so what the run read then still holds (always
-    /// false on PostgreSQL, where writers run side by side).
-    fn commit_and_continue(&mut self) -> impl Future<Output = Result<bool, StoreError>> + Send;
-}
-
-/// An integration: the key a monitoring tool sends with, and where its alerts go.
-/// The key itself is never stored, only its SHA-256 hash.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IntegrationRecord {
-    pub id: String,
-    /// A playbook service id.
-    pub service: String,
-    pub name: String,
-    /// `pagerduty`, `alertmanager`, `prometheus`, `grafana`, `sentry`, `uptimerobot` or `generic`.
-    pub kind: String,
-    /// The key's first characters, to tell keys apart in listings.
-    pub key_hint: String,
-    /// Per-integration settings (severity overrides, generic field mapping).
-    pub config: serde_json::Value,
-    pub created_at: Timestamp,
-    pub revoked_at: Option<Timestamp>,
 }

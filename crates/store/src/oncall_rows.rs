@@ -1,14 +1,30 @@
-//! The on-call tables' rows as both backends read them, and their
-//! conversion into the records the store returns.
+//! The on-call tables' rows (directory, overrides, feeds, verifications,
+//! escalations, jobs, messages, comms) as both backends read them, the
+//! columns each row reads, and their conversion into the records the
+//! store returns.
 
 use jiff::Timestamp;
 
-use crate::oncall::{
-    DirectoryEntry, DirectoryKind, EscalationRecord, FeedRecord, JobRecord, MessageRecord,
-    OverrideRecord, VerificationRecord,
+use crate::directory::{
+    DirectoryEntry, DirectoryKind, FeedRecord, OverrideRecord, VerificationRecord,
+};
+use crate::queue::{
+    CommsRecord, EscalationRecord, EscalationState, JobKind, JobRecord, MessageRecord, MessageState,
 };
 use crate::row::ts;
 use crate::StoreError;
+
+pub(crate) const DIRECTORY_COLUMNS: &str = "kind, name, doc, source, created_at, updated_at";
+pub(crate) const OVERRIDE_COLUMNS: &str =
+    "id, schedule, user_name, starts_at, ends_at, created_by, created_at";
+pub(crate) const ESCALATION_COLUMNS: &str =
+    "incident_id, policy, policy_doc, urgency, generation, position, state, updated_at";
+pub(crate) const JOB_COLUMNS: &str = "id, incident_id, kind, generation, position, run_at";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, idempotency_key, incident_id, purpose, user_name, \
+     contact_method, channel, destination, subject, body, state, attempts, run_at, last_error, \
+     provider_answer, created_at, sent_at";
+pub(crate) const COMMS_COLUMNS: &str =
+    "incident_id, updates, last_update_at, next_update_due, reminders, missed, notified";
 
 pub(crate) fn opt_ts(ms: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
     ms.map(ts).transpose()
@@ -137,7 +153,7 @@ impl TryFrom<EscalationRow> for EscalationRecord {
             urgency: r.urgency,
             generation: r.generation,
             position: r.position,
-            state: r.state,
+            state: EscalationState::parse(&r.state)?,
             updated_at: ts(r.updated_at)?,
         })
     }
@@ -159,7 +175,7 @@ impl TryFrom<JobRow> for JobRecord {
         Ok(JobRecord {
             id: r.id,
             incident_id: r.incident_id,
-            kind: r.kind,
+            kind: JobKind::parse(&r.kind)?,
             generation: r.generation,
             position: r.position,
             run_at: ts(r.run_at)?,
@@ -202,7 +218,7 @@ impl TryFrom<MessageRow> for MessageRecord {
             destination: r.destination,
             subject: r.subject,
             body: r.body,
-            state: r.state,
+            state: MessageState::parse(&r.state)?,
             attempts: r.attempts,
             run_at: ts(r.run_at)?,
             last_error: r.last_error,
@@ -248,4 +264,51 @@ impl OverrideRow {
             created_at: r.get(6)?,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CommsRow {
+    pub(crate) incident_id: String,
+    pub(crate) updates: i64,
+    pub(crate) last_update_at: Option<i64>,
+    pub(crate) next_update_due: Option<i64>,
+    pub(crate) reminders: i64,
+    pub(crate) missed: i64,
+    pub(crate) notified: String,
+}
+
+impl TryFrom<CommsRow> for CommsRecord {
+    type Error = StoreError;
+    fn try_from(r: CommsRow) -> Result<CommsRecord, StoreError> {
+        Ok(CommsRecord {
+            incident_id: r.incident_id,
+            updates: r.updates,
+            last_update_at: opt_ts(r.last_update_at)?,
+            next_update_due: opt_ts(r.next_update_due)?,
+            reminders: r.reminders,
+            missed: r.missed,
+            notified: serde_json::from_str(&r.notified)
+                .map_err(|e| StoreError::Corrupt(format!("incident_comms.notified: {e}")))?,
+        })
+    }
+}
+
+impl CommsRow {
+    /// Reads a row selected by `COMMS_COLUMNS` on SQLite's writer.
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<CommsRow> {
+        Ok(CommsRow {
+            incident_id: r.get(0)?,
+            updates: r.get(1)?,
+            last_update_at: r.get(2)?,
+            next_update_due: r.get(3)?,
+            reminders: r.get(4)?,
+            missed: r.get(5)?,
+            notified: r.get(6)?,
+        })
+    }
+}
+
+/// The `notified` column's text.
+pub(crate) fn notified_json(r: &CommsRecord) -> Result<String, StoreError> {
+    serde_json::to_string(&r.notified).map_err(|e| StoreError::Database(e.to_string()))
 }

@@ -9,7 +9,7 @@ use warroom_domain::{AccessRole, Playbook};
 use warroom_engine::delivery::ChannelSet;
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{App, AppOptions, Clock, OffsetClock, ServerSecrets, SystemClock, Tokens};
-use warroom_store::{PgStore, SqliteStore, Store};
+use warroom_store::{PgStore, SqliteStore, Store, TokenStore};
 use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::AppState;
 

@@ -59,8 +59,7 @@ use warroom_engine::{
     App, AppOptions, Clock, IncidentOp, Incidents, IngestRequest, IngestSource, ManualClock,
     SystemClock, Tokens,
 };
-use warroom_store::oncall::MessageRecord;
-use warroom_store::{PgStore, SqliteStore, Store};
+use warroom_store::{MessageRecord, PgStore, SqliteStore, Store};
 use warroom_web::{router, AppState};
 
 /// The target: every page answers within this long, server-side.

@@ -24,7 +24,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use warroom_domain::notify::{ChannelConfig, ChannelSettings, SecretRef};
-use warroom_store::oncall::MessageRecord;
+use warroom_store::MessageRecord;
 
 use super::chat::ChatFormat;
 use super::email::Smtp;

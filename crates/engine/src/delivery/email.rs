@@ -29,7 +29,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sha2::{Digest, Sha256};
 use warroom_domain::notify::SmtpSecurity;
-use warroom_store::oncall::MessageRecord;
+use warroom_store::MessageRecord;
 
 use super::envelope::Envelope;
 use super::secret::Secret;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use reqwest::{RequestBuilder, StatusCode};
-use warroom_store::oncall::MessageRecord;
+use warroom_store::MessageRecord;
 
 use super::{Channels, SendError};
 

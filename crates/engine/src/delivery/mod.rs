@@ -36,8 +36,7 @@ use rand::Rng;
 use tokio::sync::Notify;
 use warroom_domain::notify::{ChannelConfig, Throttle};
 use warroom_domain::Status;
-use warroom_store::oncall::MessageRecord;
-use warroom_store::{Store, StoreError};
+use warroom_store::{MessageRecord, Store, StoreError};
 
 use crate::clock::Clock;
 use outcome::Outcome;

@@ -4,8 +4,10 @@
 
 use jiff::Timestamp;
 use warroom_domain::{EventKind, NewEvent};
-use warroom_store::oncall::{message_state, MessageRecord, MessageUpdate, NewMessage};
-use warroom_store::{PagingTx, Store, StoreError, WriteTx};
+use warroom_store::{
+    IncidentTx, MessageRecord, MessageState, MessageUpdate, NewMessage, PagingTx, Store,
+    StoreError, WriteTx,
+};
 
 use crate::paging::ENGINE_ACTOR;
 
@@ -37,7 +39,7 @@ pub(super) async fn record<S: Store>(
     let attempt_u32 = u32::try_from(attempt).unwrap_or(u32::MAX);
     let mut update = MessageUpdate {
         id: message.id,
-        state: String::new(),
+        state: message.state,
         attempts: attempt,
         run_at: message.run_at,
         last_error: None,
@@ -48,7 +50,7 @@ pub(super) async fn record<S: Store>(
     let mut died = false;
     match outcome {
         Outcome::Sent { answer } => {
-            update.state = message_state::SENT.to_owned();
+            update.state = MessageState::Sent;
             update.provider_answer = Some(answer);
             update.sent_at = Some(now);
             events.push(sent_event(message, attempt_u32));
@@ -56,22 +58,21 @@ pub(super) async fn record<S: Store>(
         Outcome::Failed { error, retry_at } => {
             died = retry_at.is_none();
             update.state = if died {
-                message_state::DEAD
+                MessageState::Dead
             } else {
-                message_state::FAILED
-            }
-            .to_owned();
+                MessageState::Failed
+            };
             update.run_at = retry_at.unwrap_or(message.run_at);
             events.push(failed_event(message, attempt_u32, &error, died));
             update.last_error = Some(error);
         }
         Outcome::Cancelled(reason) => {
-            update.state = message_state::CANCELLED.to_owned();
+            update.state = MessageState::Cancelled;
             update.attempts = message.attempts;
             update.last_error = Some(reason);
         }
         Outcome::Throttled { until, why } => {
-            update.state = message_state::QUEUED.to_owned();
+            update.state = MessageState::Queued;
             update.attempts = message.attempts;
             update.run_at = until;
             update.last_error = Some(why);

@@ -13,7 +13,7 @@ use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use sha2::Sha256;
-use warroom_store::oncall::MessageRecord;
+use warroom_store::MessageRecord;
 
 use super::envelope::Envelope;
 

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use warroom_domain::alerting::{first_inhibitor, Silence};
-use warroom_store::{SilenceRecord, Store, StoreError, WriteTx};
+use warroom_store::{AlertTx, SilenceRecord, Store, StoreError, WriteTx};
 
 use super::grouping::{incident_for, record_triggered};
 use super::{IngestRules, Touched};

@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot, Notify};
-use warroom_store::{Store, StoreError, WriteTx};
+
+use warroom_store::{IngestTx, Store, StoreError, WriteTx};
 
 use super::appender::Appender;
 use super::batch::apply_batch;

@@ -11,9 +11,7 @@ use warroom_domain::notify::templates::{
 use warroom_domain::notify::{Audience, AudienceClass, MessageKind};
 use warroom_domain::oncall::{Urgency, User};
 use warroom_domain::{Incident, Status};
-use warroom_store::comms::CommsRecord;
-use warroom_store::oncall::NewMessage;
-use warroom_store::StoreError;
+use warroom_store::{CommsRecord, NewMessage, StoreError};
 
 use super::NotifyContext;
 

@@ -18,20 +18,13 @@ mod service;
 use jiff::{SignedDuration, Timestamp};
 use warroom_domain::notify::MessageKind;
 use warroom_domain::{EventKind, Incident, NewEvent, Playbook, Status};
-use warroom_store::comms::CommsRecord;
-use warroom_store::oncall::NewJob;
-use warroom_store::{StoreError, WriteTx};
+use warroom_store::{CommsRecord, JobKind, NewJob, StoreError, WriteTx};
 
 use messages::{audience_messages, person_messages, Recipient};
 pub use messages::{envelope, incident_url, MessageContextBuilder};
 pub use service::Notifier;
 
 use crate::paging::ENGINE_ACTOR;
-
-/// Reminds that a status update is due. A job is current while the
-/// incident's `updates` equals its generation and `reminders` (the cadence
-/// version: bumped by each reminder and each severity change) its position.
-pub const JOB_UPDATE_DUE: &str = "update_due";
 
 /// What the hooks need besides the transaction.
 pub struct NotifyContext<'a> {
@@ -92,7 +85,7 @@ fn queued_event(
     id: i64,
     kind: MessageKind,
     to: &str,
-    message: &warroom_store::oncall::NewMessage,
+    message: &warroom_store::NewMessage,
     now: Timestamp,
 ) -> NewEvent {
     NewEvent {
@@ -126,7 +119,7 @@ async fn schedule_cadence<T: WriteTx>(
     if let Some(due) = comms.next_update_due {
         tx.schedule_job(&NewJob {
             incident_id: incident.id.clone(),
-            kind: JOB_UPDATE_DUE.to_owned(),
+            kind: JobKind::UpdateDue,
             generation: comms.updates,
             position: comms.reminders,
             run_at: due,
@@ -327,7 +320,7 @@ pub async fn remind<T: WriteTx>(
         comms.next_update_due = Some(next);
         tx.schedule_job(&NewJob {
             incident_id: incident.id.clone(),
-            kind: JOB_UPDATE_DUE.to_owned(),
+            kind: JobKind::UpdateDue,
             generation: comms.updates,
             position: comms.reminders,
             run_at: next,

@@ -8,9 +8,9 @@ use tokio::sync::Notify;
 use warroom_domain::notify::templates::{MessageContext, Rendered};
 use warroom_domain::notify::{AudienceClass, ChannelSettings, MessageKind};
 use warroom_domain::{DomainError, Playbook};
-use warroom_store::comms::CommsRecord;
-use warroom_store::oncall::{message_state, MessageRecord, NewMessage};
-use warroom_store::{PagingTx, Store, StoreError, WriteTx};
+use warroom_store::{
+    CommsRecord, MessageRecord, MessageState, NewMessage, PagingTx, Store, StoreError, WriteTx,
+};
 
 use crate::clock::Clock;
 
@@ -43,14 +43,14 @@ impl<S: Store> Notifier<S> {
     pub async fn resend(&self, id: i64) -> Result<MessageRecord, StoreError> {
         let old = self.store.get_message(id).await?;
         let resendable = [
-            message_state::FAILED,
-            message_state::DEAD,
-            message_state::CANCELLED,
+            MessageState::Failed,
+            MessageState::Dead,
+            MessageState::Cancelled,
         ];
-        if !resendable.contains(&old.state.as_str()) {
+        if !resendable.contains(&old.state) {
             return Err(DomainError::Conflict(format!(
                 "message {id} is {}; only failed, dead or cancelled messages are resent",
-                old.state
+                old.state.as_str()
             ))
             .into());
         }

@@ -25,10 +25,10 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 use warroom_domain::oncall::{EscalationPolicy, Target};
 use warroom_domain::{DomainError, EventKind, Incident, NewEvent, Playbook, Status, TimelineEvent};
-use warroom_store::oncall::{
-    EscalationRecord, JobRecord, MessageRecord, NewJob, JOB_ACK_TIMEOUT, JOB_SEVERITY, JOB_STEP,
+use warroom_store::{
+    EscalationRecord, EscalationState, IncidentTx, JobKind, JobRecord, MessageRecord, NewJob,
+    PagingTx, Store, StoreError, WriteTx,
 };
-use warroom_store::{PagingTx, Store, StoreError, WriteTx};
 
 use crate::clock::Clock;
 pub use ack_link::{AckClaim, AckLinkError, AckLinks};
@@ -44,15 +44,6 @@ const LEASE: SignedDuration = SignedDuration::from_secs(60);
 const BATCH: u32 = 64;
 /// The longest the task sleeps, so it notices rows written by another node.
 const MAX_SLEEP: Duration = Duration::from_secs(10);
-
-/// Escalation states.
-pub mod state {
-    pub const ACTIVE: &str = "active";
-    pub const ACKNOWLEDGED: &str = "acknowledged";
-    pub const EXHAUSTED: &str = "exhausted";
-    /// Reassigned by hand to targets outside the policy: no further steps.
-    pub const REASSIGNED: &str = "reassigned";
-}
 
 /// The policy that pages an incident: that of its first service naming
 /// one, else the playbook's default.
@@ -101,16 +92,24 @@ async fn start_policy<T: WriteTx>(
         urgency: urgency.as_str().to_owned(),
         generation,
         position: -1,
-        state: state::ACTIVE.to_owned(),
+        state: EscalationState::Active,
         updated_at: now,
     })
     .await?;
-    schedule(tx, &incident.id, JOB_STEP, generation, 0, now).await?;
+    schedule(tx, &incident.id, JobKind::Step, generation, 0, now).await?;
     if let Some(every) = playbook
         .severity(&incident.severity)
         .and_then(|s| s.escalate_every)
     {
-        schedule(tx, &incident.id, JOB_SEVERITY, generation, 1, now + every).await?;
+        schedule(
+            tx,
+            &incident.id,
+            JobKind::SeverityEscalation,
+            generation,
+            1,
+            now + every,
+        )
+        .await?;
     }
     Ok(vec![NewEvent {
         at: now,
@@ -133,14 +132,14 @@ async fn next_generation<T: WriteTx>(tx: &mut T, incident_id: &str) -> Result<i6
 async fn schedule<T: WriteTx>(
     tx: &mut T,
     incident_id: &str,
-    kind: &str,
+    kind: JobKind,
     generation: i64,
     position: i64,
     run_at: Timestamp,
 ) -> Result<(), StoreError> {
     tx.schedule_job(&NewJob {
         incident_id: incident_id.to_owned(),
-        kind: kind.to_owned(),
+        kind,
         generation,
         position,
         run_at,
@@ -159,7 +158,7 @@ pub async fn acknowledged<T: WriteTx>(
     let Some(mut escalation) = tx.escalation(incident_id).await? else {
         return Ok(());
     };
-    escalation.state = state::ACKNOWLEDGED.to_owned();
+    escalation.state = EscalationState::Acknowledged;
     escalation.updated_at = now;
     tx.put_escalation(&escalation).await?;
     if let Some(timeout) = playbook.oncall.acknowledge_timeout {
@@ -169,7 +168,7 @@ pub async fn acknowledged<T: WriteTx>(
         schedule(
             tx,
             incident_id,
-            JOB_ACK_TIMEOUT,
+            JobKind::AckTimeout,
             escalation.generation,
             0,
             now + timeout,
@@ -301,7 +300,7 @@ impl<S: Store> Paging<S> {
                     match self.run_jobs(std::slice::from_ref(job), now).await {
                         Ok(()) => ran += 1,
                         Err(e) => tracing::warn!(
-                            error = %e, incident = %job.incident_id, kind = %job.kind,
+                            error = %e, incident = %job.incident_id, kind = job.kind.as_str(),
                             "paging job failed; it is retried when its lease lapses"
                         ),
                     }
@@ -335,7 +334,7 @@ impl<S: Store> Paging<S> {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut incident = tx.lock_incident(&job.incident_id).await?;
-        if job.kind == crate::notify::JOB_UPDATE_DUE {
+        if job.kind == JobKind::UpdateDue {
             // Update reminders share the job table and this worker.
             let cx = crate::notify::NotifyContext {
                 playbook: &self.playbook,
@@ -354,8 +353,8 @@ impl<S: Store> Paging<S> {
         if let Some(mut escalation) = escalation.filter(|e| e.generation == job.generation) {
             let policy: EscalationPolicy =
                 targets::decode("escalation policy", &escalation.policy_doc)?;
-            match job.kind.as_str() {
-                JOB_STEP if incident.status == Status::Triggered => {
+            match job.kind {
+                JobKind::Step if incident.status == Status::Triggered => {
                     events = page_step(
                         tx,
                         &self.context(),
@@ -376,7 +375,7 @@ impl<S: Store> Paging<S> {
                             schedule(
                                 tx,
                                 &incident.id,
-                                JOB_STEP,
+                                JobKind::Step,
                                 job.generation,
                                 next,
                                 now + delay,
@@ -384,7 +383,7 @@ impl<S: Store> Paging<S> {
                             .await?;
                         }
                         _ => {
-                            escalation.state = state::EXHAUSTED.to_owned();
+                            escalation.state = EscalationState::Exhausted;
                             events.push(NewEvent {
                                 at: now,
                                 actor: ENGINE_ACTOR.to_owned(),
@@ -396,7 +395,7 @@ impl<S: Store> Paging<S> {
                     }
                     tx.put_escalation(&escalation).await?;
                 }
-                JOB_SEVERITY if incident.status.is_open() => {
+                JobKind::SeverityEscalation if incident.status.is_open() => {
                     let severity = self.playbook.severity(&incident.severity);
                     if let Some(every) = severity.and_then(|s| s.escalate_every) {
                         let last = i64::from(policy.total_steps()) - 1;
@@ -424,7 +423,7 @@ impl<S: Store> Paging<S> {
                         schedule(
                             tx,
                             &incident.id,
-                            JOB_SEVERITY,
+                            JobKind::SeverityEscalation,
                             job.generation,
                             job.position + 1,
                             now + every,
@@ -432,7 +431,7 @@ impl<S: Store> Paging<S> {
                         .await?;
                     }
                 }
-                JOB_ACK_TIMEOUT if incident.status == Status::Acknowledged => {
+                JobKind::AckTimeout if incident.status == Status::Acknowledged => {
                     let timeout = self
                         .playbook
                         .oncall
@@ -501,7 +500,7 @@ impl<S: Store> Paging<S> {
         };
         let mut events = self.retrigger(&mut incident, actor, "re-escalated", now)?;
         escalation.generation += 1;
-        escalation.state = state::ACTIVE.to_owned();
+        escalation.state = EscalationState::Active;
         events.extend(
             page_step(
                 &mut tx,
@@ -522,7 +521,7 @@ impl<S: Store> Paging<S> {
                 schedule(
                     &mut tx,
                     incident_id,
-                    JOB_STEP,
+                    JobKind::Step,
                     escalation.generation,
                     position + 1,
                     now + delay,
@@ -597,7 +596,7 @@ impl<S: Store> Paging<S> {
                     urgency: urgency.as_str().to_owned(),
                     generation,
                     position: -1,
-                    state: state::REASSIGNED.to_owned(),
+                    state: EscalationState::Reassigned,
                     updated_at: now,
                 };
                 events.extend(

@@ -7,8 +7,7 @@ use warroom_domain::notify::templates::Rendered;
 use warroom_domain::notify::{AudienceClass, MessageKind};
 use warroom_domain::oncall::{EscalationPolicy, Urgency, User};
 use warroom_domain::{EventKind, Incident, NewEvent, Playbook};
-use warroom_store::oncall::{DirectoryKind, EscalationRecord, NewMessage};
-use warroom_store::{StoreError, WriteTx};
+use warroom_store::{DirectoryKind, EscalationRecord, NewMessage, StoreError, WriteTx};
 
 use super::ack_link::{AckClaim, AckLinks};
 use super::targets::{self, decode, Lookups};

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 use warroom_domain::oncall::{Override, Schedule, Target, Team, TeamMode, User};
-use warroom_store::oncall::{DirectoryKind, OverrideRecord};
-use warroom_store::{StoreError, WriteTx};
+use warroom_store::{DirectoryKind, OverrideRecord, StoreError, WriteTx};
 
 /// Who a step reaches, and what could not be resolved (for the timeline).
 #[derive(Debug, Default, Clone, PartialEq)]

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use warroom_domain::notify::{ChannelConfig, ChannelSettings, SecretRef, SmtpSecurity};
 use warroom_engine::delivery::{verify_signature, webhook, ChannelSet, Channels, SendError};
 use warroom_engine::ManualClock;
-use warroom_store::oncall::MessageRecord;
+use warroom_store::{MessageRecord, MessageState};
 
 mod email;
 
@@ -65,7 +65,7 @@ fn message(channel: &str, destination: &str, subject: &str, body: Value) -> Mess
         destination: destination.to_owned(),
         subject: subject.to_owned(),
         body: body.to_string(),
-        state: "sending".to_owned(),
+        state: MessageState::Sending,
         attempts: 0,
         run_at: now(),
         last_error: None,

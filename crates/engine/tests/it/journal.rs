@@ -8,8 +8,8 @@ use warroom_domain::alert::{AlertAction, AlertStatus};
 use warroom_domain::Status;
 use warroom_engine::ingest::{DeadLetters, Outcome};
 use warroom_engine::ManualClock;
-use warroom_store::on_both_backends;
 use warroom_store::testing::PoisonAlerts;
+use warroom_store::{on_both_backends, IngestTx};
 use warroom_store::{AlertFilter, IncidentFilter, IngestJournal, Store, StoreError, WriteTx};
 
 use crate::helpers::{request, rules, signal, t, writer};

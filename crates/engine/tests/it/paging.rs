@@ -11,9 +11,7 @@ use warroom_domain::{Declaration, EventKind, Playbook, Status, TimelineEvent};
 use warroom_engine::delivery::{Delivery, HttpChannels};
 use warroom_engine::paging::{AckLinks, Reassign};
 use warroom_engine::{App, AppOptions, IncidentOp, Incidents, ManualClock, Paging};
-use warroom_store::on_both_backends;
-use warroom_store::oncall::message_state;
-use warroom_store::Store;
+use warroom_store::{on_both_backends, MessageState, Store};
 
 on_both_backends!(
     a_three_step_policy_stops_at_the_acknowledgement,
@@ -198,7 +196,7 @@ async fn a_three_step_policy_stops_at_the_acknowledgement<S: Store>(store: S) {
         ]
     );
     let escalation = s.store.get_escalation(&id).await.unwrap().unwrap();
-    assert_eq!(escalation.state, "acknowledged");
+    assert_eq!(escalation.state.as_str(), "acknowledged");
     assert_eq!(escalation.position, 1);
     assert!(s.store.pending_jobs(&id).await.unwrap().is_empty());
 }
@@ -437,14 +435,14 @@ async fn pages_reach_a_webhook_and_failures_retry_then_die<S: Store>(store: S) {
     *rx.status.lock().unwrap() = 503;
     s.at(5).await;
     delivery.deliver_once(mins(5)).await.unwrap();
-    let bob = |messages: Vec<warroom_store::oncall::MessageRecord>| {
+    let bob = |messages: Vec<warroom_store::MessageRecord>| {
         messages
             .into_iter()
             .find(|m| m.user_name.as_deref() == Some("bob"))
             .unwrap()
     };
     let first = bob(s.store.list_messages(&id).await.unwrap());
-    assert_eq!(first.state, message_state::FAILED);
+    assert_eq!(first.state, MessageState::Failed);
     assert_eq!(first.attempts, 1);
     let retry = first.run_at.duration_since(mins(5)).as_secs();
     assert!((24..=36).contains(&retry), "first retry after {retry}s");
@@ -455,7 +453,7 @@ async fn pages_reach_a_webhook_and_failures_retry_then_die<S: Store>(store: S) {
     );
     delivery.deliver_once(first.run_at).await.unwrap();
     let last = bob(s.store.list_messages(&id).await.unwrap());
-    assert_eq!(last.state, message_state::DEAD);
+    assert_eq!(last.state, MessageState::Dead);
     assert_eq!(last.attempts, 2);
     assert!(last.last_error.unwrap().contains("503"));
     let outcomes: Vec<(String, bool)> = s
@@ -489,10 +487,7 @@ async fn pages_reach_a_webhook_and_failures_retry_then_die<S: Store>(store: S) {
         .into_iter()
         .find(|m| m.user_name.as_deref() == Some("carol"))
         .unwrap();
-    assert_eq!(
-        (carol.state.as_str(), carol.attempts),
-        (message_state::DEAD, 1)
-    );
+    assert_eq!((carol.state, carol.attempts), (MessageState::Dead, 1));
 }
 
 async fn a_page_is_cancelled_when_the_incident_is_acknowledged_first<S: Store>(store: S) {
@@ -513,7 +508,7 @@ async fn a_page_is_cancelled_when_the_incident_is_acknowledged_first<S: Store>(s
     delivery.deliver_once(mins(0)).await.unwrap();
     assert!(rx.seen.lock().unwrap().is_empty());
     let message = &s.store.list_messages(&id).await.unwrap()[0];
-    assert_eq!(message.state, message_state::CANCELLED);
+    assert_eq!(message.state, MessageState::Cancelled);
 }
 
 async fn an_incident_opened_by_alerts_pages_and_repeats_do_not<S: Store>(store: S) {
@@ -595,7 +590,7 @@ async fn a_receiver_that_recovers_gets_the_page_once_and_a_dead_page_moves_on<S:
     for _ in 0..3 {
         delivery.deliver_once(now).await.unwrap();
         let page = s.store.list_messages(&id).await.unwrap().remove(0);
-        assert_eq!(page.state, message_state::FAILED);
+        assert_eq!(page.state, MessageState::Failed);
         now = page.run_at;
     }
     *rx.status.lock().unwrap() = 200;
@@ -605,10 +600,7 @@ async fn a_receiver_that_recovers_gets_the_page_once_and_a_dead_page_moves_on<S:
         .await
         .unwrap();
     let page = s.store.list_messages(&id).await.unwrap().remove(0);
-    assert_eq!(
-        (page.state.as_str(), page.attempts),
-        (message_state::SENT, 4)
-    );
+    assert_eq!((page.state, page.attempts), (MessageState::Sent, 4));
     let received = rx
         .seen
         .lock()
@@ -634,7 +626,7 @@ async fn a_receiver_that_recovers_gets_the_page_once_and_a_dead_page_moves_on<S:
         .unwrap()
         .into_iter()
         .filter(|m| m.user_name.as_deref() == Some("carol"))
-        .map(|m| (m.channel, m.state))
+        .map(|m| (m.channel, m.state.as_str().to_owned()))
         .collect();
     assert_eq!(
         carol,

@@ -1,4 +1,4 @@
-use crate::{Store, WriteTx};
+use crate::{IngestStore, IngestTx, TxStore, WriteTx};
 
 /// A run turns SQLite's fsync off on the writer; however the run ends,
 /// the next transaction fsyncs its commits again (2 = FULL, 1 = NORMAL).
@@ -42,7 +42,7 @@ async fn opening_the_journal_moves_in_the_old_tables_entries() {
         sqlx::query("INSERT INTO ingest_journal (seq, body) VALUES (?, ?)")
             .bind(seq)
             .bind(body.as_bytes())
-            .execute(store.write_pool())
+            .execute(&store.writer)
             .await
             .unwrap();
     }
@@ -50,7 +50,7 @@ async fn opening_the_journal_moves_in_the_old_tables_entries() {
     let moved = journal.entries().await.unwrap();
     assert_eq!(moved, [(7, b"seven".to_vec()), (8, b"eight".to_vec())]);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ingest_journal")
-        .fetch_one(store.read_pool())
+        .fetch_one(&store.reader)
         .await
         .unwrap();
     assert_eq!(left, 0);

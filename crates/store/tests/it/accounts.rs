@@ -4,10 +4,12 @@
 //! the live feed's poll for changed incidents.
 
 use warroom_domain::{AccessRole, EventKind, NewEvent, Status};
-use warroom_store::{AccountUpdate, NewAccountRecord, SessionRecord, Store, StoreError, WriteTx};
+use warroom_store::{
+    on_both_backends, AccountUpdate, IncidentTx, NewAccountRecord, SessionRecord, Store,
+    StoreError, WriteTx,
+};
 
 use crate::helpers::{at, decl, declare};
-use warroom_store::on_both_backends;
 
 on_both_backends!(
     accounts_have_unique_emails,

@@ -2,8 +2,7 @@
 
 use jiff::Timestamp;
 use warroom_domain::{Incident, Playbook};
-use warroom_store::on_both_backends;
-use warroom_store::{Store, StoreError, WriteTx};
+use warroom_store::{on_both_backends, AlertTx, IngestTx, Store, StoreError, TxStore, WriteTx};
 
 use crate::helpers::{at, decl, declare};
 

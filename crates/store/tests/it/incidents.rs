@@ -1,8 +1,7 @@
 //! Incidents: declaring, numbering, changes and their events, listing.
 
 use warroom_domain::{Declaration, DomainError, EventKind, Incident, Playbook, Status};
-use warroom_store::on_both_backends;
-use warroom_store::{IncidentFilter, Store, StoreError};
+use warroom_store::{on_both_backends, IncidentFilter, Store, StoreError};
 
 use crate::helpers::{at, decl, declare};
 

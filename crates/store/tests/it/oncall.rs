@@ -5,15 +5,14 @@
 use std::collections::HashSet;
 
 use warroom_domain::{Incident, Playbook};
-use warroom_store::oncall::{
-    message_state, DirectoryEntry, DirectoryKind, EscalationRecord, FeedRecord, JobRecord,
-    MessageUpdate, NewJob, NewMessage, OverrideRecord, VerificationRecord, JOB_STEP, SOURCE_API,
-    SOURCE_PLAYBOOK,
+use warroom_store::{
+    on_both_backends, DirectoryEntry, DirectoryKind, EscalationRecord, EscalationState, FeedRecord,
+    IncidentTx, JobKind, JobRecord, MessageState, MessageUpdate, NewJob, NewMessage,
+    OverrideRecord, PagingTx, QueueStore, Store, StoreError, TxStore, VerificationRecord, WriteTx,
+    SOURCE_API, SOURCE_PLAYBOOK,
 };
-use warroom_store::{OncallStore, PagingTx, Store, StoreError, WriteTx};
 
 use crate::helpers::{at, decl};
-use warroom_store::on_both_backends;
 
 on_both_backends!(
     directory_entries_insert_update_delete,
@@ -64,7 +63,7 @@ async fn incidents<S: Store>(store: &S, n: usize) -> Vec<String> {
 fn job(incident: &str, position: i64, run_at_mins: i64) -> NewJob {
     NewJob {
         incident_id: incident.into(),
-        kind: JOB_STEP.into(),
+        kind: JobKind::Step,
         generation: 1,
         position,
         run_at: at(run_at_mins),
@@ -484,7 +483,7 @@ async fn escalations_round_trip<S: Store>(store: S) {
         urgency: "high".into(),
         generation: 1,
         position: -1,
-        state: "active".into(),
+        state: EscalationState::Active,
         updated_at: at(0),
     };
     let mut tx = store.begin().await.unwrap();
@@ -495,7 +494,7 @@ async fn escalations_round_trip<S: Store>(store: S) {
     let second = EscalationRecord {
         generation: 2,
         position: 3,
-        state: "acknowledged".into(),
+        state: EscalationState::Acknowledged,
         urgency: "low".into(),
         updated_at: at(7),
         ..first
@@ -527,7 +526,7 @@ async fn jobs_are_scheduled_once_and_leased<S: Store>(store: S) {
     .await
     .unwrap();
     tx.schedule_job(&NewJob {
-        kind: "ack_timeout".into(),
+        kind: JobKind::AckTimeout,
         ..job(a, 0, 7)
     })
     .await
@@ -629,7 +628,7 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
         .expect("queued");
     tx.commit().await.unwrap();
     let queued = store.get_message(first).await.unwrap();
-    assert_eq!(queued.state, message_state::QUEUED);
+    assert_eq!(queued.state, MessageState::Queued);
     assert_eq!(queued.attempts, 0);
     assert_eq!(queued.run_at, at(0));
     assert_eq!(queued.destination, "http://127.0.0.1:9/alice");
@@ -642,10 +641,10 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
     // Only due messages; claimed ones are `sending` and leased.
     let claimed = store.claim_messages(at(1), at(2), 10).await.unwrap();
     assert_eq!(claimed.iter().map(|m| m.id).collect::<Vec<_>>(), [first]);
-    assert_eq!(claimed[0].state, message_state::SENDING);
+    assert_eq!(claimed[0].state, MessageState::Sending);
     assert_eq!(
         store.get_message(first).await.unwrap().state,
-        message_state::SENDING
+        MessageState::Sending
     );
     assert!(store
         .claim_messages(at(1), at(2), 10)
@@ -661,7 +660,7 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
     let mut tx = store.begin().await.unwrap();
     tx.update_message(&MessageUpdate {
         id: first,
-        state: message_state::FAILED.into(),
+        state: MessageState::Failed,
         attempts: 1,
         run_at: at(5),
         last_error: Some("connection refused".into()),
@@ -673,8 +672,8 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
     tx.commit().await.unwrap();
     let failed = store.get_message(first).await.unwrap();
     assert_eq!(
-        (failed.state.as_str(), failed.attempts, failed.run_at),
-        (message_state::FAILED, 1, at(5))
+        (failed.state, failed.attempts, failed.run_at),
+        (MessageState::Failed, 1, at(5))
     );
     assert_eq!(failed.last_error.as_deref(), Some("connection refused"));
     assert!(store
@@ -690,7 +689,7 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
     let mut tx = store.begin().await.unwrap();
     tx.update_message(&MessageUpdate {
         id: first,
-        state: message_state::SENT.into(),
+        state: MessageState::Sent,
         attempts: 2,
         run_at: at(5),
         last_error: None,
@@ -701,7 +700,7 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
     .unwrap();
     tx.update_message(&MessageUpdate {
         id: later,
-        state: message_state::DEAD.into(),
+        state: MessageState::Dead,
         attempts: 5,
         run_at: at(10),
         last_error: Some("410 Gone".into()),
@@ -712,7 +711,7 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
     .unwrap();
     tx.commit().await.unwrap();
     let sent = store.get_message(first).await.unwrap();
-    assert_eq!(sent.state, message_state::SENT);
+    assert_eq!(sent.state, MessageState::Sent);
     assert_eq!(sent.sent_at, Some(at(5)));
     assert_eq!(sent.provider_answer.as_deref(), Some("202 Accepted"));
     assert!(store
@@ -725,9 +724,9 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
     assert_eq!(
         listed
             .iter()
-            .map(|m| (m.idempotency_key.as_str(), m.state.as_str()))
+            .map(|m| (m.idempotency_key.as_str(), m.state))
             .collect::<Vec<_>>(),
-        [("k1", message_state::SENT), ("k2", message_state::DEAD)]
+        [("k1", MessageState::Sent), ("k2", MessageState::Dead)]
     );
 }
 

@@ -1,8 +1,7 @@
 //! API tokens: found by hash, revoked, the first one minted once, the last admin kept.
 
 use warroom_domain::AccessRole;
-use warroom_store::on_both_backends;
-use warroom_store::{Store, StoreError};
+use warroom_store::{on_both_backends, Store, StoreError};
 
 use crate::helpers::at;
 

@@ -8,8 +8,7 @@ use serde_json::Value;
 use warroom_engine::paging::ack_link::ACK_LINK_LABEL;
 use warroom_engine::paging::{AckClaim, AckLinks};
 use warroom_engine::ServerSecrets;
-use warroom_store::oncall::OncallStore;
-use warroom_store::{PgStore, SqliteStore, Store};
+use warroom_store::{PgStore, SqliteStore, Store, TokenStore};
 
 use crate::oncall::{eventually, receiver, write_playbook, Receiver};
 use crate::server::{cli, http, Server, BIN};

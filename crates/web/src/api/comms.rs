@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use warroom_domain::Status;
 use warroom_engine::IncidentOp;
-use warroom_store::comms::CommsRecord;
-use warroom_store::Store;
+use warroom_store::{CommsRecord, Store};
 
 use super::paging::{change, IncidentChange};
 use crate::auth::Caller;

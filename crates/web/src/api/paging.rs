@@ -9,8 +9,7 @@ use warroom_domain::oncall::{Schedule, Target, Team, TeamMode, User};
 use warroom_domain::{DomainError, Incident, TimelineEvent};
 use warroom_engine::oncall::{DirectoryDoc, Stored};
 use warroom_engine::paging::Reassign;
-use warroom_store::oncall::MessageRecord;
-use warroom_store::{Store, StoreError};
+use warroom_store::{MessageRecord, Store, StoreError};
 
 use super::types::{EventView, IncidentView};
 use crate::auth::Caller;
@@ -254,12 +253,12 @@ pub async fn escalation<S: Store>(
         urgency: escalation.urgency,
         generation: escalation.generation,
         position: escalation.position,
-        state: escalation.state,
+        state: escalation.state.as_str().to_owned(),
         updated_at: escalation.updated_at,
         pending_jobs: jobs
             .into_iter()
             .map(|j| JobView {
-                kind: j.kind,
+                kind: j.kind.as_str().to_owned(),
                 position: j.position,
                 run_at: j.run_at,
             })
@@ -307,7 +306,7 @@ impl From<MessageRecord> for MessageView {
             channel: m.channel,
             destination: m.destination,
             subject: m.subject,
-            state: m.state,
+            state: m.state.as_str().to_owned(),
             attempts: m.attempts,
             next_attempt_at: m.run_at,
             last_error: m.last_error,

@@ -15,8 +15,7 @@ use warroom_domain::{AccessRole, Playbook};
 use warroom_engine::delivery::{Channels, Delivery, SendError};
 use warroom_engine::paging::AckLinks;
 use warroom_engine::{App, AppOptions, ManualClock, Tokens};
-use warroom_store::oncall::MessageRecord;
-use warroom_store::Store;
+use warroom_store::{MessageRecord, Store};
 use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::{router, AppState};
 

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use warroom_store::{IngestJournal, Store, StoreError, WriteTx};
+use warroom_store::{IngestJournal, IngestTx, Store, StoreError, WriteTx};
 
 use super::{Journaled, Writer, APPLY_DELAY};
 use crate::ingest::batch::apply_batch;

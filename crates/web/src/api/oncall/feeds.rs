@@ -8,8 +8,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use warroom_store::oncall::FeedRecord;
-use warroom_store::Store;
+use warroom_store::{FeedRecord, Store};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use warroom_domain::oncall::{OnCall, Schedule, Shift};
 use warroom_engine::oncall::Stored;
-use warroom_store::oncall::OverrideRecord;
-use warroom_store::{Store, StoreError};
+use warroom_store::{OverrideRecord, Store, StoreError};
 
 use super::directory::{view, EntryView};
 use crate::auth::Caller;

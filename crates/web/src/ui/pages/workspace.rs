@@ -201,7 +201,7 @@ async fn workspace<S: Store>(
             to: m.user_name.unwrap_or(m.destination),
             subject: m.subject,
             channel: m.channel,
-            state: m.state,
+            state: m.state.as_str().to_owned(),
             attempts: m.attempts,
             last_error: m.last_error,
         })
