@@ -19,7 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, RngCore};
 use warroom_domain::{AccessRole, DomainError};
 use warroom_store::{
-    AccountRecord, AccountUpdate, NewAccountRecord, SessionRecord, Store, StoreError,
+    AccountRecord, AccountStore, AccountUpdate, NewAccountRecord, SessionRecord, StoreError,
 };
 
 use crate::{Clock, Tokens};
@@ -132,7 +132,7 @@ pub struct Accounts<S> {
     clock: Arc<dyn Clock>,
 }
 
-impl<S: Store> Accounts<S> {
+impl<S: AccountStore> Accounts<S> {
     pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
         Accounts { store, clock }
     }

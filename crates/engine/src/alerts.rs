@@ -1,7 +1,7 @@
 //! Reading alerts: the list, one alert, and how many fire. Only the ingest
 //! writer (`ingest`) changes them.
 
-use warroom_store::{AlertCounts, AlertFilter, AlertRecord, Store, StoreError};
+use warroom_store::{AlertCounts, AlertFilter, AlertRecord, AlertStore, StoreError};
 
 /// Alert reads over one store.
 #[derive(Clone)]
@@ -9,7 +9,7 @@ pub struct Alerts<S> {
     store: S,
 }
 
-impl<S: Store> Alerts<S> {
+impl<S: AlertStore> Alerts<S> {
     pub fn new(store: S) -> Alerts<S> {
         Alerts { store }
     }

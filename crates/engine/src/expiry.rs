@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use warroom_store::{AlertTx, Store, StoreError, WriteTx};
+use warroom_store::{AlertTx, IncidentStore, StoreError, WriteTx};
 
 use crate::clock::Clock;
 use crate::ingest::{resolve_expired, IngestRules, Ingestor, Touched};
@@ -27,7 +27,7 @@ const BATCH: u32 = 500;
 const MAX_SLEEP: Duration = Duration::from_secs(5);
 
 /// Resolves the alerts expired at `now`, in one transaction. Returns how many.
-pub async fn expire_once<S: Store>(
+pub async fn expire_once<S: IncidentStore>(
     store: &S,
     rules: &IngestRules,
     now: Timestamp,
@@ -50,7 +50,7 @@ pub async fn expire_once<S: Store>(
 /// due, until `task.shutdown`. Waits for `ingestor` to apply what it
 /// accepted before each pass, so that an alert re-sent just before its
 /// timeout is not resolved.
-pub async fn run<S: Store>(
+pub async fn run<S: IncidentStore>(
     store: S,
     rules: Arc<IngestRules>,
     clock: Arc<dyn Clock>,
@@ -92,7 +92,7 @@ pub async fn run<S: Store>(
     }
 }
 
-async fn next_due<S: Store>(store: &S) -> Option<Timestamp> {
+async fn next_due<S: IncidentStore>(store: &S) -> Option<Timestamp> {
     let mut tx = store.begin().await.ok()?;
     tx.next_expiry(ORIGIN).await.ok().flatten()
 }

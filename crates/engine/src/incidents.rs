@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use tokio::sync::Notify;
 use warroom_domain::{Declaration, DetailsPatch, Incident, Playbook, Status, TimelineEvent};
-use warroom_store::{IncidentFilter, IncidentPage, IncidentTx, Store, StoreError, WriteTx};
+use warroom_store::{IncidentFilter, IncidentPage, IncidentStore, IncidentTx, StoreError, WriteTx};
 
 use crate::clock::Clock;
 
@@ -65,7 +65,7 @@ pub struct Incidents<S> {
     public_url: Arc<str>,
 }
 
-impl<S: Store> Incidents<S> {
+impl<S: IncidentStore> Incidents<S> {
     pub fn new(store: S, playbook: Arc<Playbook>, clock: Arc<dyn Clock>) -> Incidents<S> {
         Incidents {
             store,

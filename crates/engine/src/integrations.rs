@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rand::RngCore;
 use warroom_domain::{DomainError, Playbook};
-use warroom_store::{IntegrationRecord, Store, StoreError};
+use warroom_store::{IntegrationRecord, StoreError, TokenStore};
 
 use crate::clock::Clock;
 use crate::tokens::Tokens;
@@ -40,7 +40,7 @@ pub struct Integrations<S> {
     clock: Arc<dyn Clock>,
 }
 
-impl<S: Store> Integrations<S> {
+impl<S: TokenStore> Integrations<S> {
     pub fn new(store: S, playbook: Arc<Playbook>, clock: Arc<dyn Clock>) -> Integrations<S> {
         Integrations {
             store,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use warroom_domain::alerting::{MatchOp, Matcher, Silence};
 use warroom_domain::{DomainError, Playbook};
-use warroom_store::{Store, StoreError};
+use warroom_store::{AlertStore, StoreError};
 
 use crate::ingest::MAINTENANCE_PREFIX;
 use crate::silences::{NewSilence, Silences};
@@ -30,7 +30,7 @@ pub struct Maintenance<S> {
     playbook: Arc<Playbook>,
 }
 
-impl<S: Store> Maintenance<S> {
+impl<S: AlertStore> Maintenance<S> {
     pub fn new(silences: Silences<S>, playbook: Arc<Playbook>) -> Maintenance<S> {
         Maintenance { silences, playbook }
     }

@@ -16,8 +16,8 @@ use warroom_domain::oncall::{
 };
 use warroom_domain::{DomainError, Playbook};
 use warroom_store::{
-    DirectoryEntry, DirectoryKind, FeedRecord, NewMessage, OverrideRecord, PagingTx, Store,
-    StoreError, VerificationRecord, WriteTx, SOURCE_API, SOURCE_PLAYBOOK,
+    DirectoryEntry, DirectoryKind, DirectoryStore, FeedRecord, NewMessage, OverrideRecord,
+    PagingTx, StoreError, TxStore, VerificationRecord, WriteTx, SOURCE_API, SOURCE_PLAYBOOK,
 };
 
 use crate::clock::Clock;
@@ -185,7 +185,7 @@ pub struct Oncall<S> {
     clock: Arc<dyn Clock>,
 }
 
-impl<S: Store> Oncall<S> {
+impl<S: DirectoryStore + TxStore> Oncall<S> {
     pub fn new(store: S, playbook: Arc<Playbook>, clock: Arc<dyn Clock>) -> Oncall<S> {
         Oncall {
             store,

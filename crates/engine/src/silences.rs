@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use rand::RngCore;
 use warroom_domain::alerting::{Matcher, Silence};
 use warroom_domain::DomainError;
-use warroom_store::{SilenceRecord, Store, StoreError};
+use warroom_store::{AlertStore, SilenceRecord, StoreError};
 
 use crate::clock::Clock;
 use crate::ingest::silence_from_record;
@@ -33,7 +33,7 @@ pub struct Silences<S> {
     clock: Arc<dyn Clock>,
 }
 
-impl<S: Store> Silences<S> {
+impl<S: AlertStore> Silences<S> {
     pub fn new(store: S, clock: Arc<dyn Clock>) -> Silences<S> {
         Silences { store, clock }
     }

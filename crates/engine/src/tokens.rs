@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use warroom_domain::{AccessRole, DomainError};
-use warroom_store::{ApiToken, Store, StoreError};
+use warroom_store::{ApiToken, StoreError, TokenStore};
 
 use crate::clock::Clock;
 
@@ -53,7 +53,7 @@ impl Tokens {
         }
     }
 
-    pub async fn create<S: Store>(
+    pub async fn create<S: TokenStore>(
         store: &S,
         name: &str,
         role: AccessRole,
@@ -70,7 +70,7 @@ impl Tokens {
     /// Revokes a live token by name. The last live admin token is refused
     /// (`Conflict`), as the last enabled admin account is, so someone can
     /// always manage tokens: create another admin token first.
-    pub async fn revoke<S: Store>(
+    pub async fn revoke<S: TokenStore>(
         store: &S,
         name: &str,
         now: Timestamp,
@@ -79,7 +79,7 @@ impl Tokens {
     }
 
     /// On an empty token table, mints the first admin token; `None` otherwise.
-    pub async fn bootstrap_admin<S: Store>(
+    pub async fn bootstrap_admin<S: TokenStore>(
         store: &S,
         now: Timestamp,
     ) -> Result<Option<IssuedToken>, StoreError> {
@@ -91,7 +91,7 @@ impl Tokens {
     }
 
     /// The live token a presented secret belongs to, if any.
-    pub async fn authenticate<S: Store>(
+    pub async fn authenticate<S: TokenStore>(
         store: &S,
         secret: &str,
     ) -> Result<Option<ApiToken>, StoreError> {
@@ -110,7 +110,7 @@ pub struct ApiTokens<S> {
     clock: Arc<dyn Clock>,
 }
 
-impl<S: Store> ApiTokens<S> {
+impl<S: TokenStore> ApiTokens<S> {
     pub fn new(store: S, clock: Arc<dyn Clock>) -> ApiTokens<S> {
         ApiTokens { store, clock }
     }

@@ -36,7 +36,7 @@ use rand::Rng;
 use tokio::sync::Notify;
 use warroom_domain::notify::{ChannelConfig, Throttle};
 use warroom_domain::Status;
-use warroom_store::{MessageRecord, Store, StoreError};
+use warroom_store::{IncidentStore, MessageRecord, QueueStore, StoreError};
 
 use crate::clock::Clock;
 use outcome::Outcome;
@@ -97,7 +97,7 @@ impl<S: Clone, C> Clone for Delivery<S, C> {
     }
 }
 
-impl<S: Store, C: Channels> Delivery<S, C> {
+impl<S: IncidentStore + QueueStore + Clone + 'static, C: Channels> Delivery<S, C> {
     pub fn new(store: S, channels: Arc<C>, clock: Arc<dyn Clock>, max_attempts: u32) -> Self {
         Delivery {
             store,

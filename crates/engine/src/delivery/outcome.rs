@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use warroom_domain::{EventKind, NewEvent};
 use warroom_store::{
-    IncidentTx, MessageRecord, MessageState, MessageUpdate, NewMessage, PagingTx, Store,
+    IncidentStore, IncidentTx, MessageRecord, MessageState, MessageUpdate, NewMessage, PagingTx,
     StoreError, WriteTx,
 };
 
@@ -29,7 +29,7 @@ pub(super) enum Outcome {
     },
 }
 
-pub(super) async fn record<S: Store>(
+pub(super) async fn record<S: IncidentStore>(
     store: &S,
     message: &MessageRecord,
     outcome: Outcome,

@@ -2,7 +2,7 @@
 //! request in a transaction of its own (`ingest_once`).
 
 use jiff::Timestamp;
-use warroom_store::{Store, StoreError, WriteTx};
+use warroom_store::{StoreError, TxStore, WriteTx};
 
 use super::{apply, IngestRequest, IngestRules, SignalResult, Touched};
 
@@ -25,7 +25,7 @@ pub(super) async fn apply_batch<'r, T: WriteTx>(
 
 /// Applies one request in its own transaction at `now`: the synchronous path
 /// tests drive with a manual clock.
-pub async fn ingest_once<S: Store>(
+pub async fn ingest_once<S: TxStore>(
     store: &S,
     rules: &IngestRules,
     now: Timestamp,

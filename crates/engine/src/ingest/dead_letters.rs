@@ -4,13 +4,13 @@
 //! `warroom ingest dead-letters`).
 
 use jiff::Timestamp;
-use warroom_store::{DeadLetter, NewDeadLetter, Store, StoreError};
+use warroom_store::{DeadLetter, DeadLetterStore, NewDeadLetter, StoreError};
 
 use super::journal::Entry;
 use super::{IngestRequest, Ingestor, SignalResult};
 
 /// Keeps `request`, which the store refused with `error`, as a dead letter.
-pub(super) async fn add<S: Store>(
+pub(super) async fn add<S: DeadLetterStore>(
     store: &S,
     accepted_at: Timestamp,
     now: Timestamp,
@@ -35,7 +35,7 @@ pub(super) async fn add<S: Store>(
 }
 
 /// Keeps a journal entry that does not even decode, as the text it holds.
-pub(super) async fn add_undecodable<S: Store>(
+pub(super) async fn add_undecodable<S: DeadLetterStore>(
     store: &S,
     now: Timestamp,
     body: &[u8],
@@ -62,7 +62,7 @@ pub struct DeadLetters<S> {
     ingestor: Ingestor,
 }
 
-impl<S: Store> DeadLetters<S> {
+impl<S: DeadLetterStore> DeadLetters<S> {
     pub fn new(store: S, ingestor: Ingestor) -> DeadLetters<S> {
         DeadLetters { store, ingestor }
     }

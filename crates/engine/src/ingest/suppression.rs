@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use warroom_domain::alerting::{first_inhibitor, Silence};
-use warroom_store::{AlertTx, SilenceRecord, Store, StoreError, WriteTx};
+use warroom_store::{AlertTx, SilenceRecord, StoreError, TxStore, WriteTx};
 
 use super::grouping::{incident_for, record_triggered};
 use super::{IngestRules, Touched};
@@ -48,7 +48,7 @@ pub fn silence_from_record(r: SilenceRecord) -> Result<Silence, StoreError> {
 /// Re-checks firing, suppressed alerts: one whose silence or maintenance
 /// window has ended, or whose inhibiting alert has resolved, pages now, as
 /// Alertmanager notifies once nothing mutes an alert any more.
-pub async fn unsuppress_once<S: Store>(
+pub async fn unsuppress_once<S: TxStore>(
     store: &S,
     rules: &IngestRules,
     now: Timestamp,

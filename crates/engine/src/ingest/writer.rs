@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use warroom_store::{IngestTx, Store, StoreError, WriteTx};
+use warroom_store::{DeadLetterStore, IngestStore, IngestTx, StoreError, WriteTx};
 
 use super::appender::Appender;
 use super::batch::apply_batch;
@@ -92,7 +92,7 @@ impl Ingestor {
     /// thread that syncs the WAL and only then answers: the next batch
     /// is written while the previous one's fsync runs, and one fsync covers
     /// every batch committed before it started.
-    pub fn start<S: Store>(
+    pub fn start<S: IngestStore + DeadLetterStore + Clone + 'static>(
         store: S,
         rules: Arc<IngestRules>,
         clock: Arc<dyn Clock>,
@@ -147,7 +147,7 @@ impl Ingestor {
 
     /// `start` with nobody watching the task: for tools and tests that
     /// drive the writer alone.
-    pub fn spawn<S: Store>(
+    pub fn spawn<S: IngestStore + DeadLetterStore + Clone + 'static>(
         store: S,
         rules: Arc<IngestRules>,
         clock: Arc<dyn Clock>,
@@ -231,7 +231,7 @@ struct Journaled {
 }
 
 /// The writer task's state.
-struct Writer<S: Store> {
+struct Writer<S: IngestStore + DeadLetterStore + Clone + 'static> {
     store: S,
     rules: Arc<IngestRules>,
     paging_wake: Arc<Notify>,
@@ -263,7 +263,7 @@ struct Writer<S: Store> {
     sync_thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl<S: Store> Writer<S> {
+impl<S: IngestStore + DeadLetterStore + Clone + 'static> Writer<S> {
     /// Takes every job waiting, handles them as one batch, and in the
     /// pauses applies the journal and ends runs.
     async fn write_batches(
@@ -491,7 +491,7 @@ impl<S: Store> Writer<S> {
 /// writer's commits wake it directly and it wakes the requests directly,
 /// so no hop through a task or the blocking pool adds a wake-up to every
 /// request's wait.
-fn answer_when_durable<S: Store>(
+fn answer_when_durable<S: IngestStore + DeadLetterStore + Clone + 'static>(
     store: &S,
     mut to_sync: mpsc::UnboundedReceiver<Committed>,
     applied_durable: &AtomicI64,
@@ -526,7 +526,7 @@ fn answer_when_durable<S: Store>(
 /// One bad request must not fail its neighbours: after a failed batch, each
 /// request is applied alone, in its own durable transaction. Returns
 /// whether any of them may have opened an incident.
-async fn retry_one_by_one<S: Store>(
+async fn retry_one_by_one<S: IngestStore + DeadLetterStore + Clone + 'static>(
     store: &S,
     rules: &IngestRules,
     now: Timestamp,

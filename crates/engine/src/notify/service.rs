@@ -9,7 +9,8 @@ use warroom_domain::notify::templates::{MessageContext, Rendered};
 use warroom_domain::notify::{AudienceClass, ChannelSettings, MessageKind};
 use warroom_domain::{DomainError, Playbook};
 use warroom_store::{
-    CommsRecord, MessageRecord, MessageState, NewMessage, PagingTx, Store, StoreError, WriteTx,
+    CommsRecord, IncidentStore, MessageRecord, MessageState, NewMessage, PagingTx, QueueStore,
+    StoreError, WriteTx,
 };
 
 use crate::clock::Clock;
@@ -23,7 +24,7 @@ pub struct Notifier<S> {
     delivery_wake: Arc<Notify>,
 }
 
-impl<S: Store> Notifier<S> {
+impl<S: IncidentStore + QueueStore> Notifier<S> {
     pub fn new(
         store: S,
         playbook: Arc<Playbook>,

@@ -26,8 +26,8 @@ use tokio::sync::Notify;
 use warroom_domain::oncall::{EscalationPolicy, Target};
 use warroom_domain::{DomainError, EventKind, Incident, NewEvent, Playbook, Status, TimelineEvent};
 use warroom_store::{
-    EscalationRecord, EscalationState, IncidentTx, JobKind, JobRecord, MessageRecord, NewJob,
-    PagingTx, Store, StoreError, WriteTx,
+    EscalationRecord, EscalationState, IncidentStore, IncidentTx, JobKind, JobRecord,
+    MessageRecord, NewJob, PagingTx, QueueStore, StoreError, WriteTx,
 };
 
 use crate::clock::Clock;
@@ -201,7 +201,7 @@ pub struct Paging<S> {
     delivery_wake: Option<Arc<Notify>>,
 }
 
-impl<S: Store> Paging<S> {
+impl<S: IncidentStore + QueueStore + Clone + 'static> Paging<S> {
     pub fn new(
         store: S,
         playbook: Arc<Playbook>,

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use warroom_store::{IngestJournal, IngestTx, Store, StoreError, WriteTx};
+use warroom_store::{DeadLetterStore, IngestJournal, IngestStore, IngestTx, StoreError, WriteTx};
 
 use super::{Journaled, Writer, APPLY_DELAY};
 use crate::ingest::batch::apply_batch;
@@ -19,7 +19,7 @@ use crate::ingest::{dead_letters, ingest_once, IngestRequest};
 /// database cannot take them.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
-impl<S: Store> Writer<S> {
+impl<S: IngestStore + DeadLetterStore + Clone + 'static> Writer<S> {
     /// Opens the journal and applies what it holds past the applied mark:
     /// requests a crash kept from being applied. They are applied before
     /// anything newer. Returns the journal, the next entry's number and how
