@@ -44,7 +44,7 @@ pub use ingest::{IngestJournal, IngestStore, IngestTx};
 pub use postgres::PgStore;
 pub use queue::{
     CommsRecord, CommsTx, EscalationRecord, EscalationState, JobKind, JobRecord, MessageRecord,
-    MessageState, MessageUpdate, NewJob, NewMessage, PagingTx, QueueStore, SentWindow,
+    MessageState, MessageUpdate, NewJob, NewMessage, PagingTx, QueueDepths, QueueStore, SentWindow,
 };
 pub use sqlite::SqliteStore;
 pub use tokens::{ApiToken, IntegrationRecord, TokenStore};

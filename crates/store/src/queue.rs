@@ -267,6 +267,16 @@ pub struct SentWindow {
     pub oldest: Option<Timestamp>,
 }
 
+/// Work due and not yet done, leased work included: the paging and
+/// delivery workers' queues, for the server's status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepths {
+    /// Paging jobs (steps, timeouts, update reminders) due by then.
+    pub jobs: i64,
+    /// Outbox messages due for an attempt by then.
+    pub messages: i64,
+}
+
 /// Escalations, jobs, messages and comms, outside a transaction.
 pub trait QueueStore: Send + Sync {
     fn get_escalation(
@@ -303,6 +313,12 @@ pub trait QueueStore: Send + Sync {
 
     fn next_message_at(&self)
         -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+
+    /// How much paging and delivery work is due by `now` and not done.
+    fn queue_depths(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<QueueDepths, StoreError>> + Send;
 
     /// An incident's messages, oldest first.
     fn list_messages(

@@ -244,6 +244,11 @@ impl<S: IncidentStore + QueueStore + Clone + 'static> Paging<S> {
         &self.store
     }
 
+    /// Paging jobs and messages due now and not yet done.
+    pub async fn queue_depths(&self) -> Result<warroom_store::QueueDepths, StoreError> {
+        self.store.queue_depths(self.clock.now()).await
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }

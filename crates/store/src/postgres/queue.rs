@@ -12,7 +12,7 @@ use crate::oncall_rows::{
 use crate::row::{ms, ts};
 use crate::{
     CommsRecord, CommsTx, DirectoryKind, EscalationRecord, JobRecord, MessageRecord, MessageUpdate,
-    NewJob, NewMessage, OverrideRecord, PagingTx, QueueStore, SentWindow, StoreError,
+    NewJob, NewMessage, OverrideRecord, PagingTx, QueueDepths, QueueStore, SentWindow, StoreError,
 };
 
 impl QueueStore for PgStore {
@@ -121,6 +121,24 @@ impl QueueStore for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         due.into_iter().chain(leased).min().map(ts).transpose()
+    }
+
+    async fn queue_depths(&self, now: Timestamp) -> Result<QueueDepths, StoreError> {
+        let now = now.as_millisecond();
+        let jobs: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM paging_jobs WHERE done_at IS NULL AND run_at <= $1",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let messages: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox \
+             WHERE state IN ('queued', 'failed', 'sending') AND run_at <= $1",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueDepths { jobs, messages })
     }
 
     async fn list_messages(&self, incident_id: &str) -> Result<Vec<MessageRecord>, StoreError> {

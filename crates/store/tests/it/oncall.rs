@@ -8,8 +8,8 @@ use warroom_domain::{Incident, Playbook};
 use warroom_store::{
     on_both_backends, DirectoryEntry, DirectoryKind, EscalationRecord, EscalationState, FeedRecord,
     IncidentTx, JobKind, JobRecord, MessageState, MessageUpdate, NewJob, NewMessage,
-    OverrideRecord, PagingTx, QueueStore, Store, StoreError, TxStore, VerificationRecord, WriteTx,
-    SOURCE_API, SOURCE_PLAYBOOK,
+    OverrideRecord, PagingTx, QueueDepths, QueueStore, Store, StoreError, TxStore,
+    VerificationRecord, WriteTx, SOURCE_API, SOURCE_PLAYBOOK,
 };
 
 use crate::helpers::{at, decl};
@@ -549,6 +549,18 @@ async fn jobs_are_scheduled_once_and_leased<S: Store>(store: S) {
         ]
     );
     assert_eq!(store.next_job_at().await.unwrap(), Some(at(0)));
+    // The paging worker's queue: jobs due by then and not done.
+    let store = &store;
+    let jobs_due = |n| async move { store.queue_depths(at(n)).await.unwrap() };
+    assert_eq!(jobs_due(-1).await, QueueDepths::default());
+    assert_eq!(jobs_due(2).await.jobs, 2);
+    assert_eq!(
+        jobs_due(7).await,
+        QueueDepths {
+            jobs: 5,
+            messages: 0
+        }
+    );
 
     // Only due jobs, earliest first.
     assert!(store
@@ -589,6 +601,7 @@ async fn jobs_are_scheduled_once_and_leased<S: Store>(store: S) {
     tx.commit().await.unwrap();
     assert!(store.pending_jobs(b).await.unwrap().is_empty());
     assert_eq!(store.pending_jobs(a).await.unwrap().len(), 3);
+    assert_eq!(jobs_due(100).await.jobs, 3);
     // Done jobs never come back, even after the lease would have lapsed.
     let rest = store.claim_jobs(at(100), at(110), 10).await.unwrap();
     assert!(rest.iter().all(|j| !job_ids(&claimed).contains(&j.id)));
@@ -599,6 +612,7 @@ async fn jobs_are_scheduled_once_and_leased<S: Store>(store: S) {
     }
     tx.commit().await.unwrap();
     assert_eq!(store.next_job_at().await.unwrap(), None);
+    assert_eq!(jobs_due(999).await.jobs, 0);
     assert!(store
         .claim_jobs(at(999), at(1000), 10)
         .await
@@ -633,6 +647,10 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
     assert_eq!(queued.run_at, at(0));
     assert_eq!(queued.destination, "http://127.0.0.1:9/alice");
     assert_eq!(store.next_message_at().await.unwrap(), Some(at(0)));
+    // The delivery worker's queue: messages due by then, leased ones too.
+    assert_eq!(store.queue_depths(at(-1)).await.unwrap().messages, 0);
+    assert_eq!(store.queue_depths(at(1)).await.unwrap().messages, 1);
+    assert_eq!(store.queue_depths(at(10)).await.unwrap().messages, 2);
     assert!(matches!(
         store.get_message(first + later + 1000).await,
         Err(StoreError::NotFound(_))
@@ -651,6 +669,7 @@ async fn messages_are_queued_once_and_leased<S: Store>(store: S) {
         .await
         .unwrap()
         .is_empty());
+    assert_eq!(store.queue_depths(at(1)).await.unwrap().messages, 1);
     assert_eq!(store.next_message_at().await.unwrap(), Some(at(2)));
     // A sender that died: the lease lapses and the message is claimed again.
     let again = store.claim_messages(at(2), at(3), 10).await.unwrap();

@@ -76,20 +76,26 @@ pub async fn status<S: Store>(
     caller: Caller,
 ) -> Result<axum::Json<ServerStatus>, ApiError> {
     let counts = app.alerts.counts().await?;
-    let tasks = caller.require_admin().is_ok().then(|| {
-        app.supervisor
-            .tasks()
-            .into_iter()
-            .map(|task| TaskView {
-                name: task.name.to_owned(),
-                state: task.state.as_str().to_owned(),
-                last_run: task.last_run,
-                restarts: task.restarts,
-                last_error: task.last_error,
-                queue: (task.name == task::ALERT_WRITER).then(|| app.ingestor.backlog() as i64),
-            })
-            .collect()
-    });
+    let tasks = if caller.require_admin().is_ok() {
+        let depths = app.paging.queue_depths().await?;
+        let queue_of = |name: &str| match name {
+            task::ALERT_WRITER => Some(app.ingestor.backlog() as i64),
+            task::PAGING => Some(depths.jobs),
+            task::DELIVERY => Some(depths.messages),
+            _ => None,
+        };
+        let tasks = app.supervisor.tasks().into_iter().map(|task| TaskView {
+            name: task.name.to_owned(),
+            state: task.state.as_str().to_owned(),
+            last_run: task.last_run,
+            restarts: task.restarts,
+            last_error: task.last_error,
+            queue: queue_of(task.name),
+        });
+        Some(tasks.collect())
+    } else {
+        None
+    };
     Ok(axum::Json(ServerStatus {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         now: app.incidents.clock().now(),
