@@ -10,7 +10,7 @@
 //! 2. declares N triggered incidents in large transactions and starts
 //!    paging each with `paging::start`, its step-1 job due at its own
 //!    instant of the window (setup is not measured);
-//! 3. runs `Paging::run_once(clock.now())` in the loop `Paging::spawn` runs
+//! 3. runs `Paging::run_once(clock.now())` in the loop the paging worker runs (`worker::run`)
 //!    (again at once after a round that ran jobs, otherwise sleep until
 //!    `next_job_at`), recording when each round returned;
 //! 4. reads every incident's timeline: the `escalation_step` event's `at` is
@@ -204,7 +204,7 @@ struct Round {
     ran: usize,
 }
 
-/// The `Paging::spawn` loop, recording each round, until `n` jobs ran or
+/// The paging worker's loop (`worker::run`), recording each round, until `n` jobs ran or
 /// `give_up` passes.
 async fn run<S: Store>(
     paging: &Paging<S>,
