@@ -14,7 +14,7 @@ use crate::delivery::{Channels, Delivery};
 use crate::ingest::DeadLetters;
 use crate::notify::Notifier;
 use crate::paging::AckLinks;
-use crate::supervisor::{OnExit, Supervisor, TaskStatus};
+use crate::supervisor::{OnExit, Supervisor};
 use crate::{
     Accounts, Alerts, ApiTokens, Clock, Health, Incidents, IngestRules, Ingestor, Integrations,
     Maintenance, Oncall, Paging, Silences,
@@ -188,11 +188,6 @@ impl<S: Store, C: Channels> App<S, C> {
             .spawn(task::DELIVERY, OnExit::Restart, move |task| {
                 delivery.clone().run(task)
             });
-    }
-
-    /// The tasks with their state and last run.
-    pub fn tasks(&self) -> Vec<TaskStatus> {
-        self.supervisor.tasks()
     }
 
     /// Stops the app: the workers finish the round they are in (a send in

@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -122,13 +122,6 @@ impl Shutdown {
         let mut signal = self.0.clone();
         // An error means the supervisor is gone, which is a shutdown too.
         let _ = signal.wait_for(|stop| *stop).await;
-    }
-
-    /// A signal that is never given, for loops run outside a supervisor.
-    pub fn never() -> Shutdown {
-        // One sender kept for the life of the process, so `wait` never returns.
-        static NEVER: OnceLock<watch::Sender<bool>> = OnceLock::new();
-        Shutdown(NEVER.get_or_init(|| watch::Sender::new(false)).subscribe())
     }
 }
 
