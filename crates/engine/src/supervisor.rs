@@ -85,6 +85,16 @@ struct Entry {
 }
 
 impl Entry {
+    fn new(name: &'static str) -> Entry {
+        Entry {
+            name,
+            state: AtomicU8::new(TaskState::Running as u8),
+            last_run_ms: AtomicI64::new(0),
+            restarts: AtomicU32::new(0),
+            last_error: Mutex::new(None),
+        }
+    }
+
     fn set(&self, state: TaskState) {
         self.state.store(state as u8, Ordering::Release);
     }
@@ -100,6 +110,11 @@ impl Entry {
 pub struct Heartbeat(Arc<Entry>);
 
 impl Heartbeat {
+    /// A heartbeat no supervisor reads, for a task run on its own.
+    pub fn unwatched(name: &'static str) -> Heartbeat {
+        Heartbeat(Arc::new(Entry::new(name)))
+    }
+
     pub fn ran(&self, now: Timestamp) {
         self.0
             .last_run_ms
@@ -173,13 +188,7 @@ impl Supervisor {
 
     /// Registers a task by name; its heartbeat reports its rounds.
     pub fn register(&self, name: &'static str) -> Heartbeat {
-        let entry = Arc::new(Entry {
-            name,
-            state: AtomicU8::new(TaskState::Running as u8),
-            last_run_ms: AtomicI64::new(0),
-            restarts: AtomicU32::new(0),
-            last_error: Mutex::new(None),
-        });
+        let entry = Arc::new(Entry::new(name));
         lock(&self.0.entries).push(Arc::clone(&entry));
         Heartbeat(entry)
     }

@@ -2,7 +2,6 @@
 //! command monomorphized over it (`with_store::<SqliteStore>` / `<PgStore>`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use warroom_domain::{AccessRole, Playbook};
@@ -144,23 +143,16 @@ async fn run_server<S: Store>(
     let mut serve_config = args.serve_config();
     serve_config.shutdown_grace = grace.mul_f64(0.7);
     let supervisor = app.supervisor.clone();
-    let stopping_since = Arc::new(std::sync::OnceLock::new());
-    let since = Arc::clone(&stopping_since);
     let stop = async move {
         tokio::select! {
             () = shutdown_signal() => {}
             () = supervisor.failed() => {}
         }
-        since.get_or_init(std::time::Instant::now);
         // Open live streams and the workers stop with the server.
         supervisor.request_shutdown();
     };
     warroom_web::serve_with(listener, router, serve_config, stop).await?;
-    let spent = stopping_since
-        .get()
-        .map_or(Duration::ZERO, |at| at.elapsed());
-    let left = grace.saturating_sub(spent).max(grace.mul_f64(0.3));
-    let late = app.shutdown(left).await;
+    let late = app.shutdown(grace.mul_f64(0.3)).await;
     if !late.is_empty() {
         tracing::warn!(tasks = ?late, "stopped without waiting for these tasks");
     }

@@ -153,7 +153,7 @@ impl Ingestor {
         clock: Arc<dyn Clock>,
         paging_wake: Arc<Notify>,
     ) -> Ingestor {
-        let heartbeat = crate::supervisor::Supervisor::new().register("alert writer");
+        let heartbeat = Heartbeat::unwatched("alert writer");
         Ingestor::start(store, rules, clock, paging_wake, heartbeat).0
     }
 
