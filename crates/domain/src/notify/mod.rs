@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 mod check;
+pub(crate) mod secret_field;
 pub mod templates;
 
 pub use check::CHANNEL_TYPES;
@@ -115,30 +116,35 @@ pub enum ChannelSettings {
         security: SmtpSecurity,
         #[serde(default)]
         username: Option<String>,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "secret_field::password")]
         password: Option<SecretRef>,
         /// `Warroom <alerts@example.com>`.
         from: String,
     },
     /// Slack incoming webhook (Block Kit).
     Slack {
+        #[serde(deserialize_with = "secret_field::webhook_url")]
         webhook_url: SecretRef,
     },
     /// Mattermost or Rocket.Chat incoming webhook (Slack-compatible payload).
     Mattermost {
+        #[serde(deserialize_with = "secret_field::webhook_url")]
         webhook_url: SecretRef,
     },
     /// Microsoft Teams incoming webhook / workflow (Adaptive Card).
     Teams {
+        #[serde(deserialize_with = "secret_field::webhook_url")]
         webhook_url: SecretRef,
     },
     Discord {
+        #[serde(deserialize_with = "secret_field::webhook_url")]
         webhook_url: SecretRef,
     },
     /// Generic JSON webhook, signed with `X-Warroom-Signature` when a secret is set.
     Webhook {
+        #[serde(deserialize_with = "secret_field::url")]
         url: SecretRef,
-        #[serde(default)]
+        #[serde(default, deserialize_with = "secret_field::signing_secret")]
         signing_secret: Option<SecretRef>,
     },
     /// SMS and voice through Twilio's Messages and Calls API (or anything with its shape).
@@ -146,6 +152,7 @@ pub enum ChannelSettings {
         #[serde(default = "default_twilio_url")]
         base_url: String,
         account_sid: String,
+        #[serde(deserialize_with = "secret_field::auth_token")]
         auth_token: SecretRef,
         /// The sending number, E.164.
         from: String,

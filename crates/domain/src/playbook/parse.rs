@@ -24,7 +24,7 @@ use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
 use super::{
     AlertsResolved, Category, NotifyRule, OncallConfig, PhaseDef, Playbook, RoleDef, ServiceDef,
-    SeverityLevel,
+    ServiceLink, SeverityLevel, MAX_SERVICE_LINKS,
 };
 use crate::id_format::IdFormat;
 use crate::notify::NotificationsConfig;
@@ -130,7 +130,7 @@ fn yaml_error(file: &str, yaml: &str, err: &serde_saphyr::Error) -> PlaybookErro
     let location = err.location().filter(|at| at.line() > 0);
     let (mut line, mut column) = line_column(location);
     let index = location.and_then(|_| PathIndex::build(yaml));
-    let field = match (&index, location) {
+    let mut field = match (&index, location) {
         (Some(index), Some(at)) => {
             let (field, written_at) = field_at(index, inner, at);
             if let Some(at) = written_at {
@@ -140,6 +140,14 @@ fn yaml_error(file: &str, yaml: &str, err: &serde_saphyr::Error) -> PlaybookErro
         }
         _ => String::new(),
     };
+    // A secret written inline is reported where serde was (the channel's
+    // mapping, read whole for its `type`); the message names the key.
+    if let (Some(index), Some(key)) = (&index, secret_field(&message)) {
+        if let Some((path, at)) = index.nearest_key(&field, key) {
+            field = path;
+            (line, column) = position_line_column(at);
+        }
+    }
     PlaybookError {
         file: file.to_owned(),
         line,
@@ -147,6 +155,14 @@ fn yaml_error(file: &str, yaml: &str, err: &serde_saphyr::Error) -> PlaybookErro
         field,
         message,
     }
+}
+
+/// The key a "`url` is a secret" message names
+/// ([`crate::notify::secret_field`]).
+fn secret_field(message: &str) -> Option<&str> {
+    let end = message.find(&format!("` {}", crate::notify::secret_field::MARKER))?;
+    let head = &message[..end];
+    Some(&head[head.rfind('`')? + 1..])
 }
 
 /// The message without location; plainer words for the commonest shape errors.
@@ -557,6 +573,7 @@ impl Check<'_> {
                         .escalation_policy
                         .as_ref()
                         .map(|p| p.value.trim().to_owned()),
+                    links: self.service_links(s, &format!("services[{i}].links"))?,
                 })
             })
             .collect::<Result<Vec<_>, PlaybookError>>()?;
@@ -581,6 +598,54 @@ impl Check<'_> {
             }
         }
         Ok(services)
+    }
+
+    /// A service's `links:`: at most [`MAX_SERVICE_LINKS`], each a
+    /// non-blank name of at most 64 characters and an http(s) URL.
+    fn service_links(
+        &self,
+        raw: &RawService,
+        field: &str,
+    ) -> Result<Vec<ServiceLink>, PlaybookError> {
+        let Some(links) = &raw.links else {
+            return Ok(Vec::new());
+        };
+        if links.0.len() > MAX_SERVICE_LINKS {
+            return Err(self.error_at_path(
+                field,
+                format!(
+                    "has {} links; a service has at most {MAX_SERVICE_LINKS}",
+                    links.0.len()
+                ),
+            ));
+        }
+        links
+            .0
+            .iter()
+            .map(|(name, url)| {
+                let name_field = join(field, name);
+                let name = name.trim();
+                if name.is_empty() || name.chars().count() > 64 {
+                    return Err(self.error_at_path(
+                        &name_field,
+                        "a link name is 1 to 64 characters (`runbook`, `dashboard`, ...)"
+                            .to_owned(),
+                    ));
+                }
+                let href = url.value.trim();
+                crate::oncall::directory::check_url(&name_field, href).map_err(|_| {
+                    self.error(
+                        &url.referenced,
+                        &name_field,
+                        format!("{href:?} is not an http(s) URL"),
+                    )
+                })?;
+                Ok(ServiceLink {
+                    name: name.to_owned(),
+                    url: href.to_owned(),
+                })
+            })
+            .collect()
     }
 
     fn when_alerts_resolve(

@@ -104,6 +104,25 @@ impl PathIndex {
     }
 }
 
+impl PathIndex {
+    /// The key `key` written in the mapping at `path` or in its closest
+    /// ancestor that has one: its path and where its value is written.
+    pub(super) fn nearest_key(&self, path: &str, key: &str) -> Option<(String, (u64, u64))> {
+        let mut path = path;
+        loop {
+            let candidate = join(path, key);
+            if self.key_position(&candidate).is_some() {
+                let at = self.value_position(&candidate)?;
+                return Some((candidate, at));
+            }
+            if path.is_empty() {
+                return None;
+            }
+            path = parent(path);
+        }
+    }
+}
+
 /// `a.b[1]` -> `a.b` -> `a` -> ``.
 fn parent(path: &str) -> &str {
     match path.rfind(['.', '[']) {

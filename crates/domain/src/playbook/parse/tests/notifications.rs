@@ -604,3 +604,76 @@ fn a_channel_cannot_take_the_name_of_a_contact_kind() {
         "names a kind of contact method",
     );
 }
+
+/// Issue 26, item 18: a webhook's `url` written as a plain string was
+/// reported at another field; it names `url` and shows the accepted forms.
+#[test]
+fn a_secret_written_inline_names_its_field() {
+    let channel = |lines: &str| format!("notifications:\n  channels:\n    - name: hooks\n{lines}");
+    for (lines, line, column, field) in [
+        (
+            "      type: webhook\n      url: https://hooks.example.com/warroom\n",
+            5,
+            12,
+            "url",
+        ),
+        (
+            "      url: https://hooks.example.com/warroom\n      type: webhook\n",
+            4,
+            12,
+            "url",
+        ),
+        (
+            "      type: webhook\n      url: {env: HOOK}\n      signing_secret: s3cret\n",
+            6,
+            23,
+            "signing_secret",
+        ),
+        (
+            "      type: slack\n      webhook_url: \"https://hooks.slack.com/services/T/B/X\"\n",
+            5,
+            20,
+            "webhook_url",
+        ),
+        (
+            "      type: twilio\n      account_sid: AC1\n      auth_token: abc123\n      from: \"+14155550100\"\n",
+            6,
+            19,
+            "auth_token",
+        ),
+        (
+            "      type: smtp\n      host: mx\n      password: hunter2\n      from: a@example.com\n",
+            6,
+            17,
+            "password",
+        ),
+    ] {
+        check(
+            &channel(lines),
+            line,
+            column,
+            &format!("notifications.channels[0].{field}"),
+            &format!(
+                "`{field}` is a secret, read from the environment or a file: write `{field}: {{env: VARIABLE}}` or `{field}: {{file: /path/to/secret}}`"
+            ),
+        );
+    }
+    // The accepted forms still parse, and a bad reference still names its key.
+    let p = parse(&channel(
+        "      type: webhook\n      url: {file: /run/secrets/hook}\n      signing_secret: {env: HOOK_SECRET}\n",
+    ));
+    assert_eq!(
+        p.notifications.channels[0].settings,
+        ChannelSettings::Webhook {
+            url: file("/run/secrets/hook"),
+            signing_secret: Some(env("HOOK_SECRET")),
+        }
+    );
+    check(
+        &channel("      type: webhook\n      url: {envv: HOOK}\n"),
+        5,
+        7,
+        "notifications.channels[0].url",
+        "unknown field `envv`",
+    );
+}
