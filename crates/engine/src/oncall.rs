@@ -200,6 +200,12 @@ impl<S: DirectoryStore + TxStore> Oncall<S> {
 
     /// Makes the directory's playbook entries exactly the playbook's `oncall:`
     /// section. Run at start-up, before serving.
+    ///
+    /// Refused (`Conflict`, nothing changed) when the playbook defines a name
+    /// that an entry made through the API already has: the playbook would
+    /// replace that entry, and removing the name from the playbook later
+    /// would lose it for good. The message lists every such name and how to
+    /// settle it.
     pub async fn sync_playbook(&self) -> Result<(), StoreError> {
         let now = self.clock.now();
         let oncall = &self.playbook.oncall;
@@ -229,7 +235,55 @@ impl<S: DirectoryStore + TxStore> Oncall<S> {
         for p in &oncall.escalation_policies {
             add(DirectoryKind::Policy, &p.name, encode(p)?);
         }
+        self.refuse_api_collisions(&entries).await?;
         self.store.sync_playbook_directory(&entries).await
+    }
+
+    /// `Conflict` naming every playbook entry whose kind and name an API
+    /// entry already has.
+    async fn refuse_api_collisions(&self, entries: &[DirectoryEntry]) -> Result<(), StoreError> {
+        let mut collisions = Vec::new();
+        for kind in [
+            DirectoryKind::User,
+            DirectoryKind::Team,
+            DirectoryKind::Vendor,
+            DirectoryKind::Schedule,
+            DirectoryKind::Policy,
+        ] {
+            let from_api: BTreeSet<String> = self
+                .store
+                .list_directory(kind)
+                .await?
+                .into_iter()
+                .filter(|e| e.source == SOURCE_API)
+                .map(|e| e.name)
+                .collect();
+            collisions.extend(
+                entries
+                    .iter()
+                    .filter(|e| e.kind == kind && from_api.contains(&e.name))
+                    .map(|e| (kind, e.name.clone())),
+            );
+        }
+        let Some((kind, name)) = collisions.first() else {
+            return Ok(());
+        };
+        let listed: Vec<String> = collisions
+            .iter()
+            .map(|(kind, name)| format!("{} {name:?}", kind.as_str()))
+            .collect();
+        Err(StoreError::Conflict(format!(
+            "the playbook's oncall section defines {}, which already exist{} as created through the API; \
+             the playbook would take {} over, and a later playbook without {} would lose {} for good. \
+             Nothing was changed. Rename each in the playbook, or delete the API-made entry first \
+             (e.g. `warroom oncall {} delete {name}`) so that the playbook's definition is the only one",
+            listed.join(", "),
+            if collisions.len() == 1 { "s" } else { "" },
+            them(collisions.len()),
+            them(collisions.len()),
+            them(collisions.len()),
+            kind.as_str(),
+        )))
     }
 
     pub async fn list<T: DirectoryDoc>(&self) -> Result<Vec<Stored<T>>, StoreError> {
@@ -600,29 +654,59 @@ impl<S: DirectoryStore + TxStore> Oncall<S> {
         self.store.revoke_feed(id, self.clock.now()).await
     }
 
-    /// The calendar behind a feed token: 30 days back and 90 ahead.
-    pub async fn calendar(&self, token: &str) -> Result<String, StoreError> {
+    /// The calendar behind a feed token: whole UTC days, from
+    /// [`ical::DAYS_BACK`] days back to `days_ahead` (default
+    /// [`ical::DAYS_AHEAD`]) ahead; see [`ical::window`].
+    pub async fn calendar(
+        &self,
+        token: &str,
+        days_ahead: Option<i64>,
+    ) -> Result<String, StoreError> {
         let feed = self
             .store
             .find_feed(&hash_secret(token))
             .await?
             .ok_or_else(|| StoreError::NotFound("calendar feed".into()))?;
         let now = self.clock.now();
-        let from = now - SignedDuration::from_hours(30 * 24);
-        let to = now + SignedDuration::from_hours(90 * 24);
-        let (title, shifts) = if feed.kind == "schedule" {
-            let shifts = self.shifts(&feed.name, from, to).await?;
-            (
-                format!("On call: {}", feed.name),
-                shifts.into_iter().map(|s| (feed.name.clone(), s)).collect(),
-            )
+        let (from, to) = ical::window(now, days_ahead)?;
+        let title = if feed.kind == "schedule" {
+            format!("On call: {}", feed.name)
         } else {
-            (
-                format!("On-call shifts of {}", feed.name),
-                self.user_shifts(&feed.name, from, to).await?,
-            )
+            format!("On-call shifts of {}", feed.name)
         };
+        let shifts = self.feed_shifts(&feed, from, to).await?;
         Ok(ical::render_calendar(&title, &shifts, now))
+    }
+
+    /// A feed's shifts that overlap [from, to), asked in pieces a schedule
+    /// answers (at most `MAX_RANGE` each) and joined again, starting
+    /// [`ical::LOOKBACK`] early so a shift under way at `from` keeps its start.
+    async fn feed_shifts(
+        &self,
+        feed: &FeedRecord,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, Shift)>, StoreError> {
+        let mut shifts = Vec::new();
+        let mut start = from - ical::LOOKBACK;
+        while start < to {
+            let end = to.min(start + warroom_domain::oncall::schedule::MAX_RANGE);
+            let piece = if feed.kind == "schedule" {
+                self.shifts(&feed.name, start, end)
+                    .await?
+                    .into_iter()
+                    .map(|s| (feed.name.clone(), s))
+                    .collect()
+            } else {
+                self.user_shifts(&feed.name, start, end).await?
+            };
+            for shift in piece {
+                ical::append_joined(&mut shifts, shift);
+            }
+            start = end;
+        }
+        shifts.retain(|(_, s)| s.end > from);
+        Ok(shifts)
     }
 
     /// Sends a 6-digit code to a contact method (through the outbox). The
@@ -732,6 +816,15 @@ impl<S: DirectoryStore + TxStore> Oncall<S> {
             .complete_verification(user, method_id, &encode(&stored.doc)?, now)
             .await?;
         self.get(user).await
+    }
+}
+
+/// `it` or `them`.
+fn them(count: usize) -> &'static str {
+    if count == 1 {
+        "it"
+    } else {
+        "them"
     }
 }
 

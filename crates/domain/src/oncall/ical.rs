@@ -3,9 +3,65 @@
 
 use std::fmt::Write as _;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::Shift;
+use crate::DomainError;
+
+/// Whole days a feed reaches back from today.
+pub const DAYS_BACK: i64 = 30;
+/// Whole days a feed reaches ahead of today unless its URL asks otherwise
+/// (`?days=`): a year and a month, so next year's holidays are in it.
+pub const DAYS_AHEAD: i64 = 400;
+/// The most days ahead a feed may ask for (about three years).
+pub const MAX_DAYS_AHEAD: i64 = 1100;
+/// How far before the window shifts are looked for, so a shift that began
+/// before it keeps its real start (and UID) rather than the window's.
+pub const LOOKBACK: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+const DAY: i64 = 86_400;
+
+/// The range a feed covers at `now`: from the start of the UTC day
+/// [`DAYS_BACK`] days ago to the start of the UTC day `days_ahead` days
+/// ahead (default [`DAYS_AHEAD`]). Bounds are whole days, so every fetch on
+/// one day asks the same range and a shift cut by a bound is cut the same
+/// way: its `DTSTART` and `UID` do not move between fetches. `days_ahead`
+/// outside 1..=[`MAX_DAYS_AHEAD`] is refused, naming `days`.
+pub fn window(
+    now: Timestamp,
+    days_ahead: Option<i64>,
+) -> Result<(Timestamp, Timestamp), DomainError> {
+    let ahead = days_ahead.unwrap_or(DAYS_AHEAD);
+    if !(1..=MAX_DAYS_AHEAD).contains(&ahead) {
+        return Err(DomainError::invalid(
+            "days",
+            format!("is {ahead}; a feed covers 1 to {MAX_DAYS_AHEAD} days ahead"),
+        ));
+    }
+    let today = now.as_second().div_euclid(DAY) * DAY;
+    let at = |second: i64| {
+        Timestamp::from_second(second)
+            .map_err(|_| DomainError::invalid("days", "reaches past the supported time range"))
+    };
+    Ok((at(today - DAYS_BACK * DAY)?, at(today + ahead * DAY)?))
+}
+
+/// Joins `next` onto `shifts`: a shift that continues one already there
+/// (same schedule, user and source, starting where it ends), as happens
+/// where a long range was asked in pieces, extends it instead.
+pub fn append_joined(shifts: &mut Vec<(String, Shift)>, next: (String, Shift)) {
+    let (schedule, shift) = &next;
+    let continued = shifts.iter_mut().rev().find(|(s, prev)| {
+        s == schedule
+            && prev.end == shift.start
+            && prev.user == shift.user
+            && prev.source == shift.source
+    });
+    match continued {
+        Some((_, prev)) => prev.end = shift.end,
+        None => shifts.push(next),
+    }
+}
 
 /// Longest content line in octets, line break excluded (RFC 5545 3.1).
 const MAX_LINE_OCTETS: usize = 75;
@@ -20,8 +76,8 @@ const MAX_LINE_OCTETS: usize = 75;
 /// `UID` derived from the calendar name, schedule name, shift start and
 /// user: the same shift keeps its UID from one feed to the next (if its end
 /// moves, clients update the event). A shift cut at the start of the range
-/// asked for has that cut as its start, so feeds should use stable range
-/// bounds (a day boundary, say) to keep UIDs stable.
+/// asked for has that cut as its start, so feeds use [`window`]'s
+/// whole-day bounds (and look back [`LOOKBACK`]) to keep UIDs stable.
 pub fn render_calendar(calendar_name: &str, shifts: &[(String, Shift)], now: Timestamp) -> String {
     let mut out = String::new();
     line(&mut out, "BEGIN:VCALENDAR");
@@ -192,6 +248,97 @@ mod tests {
             ts("2026-03-02T00:00:00Z"),
         );
         assert_ne!(uid_of(&ics), uid_of(&other));
+    }
+
+    #[test]
+    fn the_window_is_whole_days_and_at_least_a_year_ahead() {
+        let morning = ts("2026-03-08T00:00:01Z");
+        let night = ts("2026-03-08T23:59:59.999Z");
+        let (from, to) = window(morning, None).unwrap();
+        assert_eq!(window(night, None).unwrap(), (from, to));
+        assert_eq!(from, ts("2026-02-06T00:00:00Z"));
+        assert_eq!(to, ts("2027-04-12T00:00:00Z"));
+        assert!(to.duration_since(night) >= SignedDuration::from_hours(365 * 24));
+        let (_, to) = window(morning, Some(730)).unwrap();
+        assert_eq!(to, ts("2028-03-07T00:00:00Z"));
+        for bad in [0, -1, MAX_DAYS_AHEAD + 1] {
+            let err = window(morning, Some(bad)).unwrap_err();
+            assert!(
+                matches!(&err, DomainError::Invalid { field, .. } if field == "days"),
+                "{bad}: {err}"
+            );
+        }
+        // Before 1970 the day still starts at midnight.
+        let (from, _) = window(ts("1969-12-31T12:00:00Z"), Some(1)).unwrap();
+        assert_eq!(from, ts("1969-12-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn pieces_of_a_shift_join() {
+        let shift = |user: &str, start: &str, end: &str| Shift {
+            user: Some(user.into()),
+            start: ts(start),
+            end: ts(end),
+            source: None,
+        };
+        let mut all = Vec::new();
+        for next in [
+            (
+                "a",
+                shift("alice", "2026-01-01T00:00:00Z", "2026-01-05T00:00:00Z"),
+            ),
+            (
+                "b",
+                shift("bob", "2026-01-02T00:00:00Z", "2026-01-05T00:00:00Z"),
+            ),
+            (
+                "a",
+                shift("alice", "2026-01-05T00:00:00Z", "2026-01-08T00:00:00Z"),
+            ),
+            (
+                "a",
+                shift("carol", "2026-01-08T00:00:00Z", "2026-01-09T00:00:00Z"),
+            ),
+            (
+                "b",
+                shift("bob", "2026-01-06T00:00:00Z", "2026-01-07T00:00:00Z"),
+            ),
+        ] {
+            append_joined(&mut all, (next.0.to_owned(), next.1));
+        }
+        let spans: Vec<(&str, &str, Timestamp, Timestamp)> = all
+            .iter()
+            .map(|(s, x)| (s.as_str(), x.user.as_deref().unwrap(), x.start, x.end))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (
+                    "a",
+                    "alice",
+                    ts("2026-01-01T00:00:00Z"),
+                    ts("2026-01-08T00:00:00Z")
+                ),
+                (
+                    "b",
+                    "bob",
+                    ts("2026-01-02T00:00:00Z"),
+                    ts("2026-01-05T00:00:00Z")
+                ),
+                (
+                    "a",
+                    "carol",
+                    ts("2026-01-08T00:00:00Z"),
+                    ts("2026-01-09T00:00:00Z")
+                ),
+                (
+                    "b",
+                    "bob",
+                    ts("2026-01-06T00:00:00Z"),
+                    ts("2026-01-07T00:00:00Z")
+                ),
+            ]
+        );
     }
 
     #[test]

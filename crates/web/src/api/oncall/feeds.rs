@@ -12,7 +12,7 @@ use warroom_store::{FeedRecord, Store};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -124,18 +124,32 @@ pub async fn revoke<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /ical/<token>.ics`: no bearer token, the URL's token is the secret.
-/// Unknown, malformed and revoked tokens all get the same 404.
+/// What a feed URL may add: `?days=730` reaches two years ahead. Other
+/// parameters (a calendar app's cache-buster) are ignored.
+#[derive(Debug, Deserialize)]
+pub struct CalendarQuery {
+    /// Whole days ahead of today (1 to 1100; default 400).
+    #[serde(default)]
+    pub days: Option<i64>,
+}
+
+/// `GET /ical/<token>.ics[?days=N]`: no bearer token, the URL's token is the
+/// secret. Unknown, malformed and revoked tokens all get the same 404.
 pub async fn calendar<S: Store>(
     State(app): State<AppState<S>>,
     axum::extract::Path(file): axum::extract::Path<String>,
+    Query(query): Query<CalendarQuery>,
 ) -> Result<Response> {
     let not_found = || ApiError::not_found("no such calendar feed");
     let token = file.strip_suffix(".ics").ok_or_else(not_found)?;
-    let body = app.oncall.calendar(token).await.map_err(|e| match e {
-        warroom_store::StoreError::NotFound(_) => not_found(),
-        other => ApiError::from(other),
-    })?;
+    let body = app
+        .oncall
+        .calendar(token, query.days)
+        .await
+        .map_err(|e| match e {
+            warroom_store::StoreError::NotFound(_) => not_found(),
+            other => ApiError::from(other),
+        })?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
