@@ -122,7 +122,8 @@ pub trait DirectoryStore: Send + Sync {
 
     /// Makes the playbook's entries exactly `entries`, in one transaction:
     /// playbook entries no longer listed are removed, and a listed name
-    /// takes over an API entry of the same name.
+    /// takes over an API entry of the same name (`Oncall::sync_playbook`
+    /// refuses to start before that can happen).
     fn sync_playbook_directory(
         &self,
         entries: &[DirectoryEntry],

@@ -14,6 +14,7 @@ use crate::server::{cli, http, Server};
 use warroom_store::on_both_backends;
 
 on_both_backends!(url; an_overdue_step_runs_once_at_once_after_kill_9);
+on_both_backends!(url; a_playbook_never_takes_over_a_user_made_through_the_api);
 
 /// Records every POST by path.
 #[derive(Clone, Default)]
@@ -224,6 +225,55 @@ async fn an_overdue_step_runs_once_at_once_after_kill_9(url: &str, dir: &Path) {
     assert_eq!(done.status(), 200);
     let incident = get(&server, &token, &format!("/api/v1/incidents/{id}")).await;
     assert_eq!(incident["status"], "acknowledged");
+}
+
+/// Issue 26, item 19: a user made through the API, then defined by a
+/// playbook too, was silently replaced (and lost with the playbook's next
+/// version). The start is refused, naming the user, and nothing changes.
+async fn a_playbook_never_takes_over_a_user_made_through_the_api(url: &str, dir: &Path) {
+    let server = Server::start(url, dir);
+    let token = server.first_token.clone().unwrap();
+    std::fs::write(
+        dir.join("bob.yaml"),
+        "name: bob\nemail: bob@api.example.com\n",
+    )
+    .unwrap();
+    let bob_file = dir.join("bob.yaml").display().to_string();
+    let (ok, out, err) = cli(
+        &server,
+        &token,
+        &["oncall", "user", "create", "--file", &bob_file],
+    );
+    assert!(ok, "{out}{err}");
+    drop(server);
+
+    let playbook = write_playbook(dir, "http://127.0.0.1:9");
+    let refused = Server::refused(url, dir, &["--playbook", &playbook]);
+    assert!(
+        refused.contains(r#"user "bob""#) && refused.contains("created through the API"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("warroom oncall user delete bob") && !refused.contains(r#"user "alice""#),
+        "{refused}"
+    );
+
+    // Nothing changed: bob is still the API's, and the server starts without the playbook.
+    let server = Server::start(url, dir);
+    let bob = get(&server, &token, "/api/v1/oncall/users/bob").await;
+    assert_eq!(bob["email"], "bob@api.example.com", "{bob}");
+    assert_eq!(bob["source"], "api", "{bob}");
+    let users = get(&server, &token, "/api/v1/oncall/users").await;
+    assert!(!users.to_string().contains("alice"), "{users}");
+
+    // Once the API's bob is deleted, the playbook starts and owns bob.
+    let (ok, out, err) = cli(&server, &token, &["oncall", "user", "delete", "bob"]);
+    assert!(ok, "{out}{err}");
+    drop(server);
+    let server = Server::start_with(url, dir, &["--playbook", &playbook]);
+    let bob = get(&server, &token, "/api/v1/oncall/users/bob").await;
+    assert_eq!(bob["email"], "bob@example.com", "{bob}");
+    assert_eq!(bob["source"], "playbook", "{bob}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,13 +45,14 @@ impl Server {
         Server::spawn(database_url, dir, "127.0.0.1:0", extra, envs)
     }
 
-    fn spawn(
+    /// The `warroom serve` command a start runs.
+    fn command(
         database_url: &str,
         dir: &Path,
         listen: &str,
         extra: &[&str],
         envs: &[(&str, &str)],
-    ) -> Server {
+    ) -> Command {
         // PostgreSQL needs a secret file shared by every start; SQLite's
         // default is `<database>.secret`, made on first start.
         let shared_secret = dir.join("server.secret");
@@ -66,9 +67,10 @@ impl Server {
                 )
                 .unwrap();
             }
-            secret_env.push(("WARROOM_SECRET_FILE", shared_secret.as_os_str()));
+            secret_env.push(("WARROOM_SECRET_FILE", shared_secret.into_os_string()));
         }
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["serve", "--listen", listen])
             .args(extra)
             .env_remove("WARROOM_SECRET_FILE")
@@ -79,7 +81,39 @@ impl Server {
             .env("WARROOM_LOG", "warn")
             // Load tests here are about durability; throttling is tested in warroom-web.
             .env("WARROOM_INGEST_RATE_LIMIT", "0")
-            .current_dir(dir)
+            .current_dir(dir);
+        command
+    }
+
+    /// Runs `warroom serve` expecting it to refuse to start; its stderr.
+    /// Panics if it is still running after a minute.
+    pub fn refused(database_url: &str, dir: &Path, extra: &[&str]) -> String {
+        let mut child = Server::command(database_url, dir, "127.0.0.1:0", extra, &[])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn warroom serve");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("warroom serve did not exit within a minute");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success(), "warroom serve exited 0");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn spawn(
+        database_url: &str,
+        dir: &Path,
+        listen: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Server {
+        let mut child = Server::command(database_url, dir, listen, extra, envs)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
