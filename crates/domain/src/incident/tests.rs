@@ -35,6 +35,7 @@ fn playbook() -> Playbook {
             description: String::new(),
             when_alerts_resolve: Default::default(),
             escalation_policy: None,
+            links: Vec::new(),
         }],
         phases: vec![PhaseDef {
             id: "detection".into(),

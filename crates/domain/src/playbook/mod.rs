@@ -87,7 +87,20 @@ pub struct ServiceDef {
     /// Name of the escalation policy that pages for this service; `None`
     /// uses [`OncallConfig::default_escalation_policy`].
     pub escalation_policy: Option<String>,
+    /// Where a responder looks first (runbook, dashboard, ...), shown with
+    /// the service's alerts, in the order written.
+    pub links: Vec<ServiceLink>,
 }
+
+/// A named http(s) link of a service: `runbook: https://wiki/db`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLink {
+    pub name: String,
+    pub url: String,
+}
+
+/// The most links a service may have.
+pub const MAX_SERVICE_LINKS: usize = 10;
 
 /// What happens to an incident opened by alerts when every alert of it resolves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

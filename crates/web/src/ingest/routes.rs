@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -32,7 +32,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/integrations/prometheus/{key}/api/v2/alerts",
             post(api_v2_path::<S>),
         )
-        .route("/integrations/{kind}/{key}", post(by_kind::<S>))
+        .route(
+            "/integrations/{kind}/{key}",
+            post(by_kind::<S>).get(by_kind_query::<S>),
+        )
 }
 
 /// The integration a key names, or `None` when no live one does; read
@@ -226,10 +229,36 @@ async fn api_v2<S: Store>(app: AppState<S>, key: &str, body: &[u8]) -> Result<Re
     Ok(StatusCode::OK.into_response())
 }
 
+/// `GET /integrations/{kind}/{key}?...`: senders that put the alert in the
+/// query string of a GET (UptimeRobot); other formats need a POST body.
+async fn by_kind_query<S: Store>(
+    State(app): State<AppState<S>>,
+    Path((kind, key)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if kind != "uptimerobot" {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("the {kind} format is sent with POST; only uptimerobot may use GET with the alert in the query string"),
+        ));
+    }
+    by_kind(
+        State(app),
+        Path((kind, key)),
+        RawQuery(query),
+        headers,
+        RawBody(Default::default()),
+    )
+    .await
+}
+
 /// `/integrations/{kind}/{key}`: webhooks whose format the path names.
 async fn by_kind<S: Store>(
     State(app): State<AppState<S>>,
     Path((kind, key)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
@@ -241,18 +270,24 @@ async fn by_kind<S: Store>(
     let signals = match kind.as_str() {
         "alertmanager" => formats::alertmanager::parse_webhook(&body, now),
         "grafana" => formats::grafana::parse(&body, now),
-        "sentry" => formats::sentry::parse(&body, now).map(|s| vec![s]),
+        "sentry" => {
+            let resource = headers
+                .get(formats::sentry::RESOURCE_HEADER)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            formats::sentry::parse_hook(&body, resource.as_deref(), now).map(|s| vec![s])
+        }
         "uptimerobot" => {
             let is_form = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-            if is_form {
-                formats::uptimerobot::parse_form(&body, now)
+            let body = if is_form {
+                formats::uptimerobot::Body::Form(&body)
             } else {
-                formats::uptimerobot::parse_json(&body, now)
-            }
-            .map(|s| vec![s])
+                formats::uptimerobot::Body::Json(&body)
+            };
+            formats::uptimerobot::parse_request(query.as_deref().unwrap_or(""), body, now)
+                .map(|s| vec![s])
         }
         "generic" => {
             let mapping = integration.config.mapping.as_ref().map_err(|e| {

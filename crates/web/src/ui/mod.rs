@@ -16,6 +16,7 @@ use warroom_store::Store;
 
 use crate::state::AppState;
 
+mod alert_links;
 mod assets;
 mod error;
 mod form;

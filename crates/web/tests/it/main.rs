@@ -13,6 +13,7 @@ mod oncall;
 mod openapi;
 mod paging;
 mod security;
+mod senders;
 mod sign_in;
 mod status;
 mod ui;

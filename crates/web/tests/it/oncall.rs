@@ -13,6 +13,7 @@ on_both_backends!(setup = crate::helpers::Api::new;
     directory_refuses_bad_entries_naming_the_field,
     schedule_answers_and_overrides,
     calendar_feeds,
+    calendar_feeds_are_stable_within_a_day_and_reach_a_year,
     contact_method_verification,
 );
 
@@ -541,19 +542,10 @@ async fn calendar_feeds(api: Api) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(page.headers["content-type"], "text/calendar; charset=utf-8");
     assert!(page.body.starts_with("BEGIN:VCALENDAR"), "{}", page.body);
-    // The feed covers 30 days back and 90 ahead: one event per shift with someone on it.
-    let r = api
-        .get(&format!(
-            "{ONCALL}/schedules/primary/shifts?from=2026-10-26T14:00:00Z&to=2027-02-23T14:00:00Z"
-        ))
-        .await;
-    let staffed = r.body["shifts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| !s["user"].is_null())
-        .count();
-    assert_eq!(staffed, 91);
+    // The feed covers the whole days from 30 days back to 400 ahead: one
+    // event per shift with someone on it. The rota starts today at 09:00,
+    // so that is one shift a day, the last cut at midnight 400 days ahead.
+    let staffed = 400;
     assert_eq!(page.body.matches("BEGIN:VEVENT").count(), staffed);
 
     // A user's feed.
@@ -573,7 +565,7 @@ async fn calendar_feeds(api: Api) {
         .to_owned();
     let page = api.page(Method::GET, &bob_path).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.body.matches("BEGIN:VEVENT").count(), 45);
+    assert_eq!(page.body.matches("BEGIN:VEVENT").count(), 200);
 
     // Listing never shows the secret.
     let r = api.get(&feeds).await;
@@ -611,6 +603,94 @@ async fn calendar_feeds(api: Api) {
         api.page(Method::GET, &bob_path).await.status,
         StatusCode::OK
     );
+}
+
+/// The events of a calendar: (UID, DTSTART, DTEND), lines unfolded.
+fn events(ics: &str) -> Vec<(String, String, String)> {
+    let unfolded = ics.replace("\r\n ", "");
+    let mut events = Vec::new();
+    let (mut uid, mut start) = (String::new(), String::new());
+    for line in unfolded.split("\r\n") {
+        if let Some(v) = line.strip_prefix("UID:") {
+            uid = v.to_owned();
+        } else if let Some(v) = line.strip_prefix("DTSTART:") {
+            start = v.to_owned();
+        } else if let Some(v) = line.strip_prefix("DTEND:") {
+            events.push((uid.clone(), start.clone(), v.to_owned()));
+        }
+    }
+    events
+}
+
+/// Issue 26, item 17: the feed's window moved with the clock, so a shift
+/// under way at its start changed DTSTART and UID from one fetch to the
+/// next; and it reached only 90 days ahead.
+async fn calendar_feeds_are_stable_within_a_day_and_reach_a_year(api: Api) {
+    for name in ["alice", "bob"] {
+        let r = admin(&api, Method::POST, "/users", Some(user(name))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    // Weekly hand-offs since January: a shift is always under way.
+    let r = admin(
+        &api,
+        Method::POST,
+        "/schedules",
+        Some(json!({
+            "name": "weekly",
+            "time_zone": "Europe/Berlin",
+            "layers": [{"name": "w", "users": ["alice", "bob"], "shift": {"weeks": 1},
+                        "start": "2026-01-05T09:00:00"}]
+        })),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut paths = Vec::new();
+    for feed in [
+        json!({"kind": "schedule", "name": "weekly"}),
+        json!({"kind": "user", "name": "bob"}),
+    ] {
+        let r = admin(&api, Method::POST, "/feeds", Some(feed)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let url = r.body["url"].as_str().unwrap();
+        paths.push(url.strip_prefix("http://localhost").unwrap().to_owned());
+    }
+    for path in &paths {
+        // 14:00, then 23:59 the same (UTC) day: the same events.
+        let first = api.page(Method::GET, path).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        api.clock
+            .advance(SignedDuration::from_secs(9 * 3600 + 59 * 60));
+        let later = api.page(Method::GET, path).await;
+        api.clock
+            .advance(-SignedDuration::from_secs(9 * 3600 + 59 * 60));
+        let (first, later) = (events(&first.body), events(&later.body));
+        assert!(first.len() > 50, "{first:?}");
+        assert_eq!(first, later, "{path}");
+        // The first event is the shift under way 30 days back, with its real start.
+        let (_, start, end) = &first[0];
+        assert!(
+            start.as_str() < "20261026T000000Z" && end.as_str() > "20261026T000000Z",
+            "{first:?}"
+        );
+        // At least a year ahead: the last event ends past 2027-11-25.
+        let (_, _, end) = first.last().unwrap();
+        assert!(end.as_str() >= "20271125T140000Z", "{path}: ends {end}");
+    }
+    // The horizon is the URL's to choose, within bounds that name the field.
+    let two_years = events(
+        &api.page(Method::GET, &format!("{}?days=730", paths[0]))
+            .await
+            .body,
+    );
+    assert!(
+        two_years.last().unwrap().2.as_str() >= "20281124T000000Z",
+        "{two_years:?}"
+    );
+    for bad in ["0", "1101", "soon"] {
+        let r = api.get(&format!("{}?days={bad}", paths[0])).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.body);
+        assert_eq!(r.field(), "days", "{}", r.body);
+    }
 }
 
 async fn contact_method_verification(api: Api) {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use serde::de::{self, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
@@ -90,6 +90,34 @@ pub(super) struct RawService {
     pub(super) when_alerts_resolve: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) escalation_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) links: Option<RawLinks>,
+}
+
+/// A service's `links:`, a mapping of name to URL, in the order written.
+pub(super) struct RawLinks(pub(super) Vec<(String, Spanned<String>)>);
+
+impl<'de> Deserialize<'de> for RawLinks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct LinksVisitor;
+        impl<'de> Visitor<'de> for LinksVisitor {
+            type Value = RawLinks;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of link names to URLs (`runbook: https://...`)")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<RawLinks, E> {
+                Ok(RawLinks(Vec::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawLinks, A::Error> {
+                let mut links = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Spanned<String>>()? {
+                    links.push(entry);
+                }
+                Ok(RawLinks(links))
+            }
+        }
+        d.deserialize_map(LinksVisitor)
+    }
 }
 
 #[derive(Deserialize)]

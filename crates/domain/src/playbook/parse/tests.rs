@@ -478,3 +478,52 @@ fn display_reads_file_line_column_field_message() {
         "{err}"
     );
 }
+
+#[test]
+fn service_links_keep_their_order_and_name_the_bad_one() {
+    let yaml = "services:\n  - id: db\n    name: Database\n    links:\n      runbook: https://wiki.example.com/db\n      dashboard: \" https://grafana.example.com/d/pg \"\n      Status board: http://status.internal/\n  - id: api\n    name: API\n";
+    let p = Playbook::parse("p.yaml", yaml).unwrap();
+    let links: Vec<(&str, &str)> = p.services[0]
+        .links
+        .iter()
+        .map(|l| (l.name.as_str(), l.url.as_str()))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            ("runbook", "https://wiki.example.com/db"),
+            ("dashboard", "https://grafana.example.com/d/pg"),
+            ("Status board", "http://status.internal/"),
+        ]
+    );
+    assert!(p.services[1].links.is_empty());
+
+    let service = "services:\n  - id: db\n    name: Database\n    links:\n";
+    check(
+        &format!("{service}      runbook: wiki/db\n"),
+        5,
+        16,
+        "services[0].links.runbook",
+        "\"wiki/db\" is not an http(s) URL",
+    );
+    check(
+        &format!("{service}      runbook: javascript:alert(1)\n"),
+        5,
+        16,
+        "services[0].links.runbook",
+        "is not an http(s) URL",
+    );
+    check(
+        &format!("{service}      - https://wiki\n"),
+        5,
+        7,
+        "services[0].links",
+        "expected a mapping",
+    );
+    let many: String = (0..11)
+        .map(|i| format!("      l{i}: https://x/{i}\n"))
+        .collect();
+    let err = Playbook::parse("p.yaml", &format!("{service}{many}")).unwrap_err();
+    assert_eq!(err.field, "services[0].links", "{err}");
+    assert!(err.message.contains("at most 10"), "{err}");
+}

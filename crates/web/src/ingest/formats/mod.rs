@@ -7,8 +7,8 @@
 //! | Alertmanager webhook (`webhook_configs`, version 4) | [`alertmanager`] | [`alertmanager::parse_webhook`] | `alertmanager` |
 //! | Alertmanager API v2 (`POST /api/v2/alerts`, what Prometheus sends) | [`alertmanager`] | [`alertmanager::parse_api_v2`] | `prometheus` |
 //! | Grafana unified alerting webhook contact point | [`grafana`] | [`grafana::parse`] | `grafana` |
-//! | Sentry legacy WebHooks plugin and integration platform (`event_alert`, `issue`) | [`sentry`] | [`sentry::parse`] | `sentry` |
-//! | UptimeRobot webhook alert contact (JSON, form or query string) | [`uptimerobot`] | [`uptimerobot::parse_json`], [`uptimerobot::parse_form`] | `uptimerobot` |
+//! | Sentry legacy WebHooks plugin and integration platform (`event_alert`, `metric_alert`, `issue`) | [`sentry`] | [`sentry::parse_hook`] | `sentry` |
+//! | UptimeRobot webhook alert contact (JSON, form or query string, GET or POST) | [`uptimerobot`] | [`uptimerobot::parse_request`] | `uptimerobot` |
 //! | Generic JSON webhook mapped by a [`generic::GenericMapping`] | [`generic`] | [`generic::parse`] | `generic` |
 //!
 //! Every parser is a pure function of the body bytes, `now` and its own

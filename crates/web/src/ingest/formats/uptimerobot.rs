@@ -4,9 +4,11 @@
 //! UptimeRobot sends the alert variables the user picked, either as a JSON
 //! body the user wrote (`{"monitorID": "*monitorID*", ...}`: values are
 //! strings, or numbers if the user left the quotes out) or as
-//! `application/x-www-form-urlencoded` pairs in the POST body or the query
-//! string. [`parse_json`] reads the first, [`parse_form`] the others; both
-//! then read the same variables:
+//! `application/x-www-form-urlencoded` pairs in the POST body or in the
+//! query string of the webhook URL (`?monitorID=*monitorID*&...`, sent by
+//! GET or POST). [`parse_json`] reads the first, [`parse_form`] the others,
+//! and [`parse_request`] a whole request (query string and body together);
+//! all then read the same variables:
 //!
 //! | Variable | Use |
 //! |---|---|
@@ -28,9 +30,39 @@ use warroom_domain::alert::{limits, AlertAction, AlertLink, AlertSignal};
 
 use super::{check_len, check_required, check_utf8, from_json, string_details, FormatError};
 
+/// A request body and how it is encoded (its `Content-Type`).
+#[derive(Clone, Copy)]
+pub enum Body<'a> {
+    Json(&'a [u8]),
+    Form(&'a [u8]),
+}
+
+/// Parses a whole request: the variables in the webhook URL's query string
+/// (with or without the leading `?`) and those in the body (JSON or form),
+/// the body's winning where both name one. An empty body, as a GET has,
+/// adds nothing. `now` is unused; every parser takes it.
+pub fn parse_request(
+    query: &str,
+    body: Body<'_>,
+    _now: Timestamp,
+) -> Result<AlertSignal, FormatError> {
+    let mut vars = form_vars(query.as_bytes())?;
+    let from_body = match body {
+        Body::Json(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => BTreeMap::new(),
+        Body::Json(bytes) => json_vars(bytes)?,
+        Body::Form(bytes) => form_vars(bytes)?,
+    };
+    vars.extend(from_body);
+    from_vars(vars)
+}
+
 /// Parses a JSON object of UptimeRobot alert variables. `now` is unused;
 /// every parser takes it.
 pub fn parse_json(bytes: &[u8], _now: Timestamp) -> Result<AlertSignal, FormatError> {
+    from_vars(json_vars(bytes)?)
+}
+
+fn json_vars(bytes: &[u8]) -> Result<BTreeMap<String, String>, FormatError> {
     let object: serde_json::Map<String, Value> = from_json(bytes)?;
     let mut vars = BTreeMap::new();
     for (name, value) in object {
@@ -45,13 +77,17 @@ pub fn parse_json(bytes: &[u8], _now: Timestamp) -> Result<AlertSignal, FormatEr
         };
         vars.insert(name, text);
     }
-    from_vars(vars)
+    Ok(vars)
 }
 
 /// Parses `application/x-www-form-urlencoded` alert variables: a POST body,
 /// or a request's query string (with or without the leading `?`). A variable
 /// given twice keeps its first value. `now` is unused; every parser takes it.
 pub fn parse_form(bytes: &[u8], _now: Timestamp) -> Result<AlertSignal, FormatError> {
+    from_vars(form_vars(bytes)?)
+}
+
+fn form_vars(bytes: &[u8]) -> Result<BTreeMap<String, String>, FormatError> {
     let text = check_utf8(bytes)?;
     let text = text.strip_prefix('?').unwrap_or(text);
     let mut vars = BTreeMap::new();
@@ -60,7 +96,7 @@ pub fn parse_form(bytes: &[u8], _now: Timestamp) -> Result<AlertSignal, FormatEr
         vars.entry(name.into_owned())
             .or_insert_with(|| value.into_owned());
     }
-    from_vars(vars)
+    Ok(vars)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -249,6 +285,37 @@ mod tests {
         assert_eq!(s.summary, "example.com: SSL certificate expires soon");
         assert!(s.links.is_empty());
         assert_eq!(s.details["sslExpiryDaysLeft"], "7");
+    }
+
+    #[test]
+    fn a_request_reads_its_query_string_and_its_body() {
+        // GET, or POST with an empty body: the query string alone.
+        for body in [Body::Json(b""), Body::Json(b"  \n"), Body::Form(b"")] {
+            let s = parse_request(DOWN_QUERY, body, now()).unwrap();
+            assert_eq!(s, parse_form(DOWN_QUERY.as_bytes(), now()).unwrap());
+        }
+        // Variables in the URL, more in a JSON body: the body wins.
+        let s = parse_request(
+            "monitorID=793508639&alertType=1",
+            Body::Json(br#"{"alertType": 2, "monitorFriendlyName": "Shop"}"#),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(s.action, AlertAction::Resolve);
+        assert_eq!(s.dedup_key.as_deref(), Some("uptimerobot-793508639"));
+        assert_eq!(s.summary, "Shop is up");
+        let s = parse_request(
+            "?monitorID=7",
+            Body::Form(b"alertType=3&monitorURL=example.com"),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(s.dedup_key.as_deref(), Some("uptimerobot-7-ssl"));
+        // Nothing anywhere: the missing variable is named.
+        let err = parse_request("", Body::Json(b""), now()).unwrap_err();
+        assert_eq!(err.field, "monitorID");
+        let err = parse_request("monitorID=1&alertType=1", Body::Json(b"[1]"), now()).unwrap_err();
+        assert_eq!(err.field, "");
     }
 
     #[test]

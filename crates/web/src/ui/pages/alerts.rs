@@ -15,6 +15,7 @@ use warroom_store::{AlertFilter, Store};
 
 use crate::api::alerts::{silence_view, window};
 use crate::state::AppState;
+use crate::ui::alert_links::{alert_links, LinkView};
 use crate::ui::form::Posted;
 use crate::ui::session::Viewer;
 use crate::ui::templates::{page_context, render, render_status};
@@ -42,6 +43,7 @@ struct AlertRow {
     incident_id: Option<String>,
     suppressed_by: Option<String>,
     last_seen: TimeView,
+    links: Vec<LinkView>,
 }
 
 pub async fn list<S: Store>(
@@ -72,6 +74,7 @@ pub async fn list<S: Store>(
             ))
         }
     };
+    let playbook = app.incidents.playbook();
     let alerts: Vec<AlertRow> = app
         .alerts
         .list(&AlertFilter {
@@ -81,6 +84,7 @@ pub async fn list<S: Store>(
         .await?
         .into_iter()
         .map(|a| AlertRow {
+            links: alert_links(&a, playbook),
             id: a.id,
             status: a.status.as_str(),
             severity: a.severity,

@@ -18,6 +18,7 @@ use warroom_store::{AlertFilter, Store};
 
 use super::severity_options;
 use crate::state::AppState;
+use crate::ui::alert_links::{alert_links, LinkView};
 use crate::ui::form::Posted;
 use crate::ui::session::Viewer;
 use crate::ui::templates::{page_context, render_status};
@@ -53,6 +54,7 @@ struct RoleView {
 
 #[derive(Serialize)]
 struct AlertView {
+    links: Vec<LinkView>,
     status: &'static str,
     suppressed: bool,
     summary: String,
@@ -180,6 +182,7 @@ async fn workspace<S: Store>(
         .await?
         .into_iter()
         .map(|a| AlertView {
+            links: alert_links(&a, playbook),
             status: a.status.as_str(),
             suppressed: a.suppressed_by.is_some(),
             summary: a.summary,

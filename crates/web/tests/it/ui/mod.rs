@@ -165,4 +165,5 @@ async fn people(api: &Api) {
 }
 
 mod access;
+mod links;
 mod pages;

@@ -299,3 +299,152 @@ fn malformed_bodies_name_the_field() {
         .message
         .contains("UTF-8"));
 }
+
+/// A metric alert as Sentry's integration platform documents it
+/// (`Sentry-Hook-Resource: metric_alert`; the triggers are shortened).
+const METRIC_ALERT: &str = r#"{
+  "action": "critical",
+  "actor": {"id": "sentry", "name": "Sentry", "type": "application"},
+  "data": {
+    "description_text": "1000 events in the last 10 minutes\nFilter: level:error",
+    "description_title": "Critical: Too many errors",
+    "metric_alert": {
+      "alert_rule": {
+        "aggregate": "count()",
+        "created_by": null,
+        "dataset": "events",
+        "date_created": "2021-02-11T22:38:37.917728Z",
+        "date_modified": "2021-02-11T22:38:37.917728Z",
+        "environment": null,
+        "id": "14",
+        "include_all_projects": false,
+        "name": "Too many errors",
+        "organization_id": "5",
+        "projects": ["earth"],
+        "query": "level:error",
+        "resolution": 1,
+        "resolve_threshold": null,
+        "status": 0,
+        "threshold_period": 1,
+        "threshold_type": 0,
+        "time_window": 10,
+        "triggers": [{"alert_threshold": 1000, "label": "critical", "actions": []}]
+      },
+      "date_closed": null,
+      "date_created": "2021-02-11T22:48:00.917728Z",
+      "date_detected": "2021-02-11T22:47:00Z",
+      "date_started": "2021-02-11T22:47:00Z",
+      "id": "4",
+      "identifier": "4",
+      "organization_id": "5",
+      "projects": ["earth"],
+      "status": 2,
+      "status_method": 3,
+      "title": "Too many errors",
+      "type": 2
+    },
+    "web_url": "https://sentry.io/organizations/example/alerts/1/"
+  },
+  "installation": {"uuid": "a8e5d37a-696c-4c54-adb5-b3f28d64c7de"}
+}"#;
+
+fn hook(resource: &str, body: &str) -> Result<AlertSignal, FormatError> {
+    parse_hook(body.as_bytes(), Some(resource), now())
+}
+
+#[test]
+fn metric_alerts_trigger_change_severity_and_resolve() {
+    let critical = hook("metric_alert", METRIC_ALERT).unwrap();
+    assert_eq!(critical.action, AlertAction::Trigger);
+    assert_eq!(critical.dedup_key.as_deref(), Some("sentry-metric-4"));
+    assert_eq!(critical.summary, "Critical: Too many errors");
+    assert_eq!(critical.severity.as_deref(), Some("critical"));
+    assert_eq!(critical.source, "earth");
+    assert_eq!(critical.labels["project"], "earth");
+    assert_eq!(
+        critical.details["description"],
+        "1000 events in the last 10 minutes\nFilter: level:error"
+    );
+    assert_eq!(critical.details["alert_rule"], "Too many errors");
+    assert_eq!(
+        critical.links[0].href,
+        "https://sentry.io/organizations/example/alerts/1/"
+    );
+    assert_eq!(
+        critical.starts_at,
+        Some("2021-02-11T22:47:00Z".parse().unwrap())
+    );
+    // The same shape is recognised without the header, too.
+    assert_eq!(parse_str(METRIC_ALERT).unwrap(), critical);
+
+    let warning = hook(
+        "metric_alert",
+        &METRIC_ALERT
+            .replace(r#""action": "critical""#, r#""action": "warning""#)
+            .replace("Critical: Too", "Warning: Too"),
+    )
+    .unwrap();
+    assert_eq!(warning.action, AlertAction::Trigger);
+    assert_eq!(warning.dedup_key, critical.dedup_key);
+    assert_eq!(warning.severity.as_deref(), Some("warning"));
+
+    let resolved = hook(
+        "metric_alert",
+        &METRIC_ALERT.replace(r#""action": "critical""#, r#""action": "resolved""#),
+    )
+    .unwrap();
+    assert_eq!(resolved.action, AlertAction::Resolve);
+    assert_eq!(resolved.dedup_key, critical.dedup_key);
+    assert_eq!(resolved.severity, None);
+}
+
+#[test]
+fn the_resource_header_decides_and_other_resources_are_refused() {
+    // Documented resources that raise no alert are refused by name.
+    for resource in [
+        "installation",
+        "error",
+        "comment",
+        "activity_alert",
+        "seer",
+        "preprod_artifact",
+    ] {
+        let err = hook(resource, r#"{"action": "created", "data": {}}"#).unwrap_err();
+        assert_eq!(err.field, RESOURCE_HEADER, "{resource}");
+        assert!(
+            err.message
+                .starts_with(&format!("resource `{resource}` is not supported")),
+            "{err}"
+        );
+    }
+    // The header names what the body must hold.
+    for (resource, field) in [
+        ("event_alert", "data.event"),
+        ("metric_alert", "data.metric_alert"),
+        ("issue", "data.issue"),
+    ] {
+        let err = hook(resource, r#"{"action": "created", "data": {}}"#).unwrap_err();
+        assert_eq!(err.field, field, "{resource}: {err}");
+    }
+    assert_eq!(
+        hook("issue", ISSUE).unwrap(),
+        parse_str(ISSUE).unwrap(),
+        "the header agrees with the shape"
+    );
+    assert_eq!(
+        hook("event_alert", EVENT_ALERT).unwrap(),
+        parse_str(EVENT_ALERT).unwrap()
+    );
+    let err = hook(
+        "metric_alert",
+        &METRIC_ALERT.replace(r#""action": "critical""#, r#""action": "exploded""#),
+    )
+    .unwrap_err();
+    assert_eq!(err.field, "action");
+    let err = hook(
+        "metric_alert",
+        &METRIC_ALERT.replace(r#""id": "4""#, r#""id": """#),
+    )
+    .unwrap_err();
+    assert_eq!(err.field, "data.metric_alert.id");
+}
