@@ -246,6 +246,21 @@ async fn run(database_url: &str, dir: &Path) {
     admin.wait_for(".week .shift", PAGE).await;
     shot(&admin, "oncall").await;
 
+    // An alert with its runbook and graph, so the alerts page shows its links.
+    let am = crate::server::integration_key(&server, &token, "prom", "alertmanager").await;
+    let sent = http()
+        .post(format!("{base}/integrations/alertmanager/{am}"))
+        .json(&json!({"version": "4", "status": "firing", "alerts": [{
+            "status": "firing",
+            "labels": {"alertname": "DiskFull", "instance": "db-1", "severity": "warning"},
+            "annotations": {"summary": "Disk 95% full on db-1",
+                            "runbook_url": "https://runbooks.example.com/disk-full"},
+            "generatorURL": "http://prometheus.example.com:9090/graph?g0.expr=disk"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 202);
+
     // Every other page, once each at desktop width and once on the phone.
     for (page, ready, name) in [
         ("/incidents", "table.list", "incidents"),
