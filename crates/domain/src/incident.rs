@@ -262,8 +262,13 @@ impl Incident {
             })?;
         match to {
             Status::Triggered => {
-                // Un-acknowledged, or reopened as if new: nobody is on it yet.
-                self.acknowledged_at = None;
+                // Re-triggered while open (an acknowledgement timed out, an
+                // escalation): nobody is on it now, but the first response
+                // happened and the response clock stays met. Reopened after
+                // resolving: as if new.
+                if !from.is_open() {
+                    self.acknowledged_at = None;
+                }
                 self.mitigated_at = None;
                 self.resolved_at = None;
             }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -47,14 +48,21 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     // Everything but the probes and the alert endpoints first lets the
     // alert writer apply the alerts it has accepted.
     let settled = || middleware::from_fn_with_state(state.clone(), after_accepted_alerts::<S>);
-    Router::new()
+    // Pages, assets and JSON are compressed for a client that accepts it
+    // (the default predicate leaves the `/events` stream and tiny bodies
+    // alone); the alert endpoints answer a few bytes and stay outside, so
+    // ingest pays nothing for it.
+    let compressed = Router::new()
         .nest("/api/v1", api::routes::<S>().route_layer(settled()))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz::<S>))
-        .merge(ingest::routes::<S>())
         .merge(ack::routes::<S>().route_layer(settled()))
         .merge(ui::routes::<S>().route_layer(settled()))
         .route("/ical/{file}", get(api::oncall::feeds::calendar::<S>))
+        .layer(CompressionLayer::new());
+    Router::new()
+        .merge(compressed)
+        .merge(ingest::routes::<S>())
         .fallback(|| async { ApiError::not_found("no such page") })
         .with_state(state)
         .layer(middleware::from_fn(text::refuse_in_path))

@@ -135,6 +135,23 @@ fn declaration_errors_name_the_field() {
 }
 
 #[test]
+fn the_first_acknowledgement_survives_a_retrigger_but_not_a_reopen() {
+    let mut inc = declared();
+    inc.acknowledge("bob", t(4)).unwrap();
+    // The acknowledgement timed out: paging starts again, but the response
+    // happened at t(4).
+    inc.change_status(Status::Triggered, None, "engine", t(30))
+        .unwrap();
+    assert_eq!(inc.acknowledged_at, Some(t(4)));
+    inc.acknowledge("carol", t(32)).unwrap();
+    assert_eq!(inc.acknowledged_at, Some(t(4)));
+    inc.resolve(None, "carol", t(40)).unwrap();
+    inc.reopen(Some(Status::Triggered), None, "carol", t(50))
+        .unwrap();
+    assert_eq!(inc.acknowledged_at, None);
+}
+
+#[test]
 fn status_changes_keep_mttx_timestamps() {
     let mut inc = declared();
     inc.acknowledge("bob", t(2)).unwrap();
@@ -380,6 +397,11 @@ mod properties {
                 }
                 use Status::*;
                 match inc.status {
+                    // Re-triggered while open keeps the first acknowledgement;
+                    // reopened after resolving starts without one.
+                    Triggered if before.status.is_open() => prop_assert!(
+                        inc.acknowledged_at.is_none() || inc.acknowledged_at == before.acknowledged_at
+                    ),
                     Triggered => prop_assert!(inc.acknowledged_at.is_none()),
                     Acknowledged | Investigating | Identified | Monitoring => {
                         prop_assert!(inc.acknowledged_at.is_some())

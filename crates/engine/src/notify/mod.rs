@@ -12,6 +12,7 @@
 //! `update_due` whose generation is the number of updates posted, so an
 //! update makes the pending reminder stale.
 
+mod due;
 pub mod messages;
 mod service;
 
@@ -20,6 +21,7 @@ use warroom_domain::notify::MessageKind;
 use warroom_domain::{EventKind, Incident, NewEvent, Playbook, Status};
 use warroom_store::{CommsRecord, JobKind, NewJob, StoreError, WriteTx};
 
+pub use due::UpdateDue;
 use messages::{audience_messages, person_messages, Recipient};
 pub use messages::{envelope, incident_url, MessageContextBuilder};
 pub use service::Notifier;

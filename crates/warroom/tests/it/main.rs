@@ -5,6 +5,7 @@
 mod accounts;
 mod alerts;
 mod browser;
+mod browser_workspace;
 mod cli;
 mod comms;
 mod config;

@@ -14,10 +14,10 @@ use serde_json::json;
 use crate::browser::{Browser, Session, Theme, Viewport};
 use crate::server::{http, Server};
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 /// What the issue promises for a change to reach another browser.
 const LIVE: Duration = Duration::from_secs(1);
-const PAGE: Duration = Duration::from_secs(10);
+pub(crate) const PAGE: Duration = Duration::from_secs(10);
 
 /// The built-in playbook's incident rules plus an on-call rotation, so the
 /// calendar and "on call now" have something to show.
@@ -60,7 +60,7 @@ oncall:
   default_escalation_policy: default
 "#;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -68,7 +68,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn create_account(server: &Server, token: &str, email: &str, name: &str, role: &str) {
+pub(crate) async fn create_account(
+    server: &Server,
+    token: &str,
+    email: &str,
+    name: &str,
+    role: &str,
+) {
     let r = http()
         .post(format!("{}/api/v1/accounts", server.url))
         .bearer_auth(token)
@@ -79,7 +85,7 @@ async fn create_account(server: &Server, token: &str, email: &str, name: &str, r
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 }
 
-async fn sign_in(session: &Session, base: &str, email: &str, password: &str) {
+pub(crate) async fn sign_in(session: &Session, base: &str, email: &str, password: &str) {
     session.goto(&format!("{base}/login")).await;
     session.fill("input[name=email]", email).await;
     session.fill("input[name=password]", password).await;
@@ -108,7 +114,7 @@ async fn note_count(server: &Server, token: &str, id: &str, text: &str) -> usize
 }
 
 /// Saves a full-page screenshot after the script has localized times.
-async fn shot(session: &Session, name: &str) {
+pub(crate) async fn shot(session: &Session, name: &str) {
     session
         .wait_until("document.readyState === 'complete'", PAGE)
         .await;

@@ -22,6 +22,7 @@ mod error;
 mod form;
 pub mod live;
 mod pages;
+mod paging_view;
 pub mod session;
 pub mod sign_in_limit;
 mod templates;

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "incidents.html",
     "declare.html",
     "workspace.html",
+    "timeline_entry.html",
     "alerts.html",
     "silences.html",
     "silence_new.html",

@@ -1,5 +1,7 @@
 //! Timeline events in words for the workspace: a category (for the filter
-//! and the marker), a headline and, for notes and messages, the text.
+//! and the marker), a headline and, for notes and messages, the text; and
+//! the timeline as shown, where runs of alert and delivery entries fold
+//! into one expandable group so notes, status changes and pages stand out.
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -56,6 +58,161 @@ fn list(names: &[String]) -> String {
         "nobody".to_owned()
     } else {
         names.join(", ")
+    }
+}
+
+/// The categories a person can narrow the timeline to (`?show=`).
+pub const FILTERS: [&str; 6] = ["all", "note", "status", "alert", "page", "message"];
+
+/// Kinds that come in bulk and fold into a group when two or more follow
+/// each other: alerts from senders, and message and page deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bulk {
+    Alerts,
+    Deliveries,
+}
+
+fn bulk(kind: &EventKind) -> Option<Bulk> {
+    use EventKind::*;
+    match kind {
+        AlertTriggered(_) | AlertAcknowledged(_) | AlertResolved(_) => Some(Bulk::Alerts),
+        PageQueued { .. }
+        | PageDelivered { .. }
+        | PageFailed { .. }
+        | NotificationQueued { .. }
+        | NotificationSent { .. }
+        | NotificationFailed { .. } => Some(Bulk::Deliveries),
+        _ => None,
+    }
+}
+
+/// A folded run of bulk entries, newest first like the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    pub category: &'static str,
+    pub headline: String,
+    /// The oldest and newest entry's time.
+    pub from: TimeView,
+    pub to: TimeView,
+    pub problem: bool,
+    pub events: Vec<EventView>,
+}
+
+/// One line of the timeline as shown: an entry or a group of them.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineItem {
+    pub event: Option<EventView>,
+    pub group: Option<GroupView>,
+}
+
+/// The timeline as the workspace shows it: `events` newest first, only
+/// those of `show`'s category (unless `all`), with bulk runs folded.
+pub fn timeline_items(events: &[TimelineEvent], show: &str) -> Vec<TimelineItem> {
+    let mut items = Vec::new();
+    let mut run: Vec<&TimelineEvent> = Vec::new();
+    let flush = |run: &mut Vec<&TimelineEvent>, items: &mut Vec<TimelineItem>| {
+        match run.len() {
+            0 => {}
+            1 => items.push(TimelineItem {
+                event: Some(event_view(run[0])),
+                group: None,
+            }),
+            _ => items.push(TimelineItem {
+                event: None,
+                group: Some(group_view(run)),
+            }),
+        }
+        run.clear();
+    };
+    for e in events {
+        let view_category = event_view(e).category;
+        if show != "all" && view_category != show {
+            continue;
+        }
+        let kind = bulk(&e.kind);
+        if kind.is_none() || run.first().and_then(|r| bulk(&r.kind)) != kind {
+            flush(&mut run, &mut items);
+        }
+        if kind.is_some() {
+            run.push(e);
+        } else {
+            items.push(TimelineItem {
+                event: Some(event_view(e)),
+                group: None,
+            });
+        }
+    }
+    flush(&mut run, &mut items);
+    items
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "88 alerts from api-prom, 3 resolved" or "38 messages delivered, 2 failed".
+fn group_view(run: &[&TimelineEvent]) -> GroupView {
+    use EventKind::*;
+    let events: Vec<EventView> = run.iter().map(|e| event_view(e)).collect();
+    let (mut fired, mut acknowledged, mut resolved) = (0, 0, 0);
+    let mut origins: Vec<&str> = Vec::new();
+    let (mut queued, mut delivered, mut failed) = (0, 0, 0);
+    for e in run {
+        match &e.kind {
+            AlertTriggered(list) => {
+                fired += list.alerts.len();
+                origins.extend(list.alerts.iter().map(|a| a.origin.as_str()));
+            }
+            AlertAcknowledged(list) => acknowledged += list.alerts.len(),
+            AlertResolved(list) => resolved += list.alerts.len(),
+            PageQueued { .. } | NotificationQueued { .. } => queued += 1,
+            PageDelivered { .. } | NotificationSent { .. } => delivered += 1,
+            PageFailed { .. } | NotificationFailed { .. } => failed += 1,
+            _ => {}
+        }
+    }
+    origins.sort_unstable();
+    origins.dedup();
+    let alerts = bulk(&run[0].kind) == Some(Bulk::Alerts);
+    let mut parts = Vec::new();
+    if alerts {
+        if fired > 0 {
+            parts.push(format!(
+                "{} from {}",
+                plural(fired, "alert", "alerts"),
+                origins.join(", ")
+            ));
+        }
+        if acknowledged > 0 {
+            parts.push(format!(
+                "{} acknowledged at the source",
+                plural(acknowledged, "alert", "alerts")
+            ));
+        }
+        if resolved > 0 {
+            parts.push(format!("{} resolved", plural(resolved, "alert", "alerts")));
+        }
+    } else {
+        if delivered > 0 || failed == 0 {
+            parts.push(format!(
+                "{} delivered",
+                plural(delivered, "message", "messages")
+            ));
+        }
+        if failed > 0 {
+            parts.push(format!("{failed} failed"));
+        }
+        if queued > delivered + failed {
+            parts.push(format!("{} queued", queued - delivered - failed));
+        }
+    }
+    GroupView {
+        category: events[0].category,
+        headline: parts.join(", "),
+        from: time(run[run.len() - 1].at),
+        to: time(run[0].at),
+        problem: failed > 0,
+        events,
     }
 }
 
@@ -372,5 +529,70 @@ mod tests {
             three.text.as_deref(),
             Some("critical db-1: db-1 is down\nerror db-2: db-2 is down\nerror db-3: db-3 is down")
         );
+    }
+
+    fn at(seq: i64, kind: EventKind) -> TimelineEvent {
+        TimelineEvent {
+            incident_id: "INC-1".into(),
+            seq,
+            at: Timestamp::from_second(1_795_000_000 + seq * 10).unwrap(),
+            actor: "ada".into(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn bulk_runs_fold_into_groups_and_people_stand_out() {
+        let mut events = Vec::new();
+        for n in 0..88 {
+            let mut e = triggered(&[("db", "critical", "api-prom")]);
+            e.seq = n;
+            events.push(e);
+        }
+        events.push(at(
+            100,
+            EventKind::Note {
+                text: "rolled back".into(),
+            },
+        ));
+        for n in 0..40 {
+            events.push(at(
+                200 + n,
+                if n < 2 {
+                    EventKind::NotificationFailed {
+                        message_id: n,
+                        message_kind: "status_update".into(),
+                        to: "execs".into(),
+                        channel: "email".into(),
+                        attempt: 3,
+                        error: "refused".into(),
+                        gave_up: true,
+                    }
+                } else {
+                    EventKind::NotificationSent {
+                        message_id: n,
+                        message_kind: "status_update".into(),
+                        to: "execs".into(),
+                        channel: "email".into(),
+                        attempt: 1,
+                    }
+                },
+            ));
+        }
+        events.reverse();
+        let items = timeline_items(&events, "all");
+        assert_eq!(items.len(), 3);
+        let deliveries = items[0].group.as_ref().unwrap();
+        assert_eq!(deliveries.headline, "38 messages delivered, 2 failed");
+        assert!(deliveries.problem);
+        assert_eq!(deliveries.events.len(), 40);
+        assert_eq!(items[1].event.as_ref().unwrap().headline, "Note");
+        let alerts = items[2].group.as_ref().unwrap();
+        assert_eq!(alerts.headline, "88 alerts from api-prom");
+        assert_eq!(alerts.from.iso, "2026-11-18T11:06:40Z");
+        // Narrowed to notes, only the note is left.
+        let notes = timeline_items(&events, "note");
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].event.is_some());
     }
 }

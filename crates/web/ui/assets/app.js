@@ -1,6 +1,6 @@
 // Warroom's only script. Pages work without it; it adds local times,
-// running clocks, live refresh over Server-Sent Events, the timeline
-// filter and keyboard shortcuts.
+// running clocks, live refresh over Server-Sent Events and keyboard
+// shortcuts.
 "use strict";
 (function () {
   var fmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
@@ -41,19 +41,16 @@
     });
   }
 
-  function filterTimeline() {
-    var picked = document.querySelector("input[name=tl-filter]:checked");
-    var want = picked ? picked.value : "all";
-    document.querySelectorAll(".timeline .ev").forEach(function (ev) {
-      ev.classList.toggle("hidden", want !== "all" && ev.dataset.category !== want);
-    });
-  }
-
   // Live refresh: fetch this page again and swap each [data-region] whose
-  // content changed, unless the person is typing inside it.
-  var pending = null, deferred = false;
+  // content changed, unless the person is typing inside it. At most one
+  // fetch a second and one at a time, however many changes an alert storm
+  // announces: the next fetch picks up all of them.
+  var MIN_GAP = 1000;
+  var pending = null, deferred = false, inFlight = false, again = false, lastFetch = 0;
   function refresh() {
     pending = null;
+    inFlight = true;
+    lastFetch = Date.now();
     fetch(location.href, { headers: { "X-Warroom-Live": "1" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
@@ -74,12 +71,19 @@
           });
           localTimes(fresh);
         });
-        filterTimeline();
         tick();
       })
-      .catch(function () {});
+      .catch(function () {})
+      .then(function () {
+        inFlight = false;
+        if (again) { again = false; scheduleRefresh(); }
+      });
   }
-  function scheduleRefresh() { if (!pending) pending = setTimeout(refresh, 150); }
+  function scheduleRefresh() {
+    if (pending) return;
+    if (inFlight) { again = true; return; }
+    pending = setTimeout(refresh, Math.max(150, lastFetch + MIN_GAP - Date.now()));
+  }
   document.addEventListener("focusout", function () { if (deferred) { deferred = false; setTimeout(scheduleRefresh, 50); } });
 
   function live() {
@@ -134,7 +138,6 @@
     tick();
     setInterval(tick, 1000);
     document.addEventListener("change", function (e) {
-      if (e.target.name === "tl-filter") filterTimeline();
       var fill = e.target.dataset && e.target.dataset.fill;
       if (fill && e.target.value) { var area = document.querySelector(fill); if (area) { area.value = e.target.value; area.focus(); } }
     });

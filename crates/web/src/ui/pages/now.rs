@@ -6,7 +6,8 @@ use minijinja::context;
 use serde::Serialize;
 use warroom_domain::oncall::Schedule;
 use warroom_domain::Status;
-use warroom_store::{IncidentFilter, Store, MAX_PAGE};
+use warroom_engine::notify::UpdateDue;
+use warroom_store::{CommsRecord, IncidentFilter, Store, MAX_PAGE};
 
 use crate::state::AppState;
 use crate::ui::session::Viewer;
@@ -25,6 +26,8 @@ struct NowIncident {
     #[serde(flatten)]
     row: IncidentRow,
     next_update: Option<TimeView>,
+    update_overdue: bool,
+    updates_missed: i64,
 }
 
 #[derive(Serialize)]
@@ -35,10 +38,11 @@ struct OnCallNow {
 }
 
 #[derive(Serialize)]
-struct UpdateDue {
+struct UpdateDueView {
     id: String,
     due: TimeView,
     overdue: bool,
+    missed: i64,
 }
 
 pub async fn page<S: Store>(
@@ -64,25 +68,32 @@ pub async fn page<S: Store>(
             std::cmp::Reverse(i.declared_at),
         )
     });
-    let due: std::collections::HashMap<String, jiff::Timestamp> = app
+    let comms: std::collections::HashMap<String, CommsRecord> = app
         .notifier
         .updates_due()
         .await?
         .into_iter()
-        .filter_map(|c| Some((c.incident_id, c.next_update_due?)))
+        .map(|c| (c.incident_id.clone(), c))
         .collect();
     for incident in &open {
-        let next_update = due.get(&incident.id).copied();
+        // Measured from the last update, so an overdue one stays overdue
+        // (and red) until someone posts one.
+        let next_update = comms
+            .get(&incident.id)
+            .and_then(|c| UpdateDue::of(playbook, incident, c, now));
         if let Some(due) = next_update {
-            updates_due.push(UpdateDue {
+            updates_due.push(UpdateDueView {
                 id: incident.id.clone(),
-                due: time(due),
-                overdue: due < now,
+                due: time(due.due),
+                overdue: due.overdue,
+                missed: due.missed,
             });
         }
         let item = NowIncident {
             row: incident_row(playbook, incident, now),
-            next_update: next_update.map(time),
+            next_update: next_update.map(|d| time(d.due)),
+            update_overdue: next_update.is_some_and(|d| d.overdue),
+            updates_missed: next_update.map_or(0, |d| d.missed),
         };
         match groups.last_mut() {
             Some(g) if g.severity.name == incident.severity => g.incidents.push(item),
@@ -92,7 +103,8 @@ pub async fn page<S: Store>(
             }),
         }
     }
-    updates_due.sort_by(|a, b| a.due.iso.cmp(&b.due.iso));
+    // Overdue first, then soonest.
+    updates_due.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.due.iso.cmp(&b.due.iso)));
 
     let mut on_call = Vec::new();
     for schedule in app.oncall.list::<Schedule>().await? {

@@ -1,9 +1,13 @@
-//! The incident workspace: header with quick actions, the live timeline
-//! with a note box, the phase checklist, roles, stakeholder updates with
-//! preview, linked alerts and details. Every action is a form post that
-//! redirects back; a refused one re-renders the page with the reason.
+//! The incident workspace: header with quick actions, then what a
+//! responder needs first (who is paged, who holds each role, the next
+//! stakeholder update, the summary, the linked alerts by sender), the
+//! timeline with bulk entries folded, the checklist at its current phase,
+//! stakeholder updates with preview and details. Every action is a form
+//! post that redirects back (303); a refused one re-renders the page with
+//! the reason. Removing a role and taking over one someone holds ask for
+//! a second, confirming post.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -12,6 +16,7 @@ use warroom_domain::notify::{AudienceClass, MessageKind};
 use warroom_domain::oncall::{EscalationPolicy, Schedule, Target, Team, User};
 use warroom_domain::{DetailsPatch, Incident, Status};
 use warroom_engine::notify::messages::MessageContextBuilder;
+use warroom_engine::notify::UpdateDue;
 use warroom_engine::paging::Reassign;
 use warroom_engine::IncidentOp;
 use warroom_store::{AlertFilter, Store};
@@ -20,9 +25,10 @@ use super::severity_options;
 use crate::state::AppState;
 use crate::ui::alert_links::{alert_links, LinkView};
 use crate::ui::form::Posted;
+use crate::ui::paging_view::paging_view;
 use crate::ui::session::Viewer;
 use crate::ui::templates::{page_context, render_status};
-use crate::ui::timeline_view::event_view;
+use crate::ui::timeline_view::{timeline_items, FILTERS};
 use crate::ui::view::{incident_row, statuses, time, time_opt, TimeView};
 use crate::ui::UiError;
 
@@ -31,6 +37,8 @@ pub const TIMELINE_SHOWN: u32 = 300;
 
 #[derive(Serialize)]
 struct PhaseView {
+    /// The first phase with work left: shown open, the others folded.
+    current: bool,
     id: String,
     name: String,
     target: Option<String>,
@@ -75,13 +83,41 @@ struct MessageView {
     last_error: Option<String>,
 }
 
+/// Linked alerts from one sender.
+#[derive(Serialize)]
+struct AlertGroup {
+    source: String,
+    firing: usize,
+    alerts: Vec<AlertView>,
+}
+
 #[derive(Serialize)]
 struct CommsView {
     updates: i64,
     last_update_at: Option<TimeView>,
     next_update_due: Option<TimeView>,
+    /// The due time passed with no update since; stays so until one is posted.
     overdue: bool,
+    /// Due times missed since the last update.
     missed: i64,
+}
+
+/// `?show=` narrows the timeline; `?confirm=` asks before a role change.
+#[derive(Debug, Default, Deserialize)]
+pub struct WorkspaceQuery {
+    show: Option<String>,
+    confirm: Option<String>,
+    role: Option<String>,
+    assignee: Option<String>,
+}
+
+/// The second step of a role change that needs confirming.
+#[derive(Serialize)]
+struct ConfirmView {
+    action: &'static str,
+    role: String,
+    assignee: Option<String>,
+    holder: String,
 }
 
 #[derive(Serialize)]
@@ -110,6 +146,7 @@ pub struct UpdateForm {
 /// an update preview and the update form as typed.
 #[derive(Default)]
 struct Extras {
+    query: WorkspaceQuery,
     status: Option<StatusCode>,
     error: Option<String>,
     notice: Option<String>,
@@ -121,8 +158,18 @@ pub async fn page<S: Store>(
     State(app): State<AppState<S>>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(query): Query<WorkspaceQuery>,
 ) -> Result<Response, UiError> {
-    workspace(&app, &viewer, &id, Extras::default()).await
+    workspace(
+        &app,
+        &viewer,
+        &id,
+        Extras {
+            query,
+            ..Extras::default()
+        },
+    )
+    .await
 }
 
 async fn workspace<S: Store>(
@@ -140,26 +187,40 @@ async fn workspace<S: Store>(
         .await?;
     let more_events = events.len() as u32 >= TIMELINE_SHOWN;
     // Newest first: the note box sits on top, what just happened under it.
-    let events: Vec<_> = events.iter().rev().map(event_view).collect();
+    let events: Vec<_> = events.into_iter().rev().collect();
+    let show = extras
+        .query
+        .show
+        .as_deref()
+        .filter(|s| FILTERS.contains(s))
+        .unwrap_or("all");
+    let timeline = timeline_items(&events, show);
 
+    let mut current_found = false;
     let phases: Vec<PhaseView> = incident
         .checklist
         .iter()
-        .map(|p| PhaseView {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            target: p.target.clone(),
-            done: p.items.iter().filter(|i| i.is_done()).count(),
-            items: p
-                .items
-                .iter()
-                .map(|i| ItemView {
-                    text: i.text.clone(),
-                    done: i.is_done(),
-                    done_by: i.done_by.clone(),
-                    done_at: time_opt(i.done_at),
-                })
-                .collect(),
+        .map(|p| {
+            let done = p.items.iter().filter(|i| i.is_done()).count();
+            let current = !current_found && done < p.items.len();
+            current_found |= current;
+            PhaseView {
+                current,
+                id: p.id.clone(),
+                name: p.name.clone(),
+                target: p.target.clone(),
+                done,
+                items: p
+                    .items
+                    .iter()
+                    .map(|i| ItemView {
+                        text: i.text.clone(),
+                        done: i.is_done(),
+                        done_by: i.done_by.clone(),
+                        done_at: time_opt(i.done_at),
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let checklist_total: usize = phases.iter().map(|p| p.items.len()).sum();
@@ -172,7 +233,7 @@ async fn workspace<S: Store>(
             assignee: incident.roles.get(&r.name).map(|a| a.assignee.clone()),
         })
         .collect();
-    let alerts: Vec<AlertView> = app
+    let alert_list: Vec<AlertView> = app
         .alerts
         .list(&AlertFilter {
             incident_id: Some(incident.id.clone()),
@@ -191,10 +252,33 @@ async fn workspace<S: Store>(
             last_seen: time(a.last_seen_at),
         })
         .collect();
-    let messages: Vec<MessageView> = app
-        .paging
-        .messages(&incident.id)
-        .await?
+    let alert_count = alert_list.len();
+    let mut alert_groups: Vec<AlertGroup> = Vec::new();
+    for alert in alert_list {
+        let group = match alert_groups.iter_mut().find(|g| g.source == alert.source) {
+            Some(group) => group,
+            None => {
+                alert_groups.push(AlertGroup {
+                    source: alert.source.clone(),
+                    firing: 0,
+                    alerts: Vec::new(),
+                });
+                alert_groups.last_mut().expect("just pushed")
+            }
+        };
+        group.firing += usize::from(alert.status == "firing");
+        group.alerts.push(alert);
+    }
+    alert_groups.sort_by_key(|g| std::cmp::Reverse(g.alerts.len()));
+    let message_records = app.paging.messages(&incident.id).await?;
+    let escalation_record = app.paging.escalation(&incident.id).await?;
+    let paging = paging_view(
+        &incident,
+        escalation_record.as_ref(),
+        &events,
+        &message_records,
+    );
+    let messages: Vec<MessageView> = message_records
         .into_iter()
         .rev()
         .take(50)
@@ -209,16 +293,20 @@ async fn workspace<S: Store>(
             last_error: m.last_error,
         })
         .collect();
-    let comms = app.notifier.comms(&incident.id).await?.map(|c| CommsView {
-        updates: c.updates,
-        last_update_at: time_opt(c.last_update_at),
-        overdue: c.next_update_due.is_some_and(|d| d < now),
-        next_update_due: time_opt(c.next_update_due),
-        missed: c.missed,
+    let comms = app.notifier.comms(&incident.id).await?.map(|c| {
+        let due = UpdateDue::of(playbook, &incident, &c, now);
+        CommsView {
+            updates: c.updates,
+            last_update_at: time_opt(c.last_update_at),
+            overdue: due.is_some_and(|d| d.overdue),
+            next_update_due: due.map(|d| time(d.due)),
+            missed: due.map_or(0, |d| d.missed),
+        }
     });
-    let escalation = app.paging.escalation(&incident.id).await?.map(|e| {
+    let escalation = escalation_record.map(|e| {
         context! { policy => e.policy, state => e.state }
     });
+    let confirm = confirm_view(&incident, &extras.query);
     let users: Vec<String> = app
         .oncall
         .list::<User>()
@@ -260,14 +348,20 @@ async fn workspace<S: Store>(
         summary => incident.summary,
         customer_facing => incident.customer_facing,
         declared_by => incident.declared_by,
-        events,
+        timeline,
+        show,
+        filters => FILTERS,
         more_events,
+        shown_events => events.len(),
+        paging,
+        confirm,
         i_checklist => phases,
         checklist_total,
         checklist_done,
         roles,
         people,
-        alerts,
+        alert_groups,
+        alert_count,
         messages,
         comms,
         escalation,
@@ -291,6 +385,63 @@ async fn workspace<S: Store>(
             ctx,
         ),
     ))
+}
+
+/// The confirmation `?confirm=` asks for, when it still applies: removing
+/// a role someone holds, or handing one from its holder to someone else.
+fn confirm_view(incident: &Incident, query: &WorkspaceQuery) -> Option<ConfirmView> {
+    let role = query.role.as_deref()?;
+    let holder = incident.roles.get(role)?.assignee.clone();
+    match query.confirm.as_deref()? {
+        "unassign" => Some(ConfirmView {
+            action: "unassign",
+            role: role.to_owned(),
+            assignee: None,
+            holder,
+        }),
+        "assign" => {
+            let assignee = query.assignee.clone().filter(|a| *a != holder)?;
+            Some(ConfirmView {
+                action: "assign",
+                role: role.to_owned(),
+                assignee: Some(assignee),
+                holder,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Where a role change that needs confirming goes first: `None` when it
+/// is confirmed, or changes nothing anyone holds.
+async fn needs_confirming<S: Store>(
+    app: &AppState<S>,
+    id: &str,
+    action: &str,
+    form: &ActionForm,
+) -> Result<Option<String>, UiError> {
+    if form.confirm.as_deref() == Some("1") || !matches!(action, "assign" | "unassign") {
+        return Ok(None);
+    }
+    let incident = app.incidents.get(id).await?;
+    let Some(role) = super::given(&form.role) else {
+        return Ok(None);
+    };
+    let Some(holder) = incident.roles.get(&role).map(|r| r.assignee.clone()) else {
+        return Ok(None);
+    };
+    let assignee = super::given(&form.assignee);
+    if action == "assign" && assignee.as_deref().is_none_or(|a| a == holder) {
+        return Ok(None);
+    }
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("confirm", action)
+        .append_pair("role", &role);
+    if let Some(assignee) = &assignee {
+        query.append_pair("assignee", assignee);
+    }
+    Ok(Some(format!("/incidents/{id}?{}#confirm", query.finish())))
 }
 
 /// Starting points for an update, shaped like the seeds' status update template.
@@ -348,6 +499,8 @@ pub struct ActionForm {
     customer_facing: Option<String>,
     /// `user:NAME`, `schedule:NAME`, `team:NAME` or `policy:NAME`.
     to: Option<String>,
+    /// `1` on the second, confirming post of a role removal or takeover.
+    confirm: Option<String>,
 }
 
 fn required(value: &Option<String>, field: &str) -> Result<String, UiError> {
@@ -367,6 +520,9 @@ pub async fn act<S: Store>(
     viewer.require_responder()?;
     if action == "update" && form.preview.is_some() {
         return preview_update(&app, &viewer, &id, &form).await;
+    }
+    if let Some(confirm) = needs_confirming(&app, &id, &action, &form).await? {
+        return Ok(Redirect::to(&confirm).into_response());
     }
     let outcome = apply(&app, &viewer, &id, &action, &form).await;
     match outcome {

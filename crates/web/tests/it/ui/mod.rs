@@ -167,3 +167,4 @@ async fn people(api: &Api) {
 mod access;
 mod links;
 mod pages;
+mod workspace;
