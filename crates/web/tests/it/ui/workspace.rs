@@ -125,7 +125,7 @@ async fn the_workspace_says_who_is_paged_and_when_nobody_was_reached(api: Api) {
         run_paging(&api).await;
         let page = ada.get(&api, &path).await.body;
         if page.contains("Paging reached nobody") {
-            assert!(page.contains("ran out of steps"), "{page}");
+            assert!(page.contains("has paged its last step"), "{page}");
             assert!(page.contains("ess paging nobody"));
             exhausted = true;
             break;
