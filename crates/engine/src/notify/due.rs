@@ -90,21 +90,15 @@ mod tests {
             missed: 1,
             notified: Vec::new(),
         };
-        let at = |now| UpdateDue::of(&playbook, &incident, &comms, t(now)).unwrap();
-        assert_eq!(
-            (at(10).due, at(10).overdue, at(10).missed),
-            (t(15), false, 0)
-        );
-        assert_eq!(
-            (at(16).due, at(16).overdue, at(16).missed),
-            (t(15), true, 1)
-        );
-        assert_eq!(at(46).missed, 3);
+        let at = |comms: &CommsRecord, now| {
+            let due = UpdateDue::of(&playbook, &incident, comms, t(now)).unwrap();
+            (due.due, due.overdue, due.missed)
+        };
+        assert_eq!(at(&comms, 10), (t(15), false, 0));
+        assert_eq!(at(&comms, 16), (t(15), true, 1));
+        assert_eq!(at(&comms, 46), (t(15), true, 3));
         comms.last_update_at = Some(t(50));
         comms.next_update_due = Some(t(65));
-        assert_eq!(
-            (at(51).due, at(51).overdue, at(51).missed),
-            (t(65), false, 0)
-        );
+        assert_eq!(at(&comms, 51), (t(65), false, 0));
     }
 }
