@@ -125,6 +125,11 @@ pub(super) async fn run(
             let sent = on(&api, post, &[&id, "close"], Some(&body)).await?;
             report(json, &sent, now_status)
         }
+        IncidentCommand::Merge { id, into } => {
+            let body = json!({ "into": into });
+            let sent = on(&api, post, &[&id, "merge"], Some(&body)).await?;
+            merge_report(json, &sent)
+        }
         IncidentCommand::Reopen {
             id,
             status,
@@ -408,6 +413,30 @@ fn report(json: bool, body: &str, line: impl FnOnce(&Incident) -> String) -> any
     }
     let incident: Incident = decode(body, "incident")?;
     print(&line(&incident))
+}
+
+/// Both incidents of a merge, as the server answers.
+#[derive(serde::Deserialize)]
+struct Merged {
+    survivor: Incident,
+    duplicate: Incident,
+}
+
+/// One line about a merge, or the answer as it came.
+fn merge_report(json: bool, body: &str) -> anyhow::Result<()> {
+    if json {
+        return print(&pretty(&decode::<Json>(body, "answer")?));
+    }
+    let Merged {
+        survivor,
+        duplicate,
+    } = decode(body, "merge")?;
+    let (dup, into) = (clean(&duplicate.id), clean(&survivor.id));
+    print(&format!(
+        "Merged {dup} into {into}: {dup} is {} as a duplicate, {into} is {}",
+        clean(&duplicate.status),
+        clean(&survivor.status),
+    ))
 }
 
 fn now_status(i: &Incident) -> String {

@@ -230,6 +230,19 @@ pub enum IncidentCommand {
         #[arg(value_parser = args::path_value)]
         id: String,
     },
+    /// Merge a duplicate into another incident: its alerts, pages and
+    /// timeline go there, and it closes as a duplicate linking to it
+    #[command(
+        after_help = "Example:\n  warroom incident merge INC-2026-0007 --into INC-2026-0005"
+    )]
+    Merge {
+        /// The duplicate's id, e.g. INC-2026-0007
+        #[arg(value_parser = args::path_value)]
+        id: String,
+        /// The id of the incident that survives
+        #[arg(long)]
+        into: String,
+    },
     /// Reopen a resolved incident
     Reopen {
         /// Incident id, e.g. INC-2026-0001

@@ -17,6 +17,7 @@ use crate::status::Status;
 use crate::timeline::{push_alert_change, AlertChange, EventKind, NewEvent, SeverityDirection};
 
 use checks::*;
+pub use merge::Moved;
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
@@ -721,5 +722,6 @@ fn event(actor: &str, now: Timestamp, kind: EventKind) -> NewEvent {
 }
 
 mod checks;
+mod merge;
 #[cfg(test)]
 mod tests;

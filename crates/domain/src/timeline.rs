@@ -142,6 +142,21 @@ pub enum EventKind {
         error: String,
         gave_up: bool,
     },
+    /// This incident was closed as a duplicate of `into`: its alerts and
+    /// pages moved there, and its timeline was copied there.
+    MergedInto {
+        into: String,
+    },
+    /// The duplicate `from` was merged into this incident: its alerts and
+    /// messages now belong to this one, and its timeline events were copied
+    /// onto this one's (all counted here).
+    MergedFrom {
+        from: String,
+        title: String,
+        alerts: u64,
+        events: u64,
+        messages: u64,
+    },
     /// The update the severity's cadence asked for is overdue.
     UpdateOverdue {
         due_at: Timestamp,
@@ -294,6 +309,8 @@ impl EventKind {
             EventKind::NotificationQueued { .. } => "notification_queued",
             EventKind::NotificationSent { .. } => "notification_sent",
             EventKind::NotificationFailed { .. } => "notification_failed",
+            EventKind::MergedInto { .. } => "merged_into",
+            EventKind::MergedFrom { .. } => "merged_from",
             EventKind::UpdateOverdue { .. } => "update_overdue",
         }
     }

@@ -14,6 +14,7 @@ pub mod incidents;
 pub mod ingest;
 pub mod integrations;
 pub mod maintenance;
+pub mod merge;
 pub mod notify;
 pub mod oncall;
 pub mod paging;

@@ -87,6 +87,17 @@ impl<S: AlertStore> Silences<S> {
             .collect()
     }
 
+    /// How many firing alerts `matchers` match now (those already
+    /// suppressed included): what a silence would mute, shown before it is
+    /// created. Matchers see an alert's labels plus `service`, as at ingest.
+    pub async fn count_matching(&self, matchers: &[Matcher]) -> Result<usize, StoreError> {
+        let firing = self.store.firing_alert_labels().await?;
+        Ok(firing
+            .iter()
+            .filter(|labels| warroom_domain::alerting::matches_all(matchers, labels))
+            .count())
+    }
+
     /// Ends a silence at `now`; one already expired is a conflict.
     pub async fn expire(&self, id: &str, now: Timestamp) -> Result<Silence, StoreError> {
         let mut silence = silence_from_record(self.store.get_silence(id).await?)?;

@@ -96,9 +96,30 @@ pub struct AlertFilter {
     pub suppressed: Option<bool>,
     pub service: Option<String>,
     pub incident_id: Option<String>,
+    /// Each label (name, value) must be on the alert with exactly that value.
+    pub labels: Vec<(String, String)>,
+    /// Only alerts that came in through this integration.
+    pub integration_id: Option<String>,
     pub limit: u32,
     /// Only alerts with a smaller id (newest first paging).
     pub before_id: Option<i64>,
+}
+
+/// What the alert list groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertGrouping {
+    /// The `alertname` label (alerts without one form one group).
+    AlertName,
+    Service,
+    Incident,
+}
+
+/// One group of the alert list: its value (`None`: alerts without one,
+/// e.g. suppressed alerts have no incident) and how many alerts it holds.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AlertGroupCount {
+    pub key: Option<String>,
+    pub count: i64,
 }
 
 /// Firing alerts right now.
@@ -122,6 +143,21 @@ pub trait AlertStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<AlertRecord>, StoreError>> + Send;
 
     fn get_alert(&self, id: i64) -> impl Future<Output = Result<AlertRecord, StoreError>> + Send;
+
+    /// How many alerts `filter` selects in each group (its `limit` and
+    /// `before_id` aside), largest groups first, at most `groups` of them.
+    fn count_alert_groups(
+        &self,
+        filter: &AlertFilter,
+        by: AlertGrouping,
+        groups: u32,
+    ) -> impl Future<Output = Result<Vec<AlertGroupCount>, StoreError>> + Send;
+
+    /// The labels of every firing alert, `service` added when absent: what
+    /// a silence's matchers see, to count what one would mute.
+    fn firing_alert_labels(
+        &self,
+    ) -> impl Future<Output = Result<Vec<BTreeMap<String, String>>, StoreError>> + Send;
 
     fn insert_silence(
         &self,
@@ -192,6 +228,13 @@ pub trait AlertTx: Send {
         &mut self,
         incident_id: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// When a firing alert of the incident was last seen, repeats included:
+    /// re-sent alerts keep their incident's group open.
+    fn last_firing_seen(
+        &mut self,
+        incident_id: &str,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
     fn alert_group(
         &mut self,

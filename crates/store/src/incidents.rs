@@ -5,6 +5,7 @@
 use std::future::Future;
 
 use jiff::Timestamp;
+use warroom_domain::incident::Moved;
 use warroom_domain::{DomainError, Incident, NewEvent, Status, TimelineEvent};
 
 use crate::row::ts;
@@ -185,6 +186,20 @@ pub trait IncidentTx: Send {
         incident: &Incident,
         events: Vec<NewEvent>,
     ) -> impl Future<Output = Result<Vec<TimelineEvent>, StoreError>> + Send;
+
+    /// A merge's move, both incidents locked by the caller: `from`'s
+    /// alerts and alert groups (so its alerts' repeats and new alerts of
+    /// its groups join `into`) and its messages go to `into`, and its
+    /// timeline events are copied onto `into`'s (numbered after its last,
+    /// in their order; timelines are append-only, so `from` keeps its own). Its
+    /// escalation and pending paging jobs go too when `into` has no
+    /// escalation of its own; otherwise they stay, and stop mattering once
+    /// `from` is closed (jobs and pages check the incident's status).
+    fn move_to_survivor(
+        &mut self,
+        from: &str,
+        into: &str,
+    ) -> impl Future<Output = Result<Moved, StoreError>> + Send;
 }
 
 #[derive(sqlx::FromRow)]
@@ -228,6 +243,10 @@ pub(crate) fn page(
     });
     Ok(IncidentPage { incidents, next })
 }
+
+/// The paging job kinds that belong to an escalation (not update reminders),
+/// which move with it in a merge.
+pub(crate) const ESCALATION_JOB_KINDS: &str = "('step', 'severity_escalation', 'ack_timeout')";
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
 pub(crate) fn like_pattern(text: &str) -> String {

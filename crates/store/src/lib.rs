@@ -28,8 +28,8 @@ pub mod tokens;
 
 pub use accounts::{AccountRecord, AccountStore, AccountUpdate, NewAccountRecord, SessionRecord};
 pub use alerts::{
-    AlertCounts, AlertFilter, AlertGroup, AlertRecord, AlertStore, AlertTx, BumpedAlert, Repeat,
-    SilenceRecord,
+    AlertCounts, AlertFilter, AlertGroup, AlertGroupCount, AlertGrouping, AlertRecord, AlertStore,
+    AlertTx, BumpedAlert, Repeat, SilenceRecord,
 };
 pub use dead_letters::{DeadLetter, DeadLetterStore, NewDeadLetter};
 pub use directory::{

@@ -15,6 +15,18 @@ pub(crate) fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
+/// Stored labels (JSON text) with `service` added when absent: what
+/// silence and inhibition matchers see.
+pub(crate) fn labels_with_service(
+    service: String,
+    labels: &str,
+) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+    let mut labels: std::collections::BTreeMap<String, String> = serde_json::from_str(labels)
+        .map_err(|e| StoreError::Corrupt(format!("alert labels: {e}")))?;
+    labels.entry("service".to_owned()).or_insert(service);
+    Ok(labels)
+}
+
 pub(crate) fn ts(ms: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("time {ms}: {e}")))
 }

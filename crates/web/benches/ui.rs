@@ -470,6 +470,7 @@ async fn seed<S: Store>(store: S) -> Seeded {
         service: service.to_owned(),
         severity_overrides: BTreeMap::new(),
         routes: Vec::new(),
+        actor: None,
     };
     let mut storm = String::new();
     for (action, count) in [

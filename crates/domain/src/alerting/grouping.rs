@@ -4,9 +4,11 @@
 //! An alert joins the open incident of its group (same group key) if there
 //! is one; otherwise a new incident opens. `window` bounds "open" for
 //! grouping: the caller joins the group's incident only while it is
-//! unresolved and the group's previous alert arrived at most `window` before
-//! `now`; past that, a new incident opens even if the old one is still being
-//! worked. This module computes the key and carries the window; finding the
+//! unresolved and the group's previous alert arrived, or one of its
+//! incident's firing alerts was re-sent, at most `window` before `now` (a
+//! storm that lasts 40 minutes, repeated every few minutes, stays one
+//! incident); past that, a new incident opens even if the old one is still
+//! being worked. This module computes the key and carries the window; finding the
 //! group's incident and opening a new one is the caller's job.
 
 use std::collections::BTreeMap;

@@ -41,7 +41,11 @@ pub async fn apply<T: WriteTx>(
     };
     // Labels of firing alerts, loaded only when inhibition rules exist.
     let mut firing: Option<Vec<BTreeMap<String, String>>> = None;
-    let actor = format!("{INTEGRATION_ACTOR}{}", request.source.integration_name);
+    let actor = request
+        .source
+        .actor
+        .clone()
+        .unwrap_or_else(|| format!("{INTEGRATION_ACTOR}{}", request.source.integration_name));
     let mut results = Vec::with_capacity(request.signals.len());
     for signal in &request.signals {
         let service = request.source.service_for(&signal.labels);

@@ -1,6 +1,8 @@
 //! Which incident a paging alert joins: the open incident its group
-//! collected within the grouping window, or a new one it declares and pages
-//! for; and the alert's entry on that incident's timeline.
+//! collected within the grouping window (counted from the group's last new
+//! alert or the last repeat of one of its incident's firing alerts), or a
+//! new one it declares and pages for; and the alert's entry on that
+//! incident's timeline.
 
 use std::sync::Arc;
 
@@ -27,7 +29,17 @@ pub(super) async fn incident_for<T: WriteTx>(
         .grouping
         .group_key(&alert.service, &alert.labels, sender_group);
     if let Some(group) = touched.group(tx, &group_key).await? {
-        if now.duration_since(group.last_alert_at) <= rules.grouping.window {
+        let mut last_seen = group.last_alert_at;
+        if now.duration_since(last_seen) > rules.grouping.window {
+            // One outage, one incident: alerts re-sent while they keep
+            // firing (a storm repeated every few minutes) keep the group
+            // open, though only new alerts move `last_alert_at`. Asked
+            // only when the window has lapsed, off the dedup hot path.
+            if let Some(seen) = tx.last_firing_seen(&group.incident_id).await? {
+                last_seen = last_seen.max(seen);
+            }
+        }
+        if now.duration_since(last_seen) <= rules.grouping.window {
             let (incident, events) = touched.get(tx, &group.incident_id).await?;
             if incident.status.is_open() {
                 let pb = &rules.playbook;

@@ -79,6 +79,7 @@ mod tests {
                         matchers: vec![Matcher::new("team", MatchOp::Re, "db|storage").unwrap()],
                         service: "database".into(),
                     }],
+                    actor: None,
                 },
                 signals: vec![signal.clone(), signal],
             }],

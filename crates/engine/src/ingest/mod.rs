@@ -52,6 +52,10 @@ pub struct IngestSource {
     /// For a catch-all integration: the first route whose matchers match an
     /// alert's labels decides its service; unmatched alerts keep `service`.
     pub routes: Vec<Route>,
+    /// Who the timelines name instead of `integration:<name>`: the person
+    /// who acknowledged or resolved alerts from the web UI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 /// Label matchers that send an alert to a service.

@@ -59,6 +59,7 @@ pub fn request(signals: Vec<AlertSignal>) -> IngestRequest {
             service: "api".to_owned(),
             severity_overrides: BTreeMap::new(),
             routes: Vec::new(),
+            actor: None,
         },
         signals,
     }

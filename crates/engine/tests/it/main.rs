@@ -9,6 +9,7 @@ mod comms;
 mod helpers;
 mod integrations;
 mod journal;
+mod merge;
 mod paging;
 mod silences;
 mod writer;

@@ -29,12 +29,12 @@ fn t0() -> Timestamp {
     "2026-11-25T14:00:00Z".parse().unwrap()
 }
 
-fn mins(m: i64) -> Timestamp {
+pub(crate) fn mins(m: i64) -> Timestamp {
     t0() + SignedDuration::from_mins(m)
 }
 
 /// Alice is on call on `primary`; the policy pages it, then Bob, then Carol.
-fn playbook(extra: &str, hook: &str) -> Playbook {
+pub(crate) fn playbook(extra: &str, hook: &str) -> Playbook {
     let yaml = format!(
         r#"
 oncall:
@@ -80,14 +80,14 @@ oncall:
     Playbook::parse("test.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"))
 }
 
-struct Setup<S: Store> {
-    store: S,
-    clock: ManualClock,
-    incidents: Incidents<S>,
-    paging: Paging<S>,
+pub(crate) struct Setup<S: Store> {
+    pub(crate) store: S,
+    pub(crate) clock: ManualClock,
+    pub(crate) incidents: Incidents<S>,
+    pub(crate) paging: Paging<S>,
 }
 
-async fn setup<S: Store>(store: S, playbook: Playbook) -> Setup<S> {
+pub(crate) async fn setup<S: Store>(store: S, playbook: Playbook) -> Setup<S> {
     let clock = ManualClock::new(t0());
     let playbook = Arc::new(playbook);
     let shared: Arc<dyn warroom_engine::Clock> = Arc::new(clock.clone());
@@ -126,13 +126,13 @@ impl<S: Store> Setup<S> {
     }
 
     /// Sets the clock and runs the paging jobs due then.
-    async fn at(&self, m: i64) -> usize {
+    pub(crate) async fn at(&self, m: i64) -> usize {
         self.clock.set(mins(m));
         self.paging.run_once(mins(m)).await.unwrap()
     }
 
     /// Who was paged, in order (users of queued page messages).
-    async fn paged(&self, id: &str) -> Vec<String> {
+    pub(crate) async fn paged(&self, id: &str) -> Vec<String> {
         let messages = self.store.list_messages(id).await.unwrap();
         messages
             .iter()
@@ -140,7 +140,7 @@ impl<S: Store> Setup<S> {
             .collect()
     }
 
-    async fn timeline(&self, id: &str) -> Vec<TimelineEvent> {
+    pub(crate) async fn timeline(&self, id: &str) -> Vec<TimelineEvent> {
         self.store.timeline(id, 0, 500).await.unwrap()
     }
 }
@@ -526,6 +526,7 @@ async fn an_incident_opened_by_alerts_pages_and_repeats_do_not<S: Store>(store: 
             service: "api".to_owned(),
             severity_overrides: BTreeMap::new(),
             routes: Vec::new(),
+            actor: None,
         },
         signals: vec![AlertSignal {
             action: AlertAction::Trigger,

@@ -8,11 +8,11 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::{PgStore, PgTx};
 use crate::row::{
-    ms, push_alert_row, AlertRow, AlertValues, SilenceRow, ALERT_CHUNK, ALERT_WRITE_COLUMNS,
+    ms, push_alert_row, ts, AlertRow, AlertValues, SilenceRow, ALERT_CHUNK, ALERT_WRITE_COLUMNS,
 };
 use crate::{
-    AlertCounts, AlertFilter, AlertGroup, AlertRecord, AlertStore, AlertTx, BumpedAlert, Repeat,
-    SilenceRecord, StoreError,
+    AlertCounts, AlertFilter, AlertGroup, AlertGroupCount, AlertGrouping, AlertRecord, AlertStore,
+    AlertTx, BumpedAlert, Repeat, SilenceRecord, StoreError,
 };
 
 /// JSONB columns come back as text so both backends share `AlertRow`.
@@ -25,6 +25,38 @@ const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary, severity, 
 /// Placeholders for `ALERT_WRITE_COLUMNS`; JSON goes into JSONB columns.
 const ALERT_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, \
      $12::jsonb, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23";
+
+/// The conditions of `AlertFilter` but `limit` and `before_id`.
+fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &AlertFilter) {
+    if let Some(status) = f.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    match f.suppressed {
+        Some(true) => {
+            q.push(" AND suppressed_by IS NOT NULL");
+        }
+        Some(false) => {
+            q.push(" AND suppressed_by IS NULL");
+        }
+        None => {}
+    }
+    if let Some(service) = &f.service {
+        q.push(" AND service = ").push_bind(service.clone());
+    }
+    if let Some(incident) = &f.incident_id {
+        q.push(" AND incident_id = ").push_bind(incident.clone());
+    }
+    if let Some(integration) = &f.integration_id {
+        q.push(" AND integration_id = ")
+            .push_bind(integration.clone());
+    }
+    for (name, value) in &f.labels {
+        q.push(" AND labels ->> ")
+            .push_bind(name.clone())
+            .push(" = ")
+            .push_bind(value.clone());
+    }
+}
 
 impl AlertStore for PgStore {
     async fn alert_counts(&self) -> Result<AlertCounts, StoreError> {
@@ -41,24 +73,7 @@ impl AlertStore for PgStore {
     async fn list_alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
         let mut q: QueryBuilder<Postgres> =
             QueryBuilder::new(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE TRUE"));
-        if let Some(status) = f.status {
-            q.push(" AND status = ").push_bind(status.as_str());
-        }
-        match f.suppressed {
-            Some(true) => {
-                q.push(" AND suppressed_by IS NOT NULL");
-            }
-            Some(false) => {
-                q.push(" AND suppressed_by IS NULL");
-            }
-            None => {}
-        }
-        if let Some(service) = &f.service {
-            q.push(" AND service = ").push_bind(service.clone());
-        }
-        if let Some(incident) = &f.incident_id {
-            q.push(" AND incident_id = ").push_bind(incident.clone());
-        }
+        push_filter(&mut q, f);
         if let Some(before) = f.before_id {
             q.push(" AND id < ").push_bind(before);
         }
@@ -66,6 +81,36 @@ impl AlertStore for PgStore {
             .push_bind(i64::from(f.limit.clamp(1, crate::MAX_PAGE)));
         let rows: Vec<AlertRow> = q.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn count_alert_groups(
+        &self,
+        f: &AlertFilter,
+        by: AlertGrouping,
+        groups: u32,
+    ) -> Result<Vec<AlertGroupCount>, StoreError> {
+        let key = match by {
+            AlertGrouping::AlertName => "labels ->> 'alertname'",
+            AlertGrouping::Service => "service",
+            AlertGrouping::Incident => "incident_id",
+        };
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {key} AS key, COUNT(*) AS count FROM alerts WHERE TRUE"
+        ));
+        push_filter(&mut q, f);
+        q.push(" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ")
+            .push_bind(i64::from(groups.max(1)));
+        Ok(q.build_query_as().fetch_all(&self.pool).await?)
+    }
+
+    async fn firing_alert_labels(&self) -> Result<Vec<BTreeMap<String, String>>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT service, labels::text FROM alerts WHERE status = 'firing'")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(service, labels)| crate::row::labels_with_service(service, &labels))
+            .collect()
     }
 
     async fn get_alert(&self, id: i64) -> Result<AlertRecord, StoreError> {
@@ -234,6 +279,19 @@ impl AlertTx for PgTx {
         .await?)
     }
 
+    async fn last_firing_seen(
+        &mut self,
+        incident_id: &str,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(last_seen_at) FROM alerts WHERE incident_id = $1 AND status = 'firing'",
+        )
+        .bind(incident_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        seen.map(ts).transpose()
+    }
+
     async fn alert_group(&mut self, group_key: &str) -> Result<Option<AlertGroup>, StoreError> {
         let row: Option<(String, String, String, i64)> = sqlx::query_as(
             "SELECT group_key, service, incident_id, last_alert_at FROM alert_groups \
@@ -343,12 +401,7 @@ impl AlertTx for PgTx {
                 .fetch_all(&mut *self.tx)
                 .await?;
         rows.into_iter()
-            .map(|(service, labels)| {
-                let mut labels: BTreeMap<String, String> = serde_json::from_str(&labels)
-                    .map_err(|e| StoreError::Corrupt(format!("alert labels: {e}")))?;
-                labels.entry("service".to_owned()).or_insert(service);
-                Ok(labels)
-            })
+            .map(|(service, labels)| crate::row::labels_with_service(service, &labels))
             .collect()
     }
 

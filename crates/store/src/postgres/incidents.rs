@@ -4,10 +4,11 @@
 
 use jiff::Timestamp;
 use sqlx::{Postgres, QueryBuilder};
+use warroom_domain::incident::Moved;
 use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
 use super::{PgStore, PgTx};
-use crate::incidents::{like_pattern, page, ChangeRow};
+use crate::incidents::{like_pattern, page, ChangeRow, ESCALATION_JOB_KINDS};
 use crate::row::{
     event_data, ms, number_events, EventRow, IncidentRow, IncidentValues, WRITE_COLUMNS,
 };
@@ -263,5 +264,69 @@ impl IncidentTx for PgTx {
         let stored = number_events(&incident.id, last - count, events);
         self.insert_events(&stored).await?;
         Ok(stored)
+    }
+
+    async fn move_to_survivor(&mut self, from: &str, into: &str) -> Result<Moved, StoreError> {
+        let moved =
+            |sql: &'static str| sqlx::query(sql).bind(from.to_owned()).bind(into.to_owned());
+        let alerts = moved("UPDATE alerts SET incident_id = $2 WHERE incident_id = $1")
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        moved("UPDATE alert_groups SET incident_id = $2 WHERE incident_id = $1")
+            .execute(&mut *self.tx)
+            .await?;
+        // Sequence numbers count from 1 per incident: `from`'s copies follow `into`'s last.
+        let shifted: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE incidents i SET last_event_seq = i.last_event_seq + f.last_event_seq \
+             FROM incidents f WHERE i.id = $2 AND f.id = $1 \
+             RETURNING i.last_event_seq - f.last_event_seq, f.last_event_seq",
+        )
+        .bind(from)
+        .bind(into)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let (base, _) =
+            shifted.ok_or_else(|| StoreError::NotFound(format!("incident {from} or {into}")))?;
+        // Timelines are append-only (a trigger refuses edits): the events
+        // are copied, and the duplicate keeps its own history.
+        let events = sqlx::query(
+            "INSERT INTO timeline_events (incident_id, seq, at, actor, kind, data) \
+             SELECT $2, seq + $3, at, actor, kind, data FROM timeline_events \
+             WHERE incident_id = $1",
+        )
+        .bind(from)
+        .bind(into)
+        .bind(base)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        let messages = moved("UPDATE outbox SET incident_id = $2 WHERE incident_id = $1")
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+        let escalated: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM escalations WHERE incident_id = $1)")
+                .bind(into)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        if !escalated {
+            moved("UPDATE escalations SET incident_id = $2 WHERE incident_id = $1")
+                .execute(&mut *self.tx)
+                .await?;
+            sqlx::query(&format!(
+                "UPDATE paging_jobs SET incident_id = $2 WHERE incident_id = $1 \
+                 AND done_at IS NULL AND kind IN {ESCALATION_JOB_KINDS}"
+            ))
+            .bind(from)
+            .bind(into)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(Moved {
+            alerts,
+            events,
+            messages,
+        })
     }
 }

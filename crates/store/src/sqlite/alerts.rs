@@ -11,16 +11,49 @@ use warroom_domain::alert::AlertStatus;
 
 use super::open_keys::OpenKeys;
 use super::{blocking, SqliteStore, SqliteTx};
-use crate::row::{ms, AlertJson, AlertRow, AlertTimes, SilenceRow, ALERT_WRITE_COLUMNS};
+use crate::row::{ms, ts, AlertJson, AlertRow, AlertTimes, SilenceRow, ALERT_WRITE_COLUMNS};
 use crate::{
-    AlertCounts, AlertFilter, AlertGroup, AlertRecord, AlertStore, AlertTx, BumpedAlert, Repeat,
-    SilenceRecord, StoreError,
+    AlertCounts, AlertFilter, AlertGroup, AlertGroupCount, AlertGrouping, AlertRecord, AlertStore,
+    AlertTx, BumpedAlert, Repeat, SilenceRecord, StoreError,
 };
 
 pub(super) const ALERT_COLUMNS: &str = "id, service, dedup_key, status, summary, severity, \
      source_severity, source, origin, integration_id, labels, details, links, generator_url, \
      group_key, incident_id, suppressed_by, event_count, starts_at, ends_at, first_seen_at, \
      last_seen_at, acknowledged_at, resolved_at";
+
+/// The conditions of `AlertFilter` but `limit` and `before_id`.
+fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &AlertFilter) {
+    if let Some(status) = f.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    match f.suppressed {
+        Some(true) => {
+            q.push(" AND suppressed_by IS NOT NULL");
+        }
+        Some(false) => {
+            q.push(" AND suppressed_by IS NULL");
+        }
+        None => {}
+    }
+    if let Some(service) = &f.service {
+        q.push(" AND service = ").push_bind(service.clone());
+    }
+    if let Some(incident) = &f.incident_id {
+        q.push(" AND incident_id = ").push_bind(incident.clone());
+    }
+    if let Some(integration) = &f.integration_id {
+        q.push(" AND integration_id = ")
+            .push_bind(integration.clone());
+    }
+    for (name, value) in &f.labels {
+        q.push(" AND EXISTS (SELECT 1 FROM json_each(alerts.labels) WHERE key = ")
+            .push_bind(name.clone())
+            .push(" AND value = ")
+            .push_bind(value.clone())
+            .push(")");
+    }
+}
 
 impl AlertStore for SqliteStore {
     async fn alert_counts(&self) -> Result<AlertCounts, StoreError> {
@@ -37,24 +70,7 @@ impl AlertStore for SqliteStore {
     async fn list_alerts(&self, f: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new(format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE 1 = 1"));
-        if let Some(status) = f.status {
-            q.push(" AND status = ").push_bind(status.as_str());
-        }
-        match f.suppressed {
-            Some(true) => {
-                q.push(" AND suppressed_by IS NOT NULL");
-            }
-            Some(false) => {
-                q.push(" AND suppressed_by IS NULL");
-            }
-            None => {}
-        }
-        if let Some(service) = &f.service {
-            q.push(" AND service = ").push_bind(service.clone());
-        }
-        if let Some(incident) = &f.incident_id {
-            q.push(" AND incident_id = ").push_bind(incident.clone());
-        }
+        push_filter(&mut q, f);
         if let Some(before) = f.before_id {
             q.push(" AND id < ").push_bind(before);
         }
@@ -62,6 +78,36 @@ impl AlertStore for SqliteStore {
             .push_bind(i64::from(f.limit.clamp(1, crate::MAX_PAGE)));
         let rows: Vec<AlertRow> = q.build_query_as().fetch_all(&self.reader).await?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn count_alert_groups(
+        &self,
+        f: &AlertFilter,
+        by: AlertGrouping,
+        groups: u32,
+    ) -> Result<Vec<AlertGroupCount>, StoreError> {
+        let key = match by {
+            AlertGrouping::AlertName => "json_extract(labels, '$.alertname')",
+            AlertGrouping::Service => "service",
+            AlertGrouping::Incident => "incident_id",
+        };
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {key} AS key, COUNT(*) AS count FROM alerts WHERE 1 = 1"
+        ));
+        push_filter(&mut q, f);
+        q.push(" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ")
+            .push_bind(i64::from(groups.max(1)));
+        Ok(q.build_query_as().fetch_all(&self.reader).await?)
+    }
+
+    async fn firing_alert_labels(&self) -> Result<Vec<BTreeMap<String, String>>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT service, labels FROM alerts WHERE status = 'firing'")
+                .fetch_all(&self.reader)
+                .await?;
+        rows.into_iter()
+            .map(|(service, labels)| crate::row::labels_with_service(service, &labels))
+            .collect()
     }
 
     async fn get_alert(&self, id: i64) -> Result<AlertRecord, StoreError> {
@@ -336,6 +382,19 @@ impl AlertTx for SqliteTx {
             .query_row([incident_id], |r| r.get(0))?)
     }
 
+    async fn last_firing_seen(
+        &mut self,
+        incident_id: &str,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let seen: Option<i64> = self
+            .conn()?
+            .prepare_cached(
+                "SELECT MAX(last_seen_at) FROM alerts WHERE incident_id = ?1 AND status = 'firing'",
+            )?
+            .query_row([incident_id], |r| r.get(0))?;
+        seen.map(ts).transpose()
+    }
+
     async fn alert_group(&mut self, group_key: &str) -> Result<Option<AlertGroup>, StoreError> {
         let row: Option<(String, String, String, i64)> = self.query_optional(
             "SELECT group_key, service, incident_id, last_alert_at FROM alert_groups \
@@ -430,12 +489,7 @@ impl AlertTx for SqliteTx {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         rows.into_iter()
-            .map(|(service, labels)| {
-                let mut labels: BTreeMap<String, String> = serde_json::from_str(&labels)
-                    .map_err(|e| StoreError::Corrupt(format!("alert labels: {e}")))?;
-                labels.entry("service".to_owned()).or_insert(service);
-                Ok(labels)
-            })
+            .map(|(service, labels)| crate::row::labels_with_service(service, &labels))
             .collect()
     }
 

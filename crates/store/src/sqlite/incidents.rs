@@ -3,10 +3,11 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, ToSql};
 use sqlx::{QueryBuilder, Sqlite};
+use warroom_domain::incident::Moved;
 use warroom_domain::{Incident, NewEvent, TimelineEvent};
 
 use super::{SqliteStore, SqliteTx};
-use crate::incidents::{like_pattern, page, ChangeRow};
+use crate::incidents::{like_pattern, page, ChangeRow, ESCALATION_JOB_KINDS};
 use crate::row::{
     event_data, ms, number_events, EventRow, IncidentRow, IncidentValues, WRITE_COLUMNS,
 };
@@ -256,5 +257,56 @@ impl IncidentTx for SqliteTx {
         params.push(&incident.id);
         self.conn()?.prepare_cached(&update)?.execute(&params[..])?;
         self.append_events(&incident.id, events, None)
+    }
+
+    async fn move_to_survivor(&mut self, from: &str, into: &str) -> Result<Moved, StoreError> {
+        let conn = self.conn()?;
+        let alerts = conn
+            .prepare_cached("UPDATE alerts SET incident_id = ?2 WHERE incident_id = ?1")?
+            .execute((from, into))?;
+        conn.prepare_cached("UPDATE alert_groups SET incident_id = ?2 WHERE incident_id = ?1")?
+            .execute((from, into))?;
+        // Sequence numbers count from 1 per incident: `from`'s copies follow `into`'s last.
+        let (base, shift): (i64, i64) = conn
+            .prepare_cached(
+                "SELECT i.last_event_seq, f.last_event_seq FROM incidents i, incidents f \
+                 WHERE i.id = ?2 AND f.id = ?1",
+            )?
+            .query_row((from, into), |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("incident {from} or {into}")))?;
+        // Timelines are append-only (a trigger refuses edits): the events
+        // are copied, and the duplicate keeps its own history.
+        let events = conn
+            .prepare_cached(
+                "INSERT INTO timeline_events (incident_id, seq, at, actor, kind, data) \
+                 SELECT ?2, seq + ?3, at, actor, kind, data FROM timeline_events \
+                 WHERE incident_id = ?1 ORDER BY seq",
+            )?
+            .execute((from, into, base))?;
+        conn.prepare_cached(
+            "UPDATE incidents SET last_event_seq = last_event_seq + ?2 WHERE id = ?1",
+        )?
+        .execute((into, shift))?;
+        let messages = conn
+            .prepare_cached("UPDATE outbox SET incident_id = ?2 WHERE incident_id = ?1")?
+            .execute((from, into))?;
+        let escalated: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM escalations WHERE incident_id = ?1)")?
+            .query_row([into], |r| r.get(0))?;
+        if !escalated {
+            conn.prepare_cached("UPDATE escalations SET incident_id = ?2 WHERE incident_id = ?1")?
+                .execute((from, into))?;
+            conn.prepare_cached(&format!(
+                "UPDATE paging_jobs SET incident_id = ?2 WHERE incident_id = ?1 \
+                 AND done_at IS NULL AND kind IN {ESCALATION_JOB_KINDS}"
+            ))?
+            .execute((from, into))?;
+        }
+        Ok(Moved {
+            alerts: alerts as u64,
+            events: events as u64,
+            messages: messages as u64,
+        })
     }
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod alerts;
 mod browser;
 mod browser_workspace;
+mod browser_alerts;
 mod cli;
 mod comms;
 mod config;

@@ -93,6 +93,10 @@ pub struct AlertQuery {
     pub status: Option<String>,
     pub service: Option<String>,
     pub incident: Option<String>,
+    /// Only alerts with this label value: `NAME=VALUE`, e.g. `env=prod`.
+    pub label: Option<String>,
+    /// Only alerts that came in through this integration (its id).
+    pub integration: Option<String>,
     /// 1 to 500, default 100.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
@@ -117,8 +121,18 @@ pub async fn list<S: Store>(
         service: q.service,
         incident_id: q.incident,
         before_id: q.before,
+        integration_id: q.integration,
         ..Default::default()
     };
+    if let Some(label) = q.label.as_deref().filter(|l| !l.trim().is_empty()) {
+        let (name, value) = label
+            .split_once('=')
+            .filter(|(name, _)| !name.trim().is_empty())
+            .ok_or_else(|| ApiError::bad_request("label", "write NAME=VALUE, e.g. env=prod"))?;
+        filter
+            .labels
+            .push((name.trim().to_owned(), value.trim().to_owned()));
+    }
     if !(1..=MAX_PAGE).contains(&filter.limit) {
         return Err(ApiError::bad_request(
             "limit",

@@ -455,3 +455,55 @@ pub async fn note<S: Store>(
     })?;
     Ok((StatusCode::CREATED, axum::Json(EventView::from(event))))
 }
+
+/// Which incident a duplicate merges into.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The id of the incident that survives, e.g. `INC-2026-0042`.
+    pub into: String,
+}
+
+/// Both incidents after a merge.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MergeView {
+    /// The incident that survives, now holding the duplicate's alerts, pages and timeline events.
+    pub survivor: IncidentView,
+    /// The duplicate, closed, its timeline linking to the survivor.
+    pub duplicate: IncidentView,
+}
+
+/// Merge a duplicate incident into another: its alerts and pages move to
+/// the survivor, its timeline events are copied there, and it closes as a
+/// duplicate with a link both ways in the timelines.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/merge", tag = "incidents",
+    operation_id = "merge_incident",
+    params(("id" = String, Path, description = "The duplicate's id")),
+    request_body = MergeRequest,
+    responses(
+        (status = 200, description = "Merged", body = MergeView),
+        (status = 404, description = "No such incident (either one)", body = ErrorBody),
+        (status = 422, description = "`into` is empty or the incident itself", body = ErrorBody),
+        (status = 409, description = "One of them is closed", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn merge<S: Store>(
+    State(app): State<AppState<S>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<MergeRequest>,
+) -> Result<axum::Json<MergeView>> {
+    caller.require_responder()?;
+    let into = req.into.trim();
+    if into.is_empty() {
+        return Err(ApiError::invalid(
+            "into",
+            "give the id of the incident to merge into",
+        ));
+    }
+    let merged = app.incidents.merge(&id, into, &caller.name).await?;
+    Ok(axum::Json(MergeView {
+        survivor: IncidentView::from(&merged.survivor),
+        duplicate: IncidentView::from(&merged.duplicate),
+    }))
+}

@@ -42,7 +42,7 @@ pub use route_list::Routes;
         incidents::declare, incidents::list, incidents::get, incidents::update,
         incidents::timeline, incidents::acknowledge, incidents::status, incidents::severity,
         incidents::resolve, incidents::close, incidents::reopen, incidents::assign_role,
-        incidents::unassign_role, incidents::checklist, incidents::note,
+        incidents::unassign_role, incidents::checklist, incidents::note, incidents::merge,
         catalog::severities, catalog::categories, catalog::roles, catalog::services,
         catalog::phases, tokens::create, tokens::list, tokens::revoke,
         integrations::create, integrations::list, integrations::revoke, integrations::rotate,
@@ -144,6 +144,7 @@ fn documented_routes<S: Store>() -> Routes<S> {
             put(i::checklist::<S>),
         )
         .route("/incidents/{id}/notes", post(i::note::<S>))
+        .route("/incidents/{id}/merge", post(i::merge::<S>))
         .route("/severities", get(catalog::severities::<S>))
         .route("/categories", get(catalog::categories::<S>))
         .route("/roles", get(catalog::roles::<S>))

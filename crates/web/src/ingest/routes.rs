@@ -67,6 +67,7 @@ fn source_of(integration: &KnownIntegration) -> IngestSource {
         service: record.service.clone(),
         severity_overrides: integration.config.severity_map.clone(),
         routes: integration.config.routes.clone(),
+        actor: None,
     }
 }
 

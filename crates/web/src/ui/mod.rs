@@ -56,14 +56,16 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route("/incidents/new", get(incidents::new_form::<S>))
         .route("/incidents/{id}", get(workspace::page::<S>))
+        .route("/incidents/{id}/merge", post(merge::merge::<S>))
         .route("/incidents/{id}/{action}", post(workspace::act::<S>))
         .route("/alerts", get(alerts::list::<S>))
+        .route("/alerts/bulk", post(alerts::bulk::<S>))
         .route(
             "/silences",
-            get(alerts::silences::<S>).post(alerts::create_silence::<S>),
+            get(silences::silences::<S>).post(silences::create_silence::<S>),
         )
-        .route("/silences/new", get(alerts::new_silence::<S>))
-        .route("/silences/{id}/expire", post(alerts::expire_silence::<S>))
+        .route("/silences/new", get(silences::new_silence::<S>))
+        .route("/silences/{id}/expire", post(silences::expire_silence::<S>))
         .route("/oncall", get(oncall::page::<S>))
         .route("/oncall/overrides", post(oncall::create_override::<S>))
         .route(

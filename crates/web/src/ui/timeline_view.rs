@@ -21,6 +21,8 @@ pub struct EventView {
     pub text: Option<String>,
     /// Failures are marked so they stand out.
     pub problem: bool,
+    /// Where the headline leads: the other incident of a merge.
+    pub link: Option<String>,
 }
 
 /// Headline and text of an `alert_triggered` event: one alert as before
@@ -435,6 +437,26 @@ pub fn event_view(e: &TimelineEvent) -> EventView {
             Some(error.clone()),
             true,
         ),
+        MergedInto { into } => (
+            "status",
+            format!("Closed as a duplicate of {into}: its alerts, pages and timeline went there"),
+            None,
+            false,
+        ),
+        MergedFrom {
+            from,
+            title,
+            alerts,
+            events,
+            messages,
+        } => (
+            "status",
+            format!("Merged {from} into this incident"),
+            Some(format!(
+                "{title}\nFrom it: {alerts} alerts, {events} timeline events, {messages} messages"
+            )),
+            false,
+        ),
         UpdateOverdue { due_at, reminded } => (
             "message",
             format!("Stakeholder update overdue (due {})", short(*due_at)),
@@ -450,6 +472,17 @@ pub fn event_view(e: &TimelineEvent) -> EventView {
         headline,
         text,
         problem,
+        link: merge_link(&e.kind),
+    }
+}
+
+/// The page of the other incident of a merge event.
+fn merge_link(kind: &EventKind) -> Option<String> {
+    match kind {
+        EventKind::MergedInto { into: other } | EventKind::MergedFrom { from: other, .. } => {
+            Some(format!("/incidents/{other}"))
+        }
+        _ => None,
     }
 }
 

@@ -9,6 +9,7 @@ mod edge_text;
 mod helpers;
 mod incidents;
 mod logging;
+mod merge;
 mod oncall;
 mod openapi;
 mod paging;

@@ -4,11 +4,13 @@
 pub mod account;
 pub mod alerts;
 pub mod incidents;
+pub mod merge;
 pub mod now;
 pub mod oncall;
 pub mod people;
 pub mod playbook;
 pub mod services;
+pub mod silences;
 pub mod workspace;
 
 use serde::Serialize;

@@ -137,12 +137,12 @@ pub(crate) fn urlenc(s: &str) -> String {
 }
 
 impl Session {
-    async fn get(&self, api: &Api, uri: &str) -> Page {
+    pub(crate) async fn get(&self, api: &Api, uri: &str) -> Page {
         request(api, Method::GET, uri, Some(&self.cookie), None, &[]).await
     }
 
     /// Posts `form` with this session's CSRF token added.
-    async fn post(&self, api: &Api, uri: &str, form: &str) -> Page {
+    pub(crate) async fn post(&self, api: &Api, uri: &str, form: &str) -> Page {
         let form = if form.is_empty() {
             format!("csrf={}", self.csrf)
         } else {
@@ -152,7 +152,7 @@ impl Session {
     }
 }
 
-async fn people(api: &Api) {
+pub(crate) async fn people(api: &Api) {
     api.engine
         .create_account("ada@example.com", "ada", AccessRole::Responder)
         .await;
@@ -165,6 +165,7 @@ async fn people(api: &Api) {
 }
 
 mod access;
+mod alerts;
 mod links;
 mod pages;
 mod workspace;
