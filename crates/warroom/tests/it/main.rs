@@ -11,6 +11,7 @@ mod cli;
 mod comms;
 mod config;
 mod dead_letters;
+mod merge;
 mod monitoring;
 mod oncall;
 mod secret;
