@@ -5,8 +5,8 @@
 mod accounts;
 mod alerts;
 mod browser;
-mod browser_workspace;
 mod browser_alerts;
+mod browser_workspace;
 mod cli;
 mod comms;
 mod config;
