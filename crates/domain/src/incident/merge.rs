@@ -115,7 +115,6 @@ mod tests {
         let declaration = Declaration {
             title: format!("title of {id}"),
             severity: pb.severities[0].name.clone(),
-            status: Some(status),
             ..Default::default()
         };
         let declaration = declaration.validate(&pb, now).unwrap();
