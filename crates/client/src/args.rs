@@ -226,6 +226,18 @@ pub struct UpdateArgs {
     /// When the problem was noticed
     #[arg(long, value_name = "TIME", value_parser = time)]
     pub detected: Option<Timestamp>,
+    /// The call bridge responders join, an http(s) URL
+    #[arg(long, value_name = "URL", conflicts_with = "clear_bridge")]
+    pub bridge: Option<String>,
+    /// Remove the call bridge
+    #[arg(long)]
+    pub clear_bridge: bool,
+    /// The incident's chat channel, an http(s) URL
+    #[arg(long, value_name = "URL", conflicts_with = "clear_chat")]
+    pub chat: Option<String>,
+    /// Remove the chat channel
+    #[arg(long)]
+    pub clear_chat: bool,
     /// Post a status update with this text to the incident's audiences
     #[arg(long, short, value_name = "TEXT")]
     pub message: Option<String>,

@@ -319,6 +319,8 @@ async fn update(
         users_affected: set_or_clear(a.clear_users_affected, a.users_affected),
         impact_started_at: set_or_clear(a.clear_impact_started, a.impact_started),
         detected_at: a.detected,
+        bridge_url: set_or_clear(a.clear_bridge, a.bridge),
+        chat_url: set_or_clear(a.clear_chat, a.chat),
     };
     let fields = body.fields();
     if fields.is_empty() && post.is_none() {

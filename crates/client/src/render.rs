@@ -66,6 +66,12 @@ pub(super) fn incident_details(i: &Incident, all_items: bool) -> String {
     };
     field("Status", &clean(&i.status));
     field("Severity", &clean(&i.severity));
+    if let Some(url) = &i.bridge_url {
+        field("Bridge", &clean(url));
+    }
+    if let Some(url) = &i.chat_url {
+        field("Chat", &clean(url));
+    }
     if !i.services.is_empty() {
         let services: Vec<String> = i.services.iter().map(|s| clean(s)).collect();
         field("Services", &services.join(", "));

@@ -38,6 +38,10 @@ pub(super) struct Incident {
     pub mitigated_at: Option<Timestamp>,
     pub resolved_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
+    #[serde(default)]
+    pub bridge_url: Option<String>,
+    #[serde(default)]
+    pub chat_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +154,10 @@ pub(super) struct UpdateRequest {
     pub impact_started_at: Option<Option<Timestamp>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detected_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bridge_url: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_url: Option<Option<String>>,
 }
 
 impl UpdateRequest {
@@ -164,6 +172,8 @@ impl UpdateRequest {
             ("users_affected", self.users_affected.is_some()),
             ("impact_started_at", self.impact_started_at.is_some()),
             ("detected_at", self.detected_at.is_some()),
+            ("bridge_url", self.bridge_url.is_some()),
+            ("chat_url", self.chat_url.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))

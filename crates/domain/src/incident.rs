@@ -16,6 +16,7 @@ use crate::playbook::Playbook;
 use crate::status::Status;
 use crate::timeline::{push_alert_change, AlertChange, EventKind, NewEvent, SeverityDirection};
 
+pub(crate) use checks::optional_url;
 use checks::*;
 pub use merge::Moved;
 
@@ -83,6 +84,17 @@ pub struct Incident {
     pub resolved_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
     pub updated_at: Timestamp,
+    /// Where responders talk: the call bridge (a video or phone conference
+    /// link) and the chat channel, http(s) URLs. Prefilled from the
+    /// severity's playbook defaults at declaration, editable after.
+    pub bridge: Bridge,
+}
+
+/// An incident's call bridge and chat channel, http(s) URLs when set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bridge {
+    pub bridge_url: Option<String>,
+    pub chat_url: Option<String>,
 }
 
 /// What a person (or later an alert) asks for when declaring an incident.
@@ -118,6 +130,10 @@ pub struct DetailsPatch {
     /// `Some(None)` clears it.
     pub impact_started_at: Option<Option<Timestamp>>,
     pub detected_at: Option<Timestamp>,
+    /// `Some(None)` clears it.
+    pub bridge_url: Option<Option<String>>,
+    /// `Some(None)` clears it.
+    pub chat_url: Option<Option<String>>,
 }
 
 impl Declaration {
@@ -175,6 +191,10 @@ impl Incident {
         now: Timestamp,
     ) -> (Incident, Vec<NewEvent>) {
         let status = decl.status.unwrap_or(Status::Triggered);
+        let bridge = playbook
+            .severity(&decl.severity)
+            .map(|s| s.bridge.clone())
+            .unwrap_or_default();
         let mut incident = Incident {
             id,
             seq,
@@ -214,6 +234,7 @@ impl Incident {
             resolved_at: None,
             closed_at: None,
             updated_at: now,
+            bridge,
         };
         let mut events = vec![NewEvent {
             at: now,
@@ -441,6 +462,14 @@ impl Incident {
             check_not_future("impact_started_at", started, now)?;
         }
         check_not_future("detected_at", patch.detected_at, now)?;
+        let bridge_url = patch
+            .bridge_url
+            .map(|u| optional_url("bridge_url", u))
+            .transpose()?;
+        let chat_url = patch
+            .chat_url
+            .map(|u| optional_url("chat_url", u))
+            .transpose()?;
 
         let mut events = Vec::new();
         let mut record = |field: &str, from: serde_json::Value, to: serde_json::Value| {
@@ -505,6 +534,16 @@ impl Incident {
         if let Some(detected) = patch.detected_at {
             if record("detected_at", json!(self.detected_at), json!(detected)) {
                 self.detected_at = detected;
+            }
+        }
+        if let Some(url) = bridge_url {
+            if record("bridge_url", json!(self.bridge.bridge_url), json!(url)) {
+                self.bridge.bridge_url = url;
+            }
+        }
+        if let Some(url) = chat_url {
+            if record("chat_url", json!(self.bridge.chat_url), json!(url)) {
+                self.bridge.chat_url = url;
             }
         }
         if !events.is_empty() {

@@ -19,7 +19,7 @@ pub mod timeline;
 pub use access::AccessRole;
 pub use error::DomainError;
 pub use id_format::IdFormat;
-pub use incident::{Declaration, DetailsPatch, Incident};
+pub use incident::{Bridge, Declaration, DetailsPatch, Incident};
 pub use playbook::Playbook;
 pub use status::Status;
 pub use timeline::{AlertChange, EventKind, NewEvent, TimelineEvent};

@@ -217,7 +217,14 @@ impl<S: IncidentStore> Incidents<S> {
         }
         let cx = self.notify_context();
         if incident.status == Status::Resolved && before != Status::Resolved {
-            events.extend(crate::notify::on_resolved(&mut tx, &cx, &incident, now).await?);
+            let message = match &op_kind {
+                IncidentOp::Resolve { message } | IncidentOp::Status { message, .. } => {
+                    message.as_deref()
+                }
+                IncidentOp::PostUpdate { message, .. } => Some(message.as_str()),
+                _ => None,
+            };
+            events.extend(crate::notify::on_resolved(&mut tx, &cx, &incident, message, now).await?);
         } else if let IncidentOp::PostUpdate { message, .. } = &op_kind {
             events.extend(crate::notify::on_update(&mut tx, &cx, &incident, message, now).await?);
         } else if incident.severity != before_severity {

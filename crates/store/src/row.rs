@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use sqlx::query::Query;
 use sqlx::{Database, Encode, Type};
-use warroom_domain::incident::{ChecklistPhase, RoleAssignment};
+use warroom_domain::incident::{Bridge, ChecklistPhase, RoleAssignment};
 use warroom_domain::{AccessRole, EventKind, Incident, Status, TimelineEvent};
 
 use crate::{ApiToken, StoreError};
@@ -63,6 +63,8 @@ pub(crate) struct IncidentRow {
     resolved_at: Option<i64>,
     closed_at: Option<i64>,
     updated_at: i64,
+    bridge_url: Option<String>,
+    chat_url: Option<String>,
 }
 
 impl IncidentRow {
@@ -90,6 +92,8 @@ impl IncidentRow {
             resolved_at: r.get(18)?,
             closed_at: r.get(19)?,
             updated_at: r.get(20)?,
+            bridge_url: r.get(21)?,
+            chat_url: r.get(22)?,
         })
     }
 }
@@ -111,6 +115,10 @@ impl TryFrom<IncidentRow> for Incident {
             resolved_at: opt_ts(r.resolved_at)?,
             closed_at: opt_ts(r.closed_at)?,
             updated_at: ts(r.updated_at)?,
+            bridge: Bridge {
+                bridge_url: r.bridge_url,
+                chat_url: r.chat_url,
+            },
             id: r.id,
             seq: r.seq,
             title: r.title,
@@ -128,7 +136,8 @@ impl TryFrom<IncidentRow> for Incident {
 /// and update through this list, so a new column is added in one place.
 pub(crate) const WRITE_COLUMNS: &str = "id, seq, title, summary, severity, category, services, \
      status, customer_facing, users_affected, roles, checklist, declared_by, impact_started_at, \
-     detected_at, declared_at, acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at";
+     detected_at, declared_at, acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at, \
+     bridge_url, chat_url";
 
 /// An incident flattened into column values, in `WRITE_COLUMNS` order.
 pub(crate) struct IncidentValues {
@@ -153,6 +162,8 @@ pub(crate) struct IncidentValues {
     resolved_at: Option<i64>,
     closed_at: Option<i64>,
     updated_at: i64,
+    bridge_url: Option<String>,
+    chat_url: Option<String>,
 }
 
 impl IncidentValues {
@@ -179,11 +190,13 @@ impl IncidentValues {
             resolved_at: i.resolved_at.map(ms),
             closed_at: i.closed_at.map(ms),
             updated_at: ms(i.updated_at),
+            bridge_url: i.bridge.bridge_url.clone(),
+            chat_url: i.bridge.chat_url.clone(),
         }
     }
 
     /// Every value, in `WRITE_COLUMNS` order, for rusqlite.
-    pub fn sqlite_params(&self) -> [&dyn rusqlite::ToSql; 21] {
+    pub fn sqlite_params(&self) -> [&dyn rusqlite::ToSql; 23] {
         [
             &self.id,
             &self.seq,
@@ -206,6 +219,8 @@ impl IncidentValues {
             &self.resolved_at,
             &self.closed_at,
             &self.updated_at,
+            &self.bridge_url,
+            &self.chat_url,
         ]
     }
 
@@ -243,6 +258,8 @@ impl IncidentValues {
             .bind(self.resolved_at)
             .bind(self.closed_at)
             .bind(self.updated_at)
+            .bind(self.bridge_url)
+            .bind(self.chat_url)
     }
 }
 

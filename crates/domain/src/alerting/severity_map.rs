@@ -235,6 +235,7 @@ mod tests {
                 resolution_target: None,
                 update_every: None,
                 escalate_every: None,
+                bridge: Default::default(),
                 notify: vec![],
                 urgency: Default::default(),
             })

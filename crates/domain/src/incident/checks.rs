@@ -141,3 +141,23 @@ pub(super) fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
         list.join(", ")
     }
 }
+
+/// A bridge or chat link: `None` (or blank) clears it; otherwise an http(s)
+/// URL with a host, at most 2000 characters, without spaces.
+pub(crate) fn optional_url(
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<String>, DomainError> {
+    let Some(url) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    crate::oncall::directory::check_url(field, &url)?;
+    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+    if rest.is_empty() || rest.starts_with(['/', '?', '#']) {
+        return Err(DomainError::invalid(
+            field,
+            format!("{url:?} has no host; write a link such as \"https://meet.example.com/room\""),
+        ));
+    }
+    Ok(Some(url))
+}

@@ -15,6 +15,7 @@ fn playbook() -> Playbook {
         resolution_target: None,
         update_every: None,
         escalate_every: None,
+        bridge: Default::default(),
         notify: vec![],
         urgency: Default::default(),
     };

@@ -22,7 +22,8 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
 pub use context::{
-    format_utc, in_words, ContactVars, IncidentVars, MessageContext, NextUpdateVars, UpdateVars,
+    format_local, format_utc, in_words, ContactVars, EscalationVars, IncidentVars, MessageContext,
+    NextUpdateVars, UpdateVars,
 };
 
 use super::{AudienceClass, MessageKind};

@@ -55,6 +55,8 @@ pub struct SeverityLevel {
     pub notify: Vec<NotifyRule>,
     /// Which of the paged users' notification rules apply (`high` when left out).
     pub urgency: Urgency,
+    /// The call bridge and chat channel an incident of this level starts with.
+    pub bridge: crate::incident::Bridge,
 }
 
 /// "Notify management within 15 minutes."

@@ -511,11 +511,33 @@ impl Check<'_> {
                         })
                         .collect::<Result<_, PlaybookError>>()?,
                     urgency: self.urgency(s.urgency.as_ref(), &field("urgency"))?,
+                    bridge: crate::incident::Bridge {
+                        bridge_url: self.url(s.bridge_url.as_ref(), &field("bridge_url"))?,
+                        chat_url: self.url(s.chat_url.as_ref(), &field("chat_url"))?,
+                    },
                 })
             })
             .collect::<Result<Vec<_>, PlaybookError>>()?;
         self.unique("severities", "name", raw.iter().map(|s| &s.name))?;
         Ok(levels)
+    }
+
+    /// An optional http(s) link (a severity's `bridge_url`, `chat_url`).
+    fn url(
+        &self,
+        value: Option<&Spanned<String>>,
+        field: &str,
+    ) -> Result<Option<String>, PlaybookError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        crate::incident::optional_url(field, Some(value.value.clone())).map_err(|e| {
+            let message = match e {
+                crate::DomainError::Invalid { message, .. } => message,
+                other => other.to_string(),
+            };
+            self.error(&value.referenced, field, message)
+        })
     }
 
     /// `high` or `low`; `high` when left out.

@@ -13,6 +13,13 @@
 //!   that incoming webhooks and Workflows take, with `Action.OpenUrl`s.
 //! - Discord: `content` plus one embed with the colour; mentions disabled so
 //!   text from an incident cannot ping `@everyone`.
+//!
+//! Text from an incident or an alert is escaped for each service, so it
+//! reads as written and cannot mention anyone or break the layout: Slack's
+//! `&`, `<` and `>` (its mentions are `<!channel>`), and Markdown's
+//! characters on Mattermost, Teams and Discord, where a bare `@channel`,
+//! `@all` or `@here` also gets a zero-width space so it pings no one.
+//! Only the links Warroom adds itself are written as links.
 
 use serde_json::{json, Value};
 
@@ -72,11 +79,58 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-/// Slack's mrkdwn control characters.
+/// Slack's control characters, which it reads in every text field.
 fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// Text as Markdown that shows it literally (Mattermost, Teams, Discord):
+/// a backslash before each character that formats or links, before a
+/// line's list or heading marker, and a zero-width space after the `@` of
+/// a group mention.
+pub(crate) fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let body = line.trim_start();
+        out.push_str(&line[..line.len() - body.len()]);
+        if body.starts_with(['#', '>', '-', '+', '=']) {
+            out.push('\\');
+        }
+        // `2.` or `2)` opening a line starts an ordered list.
+        let digits = body.bytes().take_while(u8::is_ascii_digit).count();
+        let list_marker = (digits > 0 && body[digits..].starts_with(['.', ')'])).then_some(digits);
+        for (at, c) in body.char_indices() {
+            let special = matches!(
+                c,
+                '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '(' | ')' | '<' | '>'
+            );
+            if special || list_marker == Some(at) {
+                out.push('\\');
+            }
+            out.push(c);
+            if c == '@' && is_group_mention(&body[at + 1..]) {
+                out.push('\u{200B}');
+            }
+        }
+    }
+    out
+}
+
+/// Whether text after an `@` names everyone: `channel`, `all`, `here`, `everyone`.
+fn is_group_mention(rest: &str) -> bool {
+    ["channel", "all", "here", "everyone"].iter().any(|group| {
+        rest.get(..group.len())
+            .is_some_and(|r| r.eq_ignore_ascii_case(group))
+            && !rest[group.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 fn facts(envelope: &Envelope) -> Vec<(&'static str, &str)> {
@@ -97,6 +151,8 @@ fn links(envelope: &Envelope) -> Vec<(&'static str, &'static str, &str)> {
             "Acknowledge",
             envelope.acknowledge_url.as_deref(),
         ),
+        ("join_bridge", "Join bridge", envelope.bridge_url()),
+        ("open_chat", "Incident chat", envelope.chat_url()),
     ]
     .into_iter()
     .filter_map(|(id, label, url)| url.map(|u| (id, label, u)))
@@ -106,12 +162,12 @@ fn links(envelope: &Envelope) -> Vec<(&'static str, &'static str, &str)> {
 fn slack(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value {
     let mut blocks = vec![json!({
         "type": "header",
-        "text": {"type": "plain_text", "text": truncate(subject, 150), "emoji": true},
+        "text": {"type": "plain_text", "text": truncate(&slack_escape(subject), 150), "emoji": true},
     })];
     if let Some(text) = &envelope.text {
         blocks.push(json!({
             "type": "section",
-            "text": {"type": "plain_text", "text": truncate(text, 3000), "emoji": false},
+            "text": {"type": "plain_text", "text": truncate(&slack_escape(text), 3000), "emoji": false},
         }));
     }
     let mut details = Vec::new();
@@ -140,7 +196,7 @@ fn slack(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value {
     if !buttons.is_empty() {
         details.push(json!({"type": "actions", "elements": buttons}));
     }
-    let mut payload = json!({"text": truncate(subject, 3000), "blocks": blocks});
+    let mut payload = json!({"text": truncate(&slack_escape(subject), 3000), "blocks": blocks});
     if !details.is_empty() {
         payload["attachments"] = json!([{"color": colour(rank), "blocks": details}]);
     }
@@ -148,7 +204,11 @@ fn slack(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value {
 }
 
 fn mattermost(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value {
-    let mut text = envelope.text.clone().unwrap_or_default();
+    let mut text = envelope
+        .text
+        .as_deref()
+        .map(markdown_escape)
+        .unwrap_or_default();
     let links: Vec<String> = links(envelope)
         .into_iter()
         .map(|(_, label, url)| format!("[{label}]({url})"))
@@ -161,8 +221,9 @@ fn mattermost(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value 
     }
     let fields: Vec<Value> = facts(envelope)
         .into_iter()
-        .map(|(k, v)| json!({"short": true, "title": k, "value": v}))
+        .map(|(k, v)| json!({"short": true, "title": k, "value": markdown_escape(v)}))
         .collect();
+    let subject = markdown_escape(subject);
     let mut attachment = json!({
         "fallback": subject,
         "color": colour(rank),
@@ -184,18 +245,18 @@ fn teams(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value {
     };
     let mut body = vec![json!({
         "type": "TextBlock",
-        "text": subject,
+        "text": markdown_escape(subject),
         "weight": "Bolder",
         "size": "Medium",
         "color": colour,
         "wrap": true,
     })];
     if let Some(text) = &envelope.text {
-        body.push(json!({"type": "TextBlock", "text": text, "wrap": true}));
+        body.push(json!({"type": "TextBlock", "text": markdown_escape(text), "wrap": true}));
     }
     let facts: Vec<Value> = facts(envelope)
         .into_iter()
-        .map(|(k, v)| json!({"title": k, "value": v}))
+        .map(|(k, v)| json!({"title": k, "value": markdown_escape(v)}))
         .collect();
     if !facts.is_empty() {
         body.push(json!({"type": "FactSet", "facts": facts}));
@@ -221,28 +282,34 @@ fn teams(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value {
 }
 
 fn discord(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value {
+    let subject = markdown_escape(subject);
     let mut embed = json!({
-        "title": truncate(subject, 256),
+        "title": truncate(&subject, 256),
         "color": colour_number(rank),
     });
     if let Some(text) = &envelope.text {
-        embed["description"] = truncate(text, 4096).into();
+        embed["description"] = truncate(&markdown_escape(text), 4096).into();
     }
     if let Some(url) = envelope.incident_url() {
         embed["url"] = url.into();
     }
     let mut fields: Vec<Value> = facts(envelope)
         .into_iter()
-        .map(|(k, v)| json!({"name": k, "value": truncate(v, 1024), "inline": true}))
+        .map(|(k, v)| json!({"name": k, "value": truncate(&markdown_escape(v), 1024), "inline": true}))
         .collect();
-    if let Some(ack) = &envelope.acknowledge_url {
-        fields.push(json!({"name": "Acknowledge", "value": format!("[Acknowledge]({ack})"), "inline": false}));
+    // The incident's own link is the embed's; the others are fields.
+    for (id, label, url) in links(envelope) {
+        if id != "open_incident" {
+            fields.push(
+                json!({"name": label, "value": format!("[{label}]({url})"), "inline": false}),
+            );
+        }
     }
     if !fields.is_empty() {
         embed["fields"] = fields.into();
     }
     json!({
-        "content": truncate(subject, 2000),
+        "content": truncate(&subject, 2000),
         "embeds": [embed],
         "allowed_mentions": {"parse": []},
     })
@@ -264,6 +331,26 @@ mod tests {
     fn truncates_on_characters() {
         assert_eq!(truncate("héllo", 5), "héllo");
         assert_eq!(truncate("héllo!", 5), "héll…");
+    }
+
+    #[test]
+    fn markdown_is_shown_as_written() {
+        assert_eq!(
+            markdown_escape("*bold* _it_ [x](http://e) `c` ~s~ a|b <@1> \\"),
+            "\\*bold\\* \\_it\\_ \\[x\\]\\(http://e\\) \\`c\\` \\~s\\~ a\\|b \\<@1\\> \\\\"
+        );
+        assert_eq!(
+            markdown_escape("# Title\n> quote\n- item\n  2. two\nplain - dash"),
+            "\\# Title\n\\> quote\n\\- item\n  2\\. two\nplain - dash"
+        );
+        assert_eq!(
+            markdown_escape("ping @channel @Here @all @everyone, not @alice or @allison"),
+            "ping @\u{200B}channel @\u{200B}Here @\u{200B}all @\u{200B}everyone, not @alice or @allison"
+        );
+        assert_eq!(
+            markdown_escape("INC-2026-0007: 3.5% (EU)"),
+            "INC-2026-0007: 3.5% \\(EU\\)"
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!   "html": "an optional HTML body (e-mail only)",
 //!   "thread": "an optional thread key, e.g. the incident id",
 //!   "incident": {"id": "INC-2026-0001", "title": "...", "severity": "SEV-1",
-//!                "status": "triggered", "url": "https://..."},
+//!                "status": "triggered", "url": "https://.../incidents/INC-2026-0001",
+//!                "bridge_url": "https://meet...", "chat_url": "https://chat..."},
 //!   "acknowledge_url": "https://.../ack/...",
 //!   "...": "any other fields, passed through to generic webhooks"
 //! }
@@ -25,8 +26,9 @@
 //! taken as plain text.
 //!
 //! `html` is used by e-mail only; `thread` by e-mail only (`References`);
-//! `incident.severity` picks the chat colour; `incident.url` and
-//! `acknowledge_url` become buttons or links.
+//! `incident.severity` picks the chat colour; `incident.url`,
+//! `acknowledge_url`, `incident.bridge_url` and `incident.chat_url` become
+//! buttons or links.
 
 use serde_json::{Map, Value};
 
@@ -54,6 +56,8 @@ pub struct IncidentRef {
     pub severity: Option<String>,
     pub status: Option<String>,
     pub url: Option<String>,
+    pub bridge_url: Option<String>,
+    pub chat_url: Option<String>,
 }
 
 impl Envelope {
@@ -84,6 +88,8 @@ impl Envelope {
                 severity: string(i, "severity"),
                 status: string(i, "status"),
                 url: string(i, "url"),
+                bridge_url: string(i, "bridge_url"),
+                chat_url: string(i, "chat_url"),
             });
         Envelope {
             kind: string(&raw, "kind")
@@ -120,6 +126,14 @@ impl Envelope {
 
     pub fn incident_url(&self) -> Option<&str> {
         self.incident.as_ref().and_then(|i| i.url.as_deref())
+    }
+
+    pub fn bridge_url(&self) -> Option<&str> {
+        self.incident.as_ref().and_then(|i| i.bridge_url.as_deref())
+    }
+
+    pub fn chat_url(&self) -> Option<&str> {
+        self.incident.as_ref().and_then(|i| i.chat_url.as_deref())
     }
 
     pub fn severity(&self) -> Option<&str> {

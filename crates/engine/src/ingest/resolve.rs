@@ -75,16 +75,18 @@ async fn resolve_in_incident<T: WriteTx>(
             AlertsResolved::Monitor => Status::Monitoring,
         };
         if incident.status.check_transition(to).is_ok() {
-            let message = Some("every alert of this incident has resolved".to_owned());
+            const MESSAGE: &str = "Every alert of this incident has resolved.";
             events.extend(
                 incident
-                    .change_status(to, message, actor, now)
+                    .change_status(to, Some(MESSAGE.to_owned()), actor, now)
                     .map_err(StoreError::Rejected)?,
             );
             if to == Status::Resolved {
                 let resolved = incident.clone();
                 let cx = rules.notify_context();
-                events.extend(crate::notify::on_resolved(tx, &cx, &resolved, now).await?);
+                events.extend(
+                    crate::notify::on_resolved(tx, &cx, &resolved, Some(MESSAGE), now).await?,
+                );
             }
         }
     }

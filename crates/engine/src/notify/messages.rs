@@ -21,9 +21,17 @@ pub(crate) enum Recipient<'a> {
     Person(&'a User),
 }
 
-/// The link to an incident.
+/// The link to an incident in every message: its page in the web UI (a
+/// person who is not signed in signs in and comes back to it), never the
+/// JSON API, which a phone's browser cannot use.
 pub fn incident_url(public_url: &str, incident_id: &str) -> String {
-    format!("{public_url}/api/v1/incidents/{incident_id}")
+    format!("{public_url}/incidents/{incident_id}")
+}
+
+/// A person's time zone from the directory; UTC when it names none this
+/// build knows (the directory checks it when the person is saved).
+pub fn time_zone_of(user: &User) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(&user.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// Builds the variables a template sees.
@@ -71,6 +79,7 @@ impl MessageContextBuilder {
             }),
             contact,
             acknowledge_url,
+            escalation: None,
             recipient: recipient.to_owned(),
             audience: audience.to_owned(),
         }
@@ -99,6 +108,7 @@ pub fn envelope(
             "url": url,
         },
     });
+    add_bridge(&mut body, incident);
     if let Some(html) = &rendered.html {
         body["html"] = html.clone().into();
     }
@@ -106,6 +116,19 @@ pub fn envelope(
         body["acknowledge_url"] = ack.into();
     }
     body.to_string()
+}
+
+/// `incident.bridge_url` and `incident.chat_url` of an envelope, when set:
+/// chat messages show them as buttons, webhooks pass them on.
+pub(crate) fn add_bridge(body: &mut serde_json::Value, incident: &Incident) {
+    for (key, url) in [
+        ("bridge_url", &incident.bridge.bridge_url),
+        ("chat_url", &incident.bridge.chat_url),
+    ] {
+        if let Some(url) = url {
+            body["incident"][key] = url.clone().into();
+        }
+    }
 }
 
 fn render(
@@ -213,6 +236,10 @@ pub(crate) fn person_messages(
         "responders",
         None,
         now,
+    )
+    .in_time_zone(
+        incident.impact_started_at.unwrap_or(incident.detected_at),
+        &time_zone_of(user),
     );
     let rendered = render(cx, kind, AudienceClass::Responders, incident, &ctx)?;
     let url = incident_url(cx.public_url, &incident.id);

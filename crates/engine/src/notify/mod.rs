@@ -228,11 +228,14 @@ pub async fn on_update<T: WriteTx>(
     Ok(events)
 }
 
-/// Resolved: the audiences told so far get the resolution notice; no more updates are due.
+/// Resolved: the audiences told so far get the resolution notice, with
+/// the message the responder resolved it with (`update.message`) when
+/// there is one; no more updates are due.
 pub async fn on_resolved<T: WriteTx>(
     tx: &mut T,
     cx: &NotifyContext<'_>,
     incident: &Incident,
+    message: Option<&str>,
     now: Timestamp,
 ) -> Result<Vec<NewEvent>, StoreError> {
     let Some(mut comms) = tx.comms(&incident.id).await? else {
@@ -249,7 +252,9 @@ pub async fn on_resolved<T: WriteTx>(
         &names,
         MessageKind::ResolutionNotice,
         &comms,
-        None,
+        message
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| (&incident.status, m)),
         now,
     )
     .await?;

@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use warroom_domain::notify::templates::Rendered;
 use warroom_domain::notify::{AudienceClass, MessageKind};
-use warroom_domain::oncall::{EscalationPolicy, Urgency, User};
+use warroom_domain::oncall::{EscalationPolicy, Target, Urgency, User};
 use warroom_domain::{EventKind, Incident, NewEvent, Playbook};
 use warroom_store::{DirectoryKind, EscalationRecord, NewMessage, StoreError, WriteTx};
 
@@ -44,13 +44,20 @@ pub(crate) async fn page_step<T: WriteTx>(
     } else {
         Urgency::High
     };
+    let next = next_escalation(policy, position, now);
     let mut pages = Vec::new();
     for user in &resolved.users {
         for (delay, method) in user.rules_for(urgency) {
             let send_at = now + SignedDuration::from_mins(i64::from(delay));
-            let message = page_message(
-                cx, incident, escalation, user, method, position, urgency, send_at, now,
-            );
+            let page = Page {
+                user,
+                method,
+                position,
+                urgency,
+                next: next.as_ref(),
+                send_at,
+            };
+            let message = page_message(cx, incident, escalation, &page, now);
             if let Some(id) = tx.queue_message(&message).await? {
                 pages.push(NewEvent {
                     at: now,
@@ -84,20 +91,57 @@ pub(crate) async fn page_step<T: WriteTx>(
     Ok(events)
 }
 
+/// When the step after `position` pages, if no one acknowledges, and whom:
+/// `(at, "bob, the secondary schedule")`; `None` after the last step.
+fn next_escalation(
+    policy: &EscalationPolicy,
+    position: i64,
+    now: Timestamp,
+) -> Option<(Timestamp, String)> {
+    let position = u32::try_from(position).ok()?;
+    let step = policy.step_at(position)?;
+    let next = policy.step_at(position + 1)?;
+    let to: Vec<String> = next
+        .targets
+        .iter()
+        .map(|target| match target {
+            Target::User { name } => name.clone(),
+            Target::Schedule { name } => format!("whoever is on call for {name}"),
+            Target::Team { name, .. } => format!("team {name}"),
+        })
+        .collect();
+    let at = now + SignedDuration::from_mins(i64::from(step.delay_minutes));
+    Some((at, to.join(", ")))
+}
+
+/// One page: to whom, how, and what follows it.
+struct Page<'a> {
+    user: &'a User,
+    method: &'a warroom_domain::oncall::ContactMethod,
+    position: i64,
+    urgency: Urgency,
+    /// The next escalation step: when, and to whom.
+    next: Option<&'a (Timestamp, String)>,
+    send_at: Timestamp,
+}
+
 /// The outbox row of one page. Its idempotency key makes re-running the
 /// same step (after a crash between send and commit) queue nothing new.
-#[allow(clippy::too_many_arguments)]
 fn page_message(
     cx: &StepContext<'_>,
     incident: &Incident,
     escalation: &EscalationRecord,
-    user: &User,
-    method: &warroom_domain::oncall::ContactMethod,
-    position: i64,
-    urgency: Urgency,
-    send_at: Timestamp,
+    page: &Page<'_>,
     now: Timestamp,
 ) -> NewMessage {
+    let Page {
+        user,
+        method,
+        position,
+        urgency,
+        next,
+        send_at,
+    } = *page;
     let expires_at = now + cx.playbook.oncall.ack_link_ttl;
     let token = cx.links.sign(&AckClaim {
         incident_id: incident.id.clone(),
@@ -119,6 +163,14 @@ fn page_message(
         Some(acknowledge_url.clone()),
         now,
     );
+    // Times in the person's own time zone; "escalates in" counts from when
+    // this page goes out.
+    let tz = crate::notify::messages::time_zone_of(user);
+    let started = incident.impact_started_at.unwrap_or(incident.detected_at);
+    let mut ctx = ctx.in_time_zone(started, &tz);
+    if let Some((at, to)) = next {
+        ctx = ctx.with_escalation(*at, to.clone(), &tz, send_at);
+    }
     let rendered = cx
         .playbook
         .notifications
@@ -167,6 +219,7 @@ fn page_message(
         "acknowledge_url": acknowledge_url,
         "acknowledge_url_expires_at": expires_at,
     });
+    crate::notify::messages::add_bridge(&mut body, incident);
     if let Some(html) = rendered.html {
         body["html"] = html.into();
     }

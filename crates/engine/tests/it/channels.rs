@@ -15,7 +15,7 @@ use warroom_engine::delivery::{verify_signature, webhook, ChannelSet, Channels, 
 use warroom_engine::ManualClock;
 use warroom_store::{MessageRecord, MessageState};
 
-mod email;
+pub(crate) mod email;
 
 fn now() -> Timestamp {
     "2026-11-25T14:00:00Z".parse().unwrap()
@@ -127,15 +127,15 @@ fn update(channel: &str, destination: &str) -> MessageRecord {
 // ---------------------------------------------------------------- HTTP receiver
 
 #[derive(Debug, Clone)]
-struct Seen {
+pub(crate) struct Seen {
     method: Method,
-    path: String,
+    pub(crate) path: String,
     headers: HeaderMap,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Seen {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 
@@ -150,14 +150,14 @@ impl Seen {
 
 /// Records every request and answers with `reply` (status, body).
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     reply: Arc<Mutex<(u16, String)>>,
 }
 
 impl Receiver {
-    async fn start() -> Receiver {
+    pub(crate) async fn start() -> Receiver {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let reply = Arc::new(Mutex::new((200, "ok".to_owned())));
         let (s, r) = (seen.clone(), reply.clone());
@@ -186,7 +186,7 @@ impl Receiver {
         *self.reply.lock().unwrap() = (status, body.to_owned());
     }
 
-    fn take(&self) -> Vec<Seen> {
+    pub(crate) fn take(&self) -> Vec<Seen> {
         std::mem::take(&mut *self.seen.lock().unwrap())
     }
 

@@ -12,4 +12,5 @@ mod journal;
 mod merge;
 mod paging;
 mod silences;
+mod three_am;
 mod writer;

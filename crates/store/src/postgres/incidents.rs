@@ -18,11 +18,11 @@ use crate::{IncidentChange, IncidentFilter, IncidentPage, IncidentStore, Inciden
 const INCIDENT_COLUMNS: &str = "id, seq, title, summary, severity, category, \
      services::text AS services, status, customer_facing, users_affected, roles::text AS roles, \
      checklist::text AS checklist, declared_by, impact_started_at, detected_at, declared_at, \
-     acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at";
+     acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at, bridge_url, chat_url";
 
 /// Placeholders for `WRITE_COLUMNS`; JSON goes into JSONB columns.
 const WRITE_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11::jsonb, \
-     $12::jsonb, $13, $14, $15, $16, $17, $18, $19, $20, $21";
+     $12::jsonb, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23";
 
 pub(super) async fn load_incident(
     exec: impl sqlx::PgExecutor<'_>,
@@ -250,7 +250,7 @@ impl IncidentTx for PgTx {
         // saves an incident for every step it pages.
         let update = format!(
             "UPDATE incidents SET ({WRITE_COLUMNS}) = ({WRITE_VALUES}), \
-             last_event_seq = last_event_seq + $23 WHERE id = $22 RETURNING last_event_seq"
+             last_event_seq = last_event_seq + $25 WHERE id = $24 RETURNING last_event_seq"
         );
         let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
         let row = IncidentValues::of(incident)

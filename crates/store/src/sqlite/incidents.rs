@@ -15,10 +15,11 @@ use crate::{IncidentChange, IncidentFilter, IncidentPage, IncidentStore, Inciden
 
 const INCIDENT_COLUMNS: &str = "id, seq, title, summary, severity, category, services, status, \
      customer_facing, users_affected, roles, checklist, declared_by, impact_started_at, \
-     detected_at, declared_at, acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at";
+     detected_at, declared_at, acknowledged_at, mitigated_at, resolved_at, closed_at, updated_at, \
+     bridge_url, chat_url";
 
 /// Placeholders for `WRITE_COLUMNS`.
-const WRITE_VALUES: &str = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+const WRITE_VALUES: &str = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 async fn load_incident(
     exec: impl sqlx::SqliteExecutor<'_>,

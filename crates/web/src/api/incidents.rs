@@ -224,7 +224,7 @@ async fn apply<S: Store>(
     Ok(axum::Json(IncidentView::from(&incident)))
 }
 
-/// Change title, summary, category, services or impact.
+/// Change title, summary, category, services, impact, or the call bridge and chat links.
 #[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "incidents",
     operation_id = "update_incident",
     params(("id" = String, Path, description = "Incident id")),
@@ -251,6 +251,8 @@ pub async fn update<S: Store>(
         users_affected: req.users_affected,
         impact_started_at: req.impact_started_at,
         detected_at: req.detected_at,
+        bridge_url: req.bridge_url,
+        chat_url: req.chat_url,
     };
     apply(&app, &caller, &id, IncidentOp::Details(patch)).await
 }

@@ -82,6 +82,14 @@ pub struct UpdateRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub detected_at: Option<Timestamp>,
+    /// The call bridge, an http(s) URL; `null` or `""` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub bridge_url: Option<Option<String>>,
+    /// The chat channel, an http(s) URL; `null` or `""` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub chat_url: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -218,6 +226,10 @@ pub struct IncidentView {
     pub closed_at: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    /// The call bridge responders join (a video or phone conference link).
+    pub bridge_url: Option<String>,
+    /// The incident's chat channel.
+    pub chat_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -330,6 +342,8 @@ impl From<&Incident> for IncidentView {
             resolved_at: i.resolved_at,
             closed_at: i.closed_at,
             updated_at: i.updated_at,
+            bridge_url: i.bridge.bridge_url.clone(),
+            chat_url: i.bridge.chat_url.clone(),
         }
     }
 }

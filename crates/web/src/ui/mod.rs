@@ -57,6 +57,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/incidents/new", get(incidents::new_form::<S>))
         .route("/incidents/{id}", get(workspace::page::<S>))
         .route("/incidents/{id}/merge", post(merge::merge::<S>))
+        .route("/incidents/{id}/bridge", post(bridge::set::<S>))
         .route("/incidents/{id}/{action}", post(workspace::act::<S>))
         .route("/alerts", get(alerts::list::<S>))
         .route("/alerts/bulk", post(alerts::bulk::<S>))

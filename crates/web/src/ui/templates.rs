@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "declare.html",
     "workspace.html",
     "timeline_entry.html",
+    "bridge.html",
     "alerts.html",
     "silences.html",
     "silence_new.html",

@@ -2,6 +2,11 @@
 //! formal notices (initial notification, status update, resolution notice)
 //! for responders and stakeholders, plainer words for customers, and short
 //! pages and reminders.
+//!
+//! Every built-in template has an HTML body made from its text body
+//! ([`html_of`]): the same words in a readable layout, with the links
+//! clickable and, on pages, an Acknowledge button first. So e-mail carries
+//! both parts and the two never drift apart.
 
 use super::TemplateDef;
 use crate::notify::{AudienceClass, MessageKind};
@@ -20,7 +25,23 @@ const NEXT_UPDATE: &str = r#"NEXT UPDATE:
 {% if next_update %}Next update expected in {{ next_update.in_words }} (by {{ next_update.at }}){% else %}We will send an update when the situation changes{% endif %}"#;
 
 const CONTACT: &str = r#"Contact: {% if contact %}{{ contact.name }}{% if contact.detail %} ({{ contact.detail }}){% endif %}{% else %}the incident team{% endif %}
-Details: {{ incident.url }}"#;
+{{ BRIDGE }}Details: {{ incident.url }}"#;
+
+/// The call bridge and chat channel, a line each when set.
+const BRIDGE: &str = r#"{% if incident.bridge_url %}Bridge: {{ incident.bridge_url }}
+{% endif %}{% if incident.chat_url %}Chat: {{ incident.chat_url }}
+{% endif %}"#;
+
+/// What a person woken by a page needs, most important first: what broke,
+/// since when (their time), what happens if nobody answers, and where to act.
+const PAGE: &str = r#"{{ incident.severity }} {{ incident.id }}: {{ incident.title }}
+{% if incident.summary %}{{ incident.summary }}
+{% endif %}Service: {{ incident.services | join(", ") or "not set" }}
+Started: {{ incident.started_at_local }}
+{% if escalation %}Escalates in {{ escalation.in_words }} ({{ escalation.at }}) to {{ escalation.to }} unless acknowledged.
+{% else %}No further escalation: you are the last step.
+{% endif %}Acknowledge: {{ acknowledge_url or incident.url }}
+{{ BRIDGE }}Details: {{ incident.url }}"#;
 
 const CUSTOMER_SERVICES: &str =
     r#"{% if incident.services %} affecting {{ incident.services | join(", ") }}{% endif %}"#;
@@ -31,14 +52,84 @@ fn def(
     subject: &str,
     text: String,
 ) -> TemplateDef {
+    let text = text.replace("{{ BRIDGE }}", BRIDGE);
     TemplateDef {
         kind,
         audience,
         severity: None,
         subject: subject.to_owned(),
+        html: Some(html_of(kind, audience, &text)),
         text,
-        html: None,
     }
+}
+
+/// The links a text body writes, as they read in the HTML body.
+const LINKS: &[(&str, &str)] = &[
+    (
+        "{{ acknowledge_url or incident.url }}",
+        r#"<a href="{{ acknowledge_url or incident.url }}">{{ acknowledge_url or incident.url }}</a>"#,
+    ),
+    (
+        "{{ incident.url }}",
+        r#"<a href="{{ incident.url }}">{{ incident.url }}</a>"#,
+    ),
+    (
+        "{{ incident.bridge_url }}",
+        r#"<a href="{{ incident.bridge_url }}">{{ incident.bridge_url }}</a>"#,
+    ),
+    (
+        "{{ incident.chat_url }}",
+        r#"<a href="{{ incident.chat_url }}">{{ incident.chat_url }}</a>"#,
+    ),
+];
+
+/// The HTML body of a built-in template: its text body (whose variables
+/// the HTML template escapes) with line breaks kept and links clickable,
+/// under a button to acknowledge (pages) or open the incident (not for customers).
+pub(super) fn html_of(kind: MessageKind, audience: Option<AudienceClass>, text: &str) -> String {
+    let mut body = String::with_capacity(text.len() * 2);
+    let mut rest = text;
+    'scan: while !rest.is_empty() {
+        for (plain, linked) in LINKS {
+            if let Some(after) = rest.strip_prefix(plain) {
+                body.push_str(linked);
+                rest = after;
+                continue 'scan;
+            }
+        }
+        // A tag is copied as it is; the words around tags are escaped.
+        for (open, close) in [("{{", "}}"), ("{%", "%}")] {
+            if rest.starts_with(open) {
+                let end = rest.find(close).map_or(rest.len(), |e| e + close.len());
+                body.push_str(&rest[..end]);
+                rest = &rest[end..];
+                continue 'scan;
+            }
+        }
+        let c = rest.chars().next().unwrap_or_default();
+        match c {
+            '&' => body.push_str("&amp;"),
+            '<' => body.push_str("&lt;"),
+            '>' => body.push_str("&gt;"),
+            c => body.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    let button = match (kind, audience) {
+        // Customers cannot open the incident's page.
+        (_, Some(AudienceClass::Customers)) => "",
+        (MessageKind::Page, _) => {
+            r#"{% if acknowledge_url %}<p><a href="{{ acknowledge_url }}" style="display:inline-block;padding:12px 20px;background:#b71c1c;color:#ffffff;text-decoration:none;font-weight:bold;border-radius:4px">Acknowledge</a></p>{% endif %}"#
+        }
+        _ => {
+            r#"<p><a href="{{ incident.url }}" style="display:inline-block;padding:10px 16px;background:#263238;color:#ffffff;text-decoration:none;border-radius:4px">Open {{ incident.id }}</a></p>"#
+        }
+    };
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"></head>\n\
+         <body style=\"margin:0;padding:16px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.45;color:#1a1a1a\">\n\
+         {button}\n<div style=\"white-space:pre-wrap\">{body}</div>\n</body></html>\n"
+    )
 }
 
 /// Every kind has a default for all audiences; customers get their own
@@ -51,13 +142,7 @@ pub(super) fn defs() -> Vec<TemplateDef> {
             Page,
             None,
             "[{{ incident.severity }}] Page: {{ incident.id }} - {{ incident.title }}",
-            concat!(
-                "{{ incident.severity }} {{ incident.id }}: {{ incident.title }}",
-                r#"{% if incident.services %} ({{ incident.services | join(", ") }}){% endif %}"#,
-                "\nAcknowledge: {{ acknowledge_url or incident.url }}",
-                "\nDetails: {{ incident.url }}",
-            )
-            .to_owned(),
+            PAGE.to_owned(),
         ),
         def(
             InitialNotification,
@@ -101,7 +186,7 @@ pub(super) fn defs() -> Vec<TemplateDef> {
             concat!(
                 "Update due for {{ incident.id }} ({{ incident.severity }}): {{ incident.title }}.\n",
                 "{% if next_update %}It is due by {{ next_update.at }}. {% endif %}",
-                "Post a status update: {{ incident.url }}",
+                "Post a status update: {{ incident.url }}\n{{ BRIDGE }}",
             )
             .to_owned(),
         ),

@@ -21,14 +21,17 @@ use crate::playbook::Playbook;
 /// | `incident.status` | `investigating`, `identified`, `resolved`, ... |
 /// | `incident.services` | names of the affected services (a list; may be empty) |
 /// | `incident.started_at` | when impact started, `2026-03-14 09:26 UTC` |
+/// | `incident.started_at_local` | the same in the recipient's time zone (`2026-03-14 10:26 CET`) for pages and reminders to a person; UTC for audiences |
 /// | `incident.declared_at` | when it was declared, same format |
 /// | `incident.impact` | the impact on users, text (may be empty) |
 /// | `incident.customer_facing` | `true` or `false` |
 /// | `incident.url` | the incident's page in Warroom |
+/// | `incident.bridge_url`, `incident.chat_url` | the call bridge and chat channel (may be empty) |
 /// | `update.status`, `update.message`, `update.at` | the update being sent (status updates; resolution notices that come with a message); none otherwise |
 /// | `next_update.at`, `next_update.in_words` | when the next update is due (`2026-03-14 09:45 UTC`, `15 minutes`); none when the severity has no update cadence |
 /// | `contact.name`, `contact.detail` | who to contact (the commander or coordinator) and how; none when unknown |
 /// | `acknowledge_url` | the link that acknowledges a page (pages only; none otherwise) |
+/// | `escalation.at`, `escalation.in_words`, `escalation.to` | when an unacknowledged page escalates (in the recipient's time zone), how long until then, and to whom (pages only; none when no step follows) |
 /// | `recipient` | the recipient's name or address |
 /// | `audience` | the audience's name (`management`) |
 ///
@@ -43,8 +46,18 @@ pub struct MessageContext {
     pub next_update: Option<NextUpdateVars>,
     pub contact: Option<ContactVars>,
     pub acknowledge_url: Option<String>,
+    pub escalation: Option<EscalationVars>,
     pub recipient: String,
     pub audience: String,
+}
+
+/// `escalation.*`: the next step of the escalation policy, for pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EscalationVars {
+    pub at: String,
+    pub in_words: String,
+    /// `bob, the secondary schedule`.
+    pub to: String,
 }
 
 /// `incident.*`: see [`MessageContext`].
@@ -58,10 +71,13 @@ pub struct IncidentVars {
     pub status: String,
     pub services: Vec<String>,
     pub started_at: String,
+    pub started_at_local: String,
     pub declared_at: String,
     pub impact: String,
     pub customer_facing: bool,
     pub url: String,
+    pub bridge_url: String,
+    pub chat_url: String,
 }
 
 /// `update.*`: the status update being sent.
@@ -101,16 +117,20 @@ pub(super) const SCHEMA: &[(&str, &[&str])] = &[
             "status",
             "services",
             "started_at",
+            "started_at_local",
             "declared_at",
             "impact",
             "customer_facing",
             "url",
+            "bridge_url",
+            "chat_url",
         ],
     ),
     ("update", &["status", "message", "at"]),
     ("next_update", &["at", "in_words"]),
     ("contact", &["name", "detail"]),
     ("acknowledge_url", &[]),
+    ("escalation", &["at", "in_words", "to"]),
     ("recipient", &[]),
     ("audience", &[]),
 ];
@@ -187,6 +207,17 @@ pub fn format_utc(at: Timestamp) -> String {
     at.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// `2026-03-14 10:26 CET`: a time in a person's time zone, with the zone's
+/// abbreviation (or its offset where it has none).
+pub fn format_local(at: Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    if *tz == jiff::tz::TimeZone::UTC {
+        return format_utc(at);
+    }
+    at.to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
 /// `15 minutes`, `1 hour 30 minutes`, `2 days`; `less than a minute` for
 /// anything shorter (or past).
 pub fn in_words(duration: SignedDuration) -> String {
@@ -237,10 +268,15 @@ impl IncidentVars {
                 .map(|id| playbook.service(id).map_or(id, |s| &s.name).clone())
                 .collect(),
             started_at: format_utc(incident.impact_started_at.unwrap_or(incident.detected_at)),
+            started_at_local: format_utc(
+                incident.impact_started_at.unwrap_or(incident.detected_at),
+            ),
             declared_at: format_utc(incident.declared_at),
             impact: String::new(),
             customer_facing: incident.customer_facing,
             url: url.to_owned(),
+            bridge_url: incident.bridge.bridge_url.clone().unwrap_or_default(),
+            chat_url: incident.bridge.chat_url.clone().unwrap_or_default(),
         }
     }
 }
@@ -254,9 +290,36 @@ impl MessageContext {
             next_update: None,
             contact: None,
             acknowledge_url: None,
+            escalation: None,
             recipient: String::new(),
             audience: String::new(),
         }
+    }
+
+    /// Times for a person: `incident.started_at_local` in their time zone.
+    pub fn in_time_zone(
+        mut self,
+        started_at: Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> MessageContext {
+        self.incident.started_at_local = format_local(started_at, tz);
+        self
+    }
+
+    /// An unacknowledged page escalates at `at` (shown in `tz`) to `to`.
+    pub fn with_escalation(
+        mut self,
+        at: Timestamp,
+        to: impl Into<String>,
+        tz: &jiff::tz::TimeZone,
+        now: Timestamp,
+    ) -> MessageContext {
+        self.escalation = Some(EscalationVars {
+            at: format_local(at, tz),
+            in_words: in_words(at.duration_since(now)),
+            to: to.into(),
+        });
+        self
     }
 
     pub fn with_impact(mut self, impact: impl Into<String>) -> MessageContext {
@@ -324,6 +387,7 @@ impl MessageContext {
         }
         if kind != MessageKind::Page {
             ctx.acknowledge_url = None;
+            ctx.escalation = None;
         }
         if kind == MessageKind::ResolutionNotice {
             ctx.incident.status = "resolved".to_owned();
@@ -346,11 +410,18 @@ impl MessageContext {
             status: "investigating".to_owned(),
             services: vec!["API".to_owned(), "Payments".to_owned()],
             started_at: format_utc(started),
+            started_at_local: format_utc(started),
             declared_at: format_utc(declared),
             impact: "Customers cannot complete purchases".to_owned(),
             customer_facing: true,
             url: "https://warroom.example.com/incidents/INC-2026-0042".to_owned(),
+            bridge_url: "https://meet.example.com/inc-2026-0042".to_owned(),
+            chat_url: "https://chat.example.com/archives/C0INC42".to_owned(),
         })
+        .in_time_zone(
+            started,
+            &jiff::tz::TimeZone::get("Europe/Berlin").unwrap_or(jiff::tz::TimeZone::UTC),
+        )
         .with_update(
             "identified",
             "A bad deploy of the payments gateway; rolling back.",
@@ -359,6 +430,12 @@ impl MessageContext {
         .with_next_update(now + SignedDuration::from_mins(15), now)
         .with_contact("Alice Example", "alice@example.com, +14155550100")
         .with_acknowledge_url("https://warroom.example.com/ack/3f9a2c")
+        .with_escalation(
+            now + SignedDuration::from_mins(15),
+            "bob, the secondary schedule",
+            &jiff::tz::TimeZone::UTC,
+            now,
+        )
         .to("Bob Example", "management")
     }
 }

@@ -41,9 +41,69 @@ fn builtin_renders_every_kind_for_every_audience() {
             assert!(!rendered.subject.is_empty() && !rendered.subject.contains('\n'));
             assert!(rendered.text.contains("INC-2026-0042"), "{}", rendered.text);
             assert!(!rendered.text.contains("{{"), "{}", rendered.text);
-            assert_eq!(rendered.html, None);
+            let html = rendered
+                .html
+                .expect("every built-in template has an HTML body");
+            assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+            assert!(html.contains("INC-2026-0042"), "{html}");
+            assert!(!html.contains("{{") && !html.contains("{%"), "{html}");
+            let link = r#"href="https://warroom.example.com/incidents/INC-2026-0042""#;
+            let internal = audience != AudienceClass::Customers;
+            assert_eq!(
+                html.contains(link),
+                internal,
+                "{kind:?} {audience:?}: {html}"
+            );
         }
     }
+}
+
+#[test]
+fn builtin_html_escapes_what_the_incident_says_and_links_what_it_links() {
+    let mut ctx = MessageContext::sample(MessageKind::Page);
+    ctx.incident.title = "<script>alert(1)</script> & more".to_owned();
+    let rendered = Templates::builtin()
+        .render(MessageKind::Page, AudienceClass::Responders, "SEV-1", &ctx)
+        .unwrap();
+    let html = rendered.html.unwrap();
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; more"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<a href="https://warroom.example.com/ack/3f9a2c" style="#),
+        "the Acknowledge button comes first: {html}"
+    );
+    assert!(
+        html.contains(r#"Bridge: <a href="https://meet.example.com/inc-2026-0042">"#),
+        "{html}"
+    );
+    assert!(rendered.text.contains("<script>"), "text is not escaped");
+}
+
+#[test]
+fn a_page_says_what_a_woken_person_needs() {
+    let rendered = Templates::builtin()
+        .render(
+            MessageKind::Page,
+            AudienceClass::Responders,
+            "SEV-1",
+            &MessageContext::sample(MessageKind::Page),
+        )
+        .unwrap();
+    assert_eq!(
+        rendered.text,
+        "SEV-1 INC-2026-0042: Checkout requests failing\n\
+         Payments API returns 502 for about 30% of requests.\n\
+         Service: API, Payments\n\
+         Started: 2026-03-14 10:26 CET\n\
+         Escalates in 15 minutes (2026-03-14 10:15 UTC) to bob, the secondary schedule unless acknowledged.\n\
+         Acknowledge: https://warroom.example.com/ack/3f9a2c\n\
+         Bridge: https://meet.example.com/inc-2026-0042\n\
+         Chat: https://chat.example.com/archives/C0INC42\n\
+         Details: https://warroom.example.com/incidents/INC-2026-0042"
+    );
 }
 
 #[test]

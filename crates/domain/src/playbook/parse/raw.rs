@@ -61,6 +61,10 @@ pub(super) struct RawSeverity {
     pub(super) notify: Option<Vec<RawNotify>>,
     #[serde(default)]
     pub(super) urgency: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) bridge_url: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) chat_url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -527,3 +527,36 @@ fn service_links_keep_their_order_and_name_the_bad_one() {
     assert_eq!(err.field, "services[0].links", "{err}");
     assert!(err.message.contains("at most 10"), "{err}");
 }
+
+#[test]
+fn a_severity_gives_incidents_a_bridge_and_chat_channel() {
+    let yaml = "severities:\n  - name: SEV-1\n    label: High\n    bridge_url: https://meet.example.com/sev1\n    chat_url: \"https://chat.example.com/c/sev1\"\n  - name: SEV-2\n    label: Low\n";
+    let playbook = Playbook::parse("playbook.yaml", yaml).unwrap();
+    let bridge = &playbook.severities[0].bridge;
+    assert_eq!(
+        bridge.bridge_url.as_deref(),
+        Some("https://meet.example.com/sev1")
+    );
+    assert_eq!(
+        bridge.chat_url.as_deref(),
+        Some("https://chat.example.com/c/sev1")
+    );
+    assert_eq!(playbook.severities[1].bridge, Default::default());
+    let sev = |key: &str, value: &str| {
+        format!("severities:\n  - name: SEV-1\n    label: High\n    {key}: {value}\n")
+    };
+    check(
+        &sev("bridge_url", "meet.example.com/room"),
+        4,
+        17,
+        "severities[0].bridge_url",
+        "is not an http(s) URL",
+    );
+    check(
+        &sev("chat_url", "https://"),
+        4,
+        15,
+        "severities[0].chat_url",
+        "has no host",
+    );
+}

@@ -78,14 +78,14 @@ async def main():
 asyncio.run(main())
 "#;
 
-struct SmtpServer {
-    port: u16,
+pub(crate) struct SmtpServer {
+    pub(crate) port: u16,
     dir: tempfile::TempDir,
     _child: tokio::process::Child,
 }
 
 impl SmtpServer {
-    async fn start() -> SmtpServer {
+    pub(crate) async fn start() -> SmtpServer {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("smtp_server.py");
         std::fs::write(&script, SMTP_SERVER).unwrap();
@@ -126,7 +126,7 @@ impl SmtpServer {
     }
 
     /// The messages received so far, oldest first.
-    fn received(&self) -> Vec<Value> {
+    pub(crate) fn received(&self) -> Vec<Value> {
         read_mail(&self.mail_dir())
     }
 

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod alerts;
+pub mod bridge;
 pub mod incidents;
 pub mod merge;
 pub mod now;

@@ -345,6 +345,7 @@ async fn workspace<S: Store>(
     let ctx = context! {
         reassign_to,
         i => incident_row(playbook, &incident, now),
+        bridge => incident.bridge.clone(),
         summary => incident.summary,
         customer_facing => incident.customer_facing,
         declared_by => incident.declared_by,

@@ -166,6 +166,7 @@ pub(crate) async fn people(api: &Api) {
 
 mod access;
 mod alerts;
+mod bridge;
 mod links;
 mod pages;
 mod workspace;
