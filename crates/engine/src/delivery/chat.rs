@@ -223,7 +223,7 @@ fn mattermost(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value 
         .into_iter()
         .map(|(k, v)| json!({"short": true, "title": k, "value": markdown_escape(v)}))
         .collect();
-    let subject = markdown_escape(subject);
+    // `fallback` (notifications) and `title` are plain text; `text` is Markdown.
     let mut attachment = json!({
         "fallback": subject,
         "color": colour(rank),
@@ -234,7 +234,7 @@ fn mattermost(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value 
     }
     attachment["text"] = text.into();
     attachment["fields"] = fields.into();
-    json!({"text": subject, "attachments": [attachment]})
+    json!({"text": markdown_escape(subject), "attachments": [attachment]})
 }
 
 fn teams(subject: &str, envelope: &Envelope, rank: Option<usize>) -> Value {

@@ -88,7 +88,7 @@ fn page(kind: &str, destination: &str) -> MessageRecord {
                 "title": "Checkout is down",
                 "severity": "SEV-1",
                 "status": "triggered",
-                "url": "https://warroom.example.com/api/v1/incidents/INC-2026-0007",
+                "url": "https://warroom.example.com/incidents/INC-2026-0007",
             },
             "user": "alice",
             "acknowledge_url": "https://warroom.example.com/ack/tok",
@@ -337,7 +337,7 @@ async fn a_page_to_a_users_slack_webhook_uses_its_destination() {
                     {"type": "actions", "elements": [
                         {"type": "button", "action_id": "open_incident",
                          "text": {"type": "plain_text", "text": "Open incident"},
-                         "url": "https://warroom.example.com/api/v1/incidents/INC-2026-0007"},
+                         "url": "https://warroom.example.com/incidents/INC-2026-0007"},
                         {"type": "button", "action_id": "acknowledge",
                          "text": {"type": "plain_text", "text": "Acknowledge"},
                          "url": "https://warroom.example.com/ack/tok", "style": "danger"},
@@ -368,7 +368,7 @@ async fn mattermost_gets_text_and_a_coloured_attachment() {
     assert_eq!(
         seen.json(),
         json!({
-            "text": "[SEV-1] INC-2026-0007: Checkout is down",
+            "text": "\\[SEV-1\\] INC-2026-0007: Checkout is down",
             "attachments": [{
                 "fallback": "[SEV-1] INC-2026-0007: Checkout is down",
                 "color": "#F57C00",
@@ -407,7 +407,7 @@ async fn teams_gets_an_adaptive_card() {
                     "type": "AdaptiveCard",
                     "version": "1.4",
                     "body": [
-                        {"type": "TextBlock", "text": "[SEV-1] INC-2026-0007: Checkout is down",
+                        {"type": "TextBlock", "text": "\\[SEV-1\\] INC-2026-0007: Checkout is down",
                          "weight": "Bolder", "size": "Medium", "color": "Attention", "wrap": true},
                         {"type": "TextBlock", "text": "Payments are failing over to the second region.", "wrap": true},
                         {"type": "FactSet", "facts": [
@@ -440,9 +440,9 @@ async fn discord_gets_content_and_one_embed() {
     assert_eq!(
         seen.json(),
         json!({
-            "content": "[SEV-1] INC-2026-0007: Checkout is down",
+            "content": "\\[SEV-1\\] INC-2026-0007: Checkout is down",
             "embeds": [{
-                "title": "[SEV-1] INC-2026-0007: Checkout is down",
+                "title": "\\[SEV-1\\] INC-2026-0007: Checkout is down",
                 "color": 0xFBC02D,
                 "description": "Payments are failing over to the second region.",
                 "url": "https://warroom.example.com/incidents/INC-2026-0007",

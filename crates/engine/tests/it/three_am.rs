@@ -184,7 +184,8 @@ fn text_and_html(mail: &Value) -> (String, String) {
     assert_eq!(parts[1]["content_type"], "text/html");
     (
         parts[0]["content"].as_str().unwrap().to_owned(),
-        // minijinja writes `/` as `&#x2f;` (the same to a browser).
+        // minijinja writes `/` as `&#x2f;` or as it is, by the features it
+        // was built with; to a browser both are the same.
         parts[1]["content"].as_str().unwrap().replace("&#x2f;", "/"),
     )
 }
@@ -292,7 +293,6 @@ async fn stakeholders_get_html_mail_escaped_chat_and_links_to_the_incident_page<
         assert_eq!(seen.len(), 1, "{path}: {seen:?}");
         seen[0].json()
     };
-    let subject = format!("[SEV-1] Payments Incident - {title}");
 
     // Slack: `&`, `<` and `>` escaped everywhere Slack reads them; the
     // buttons go to the incident's page, the bridge and the chat.

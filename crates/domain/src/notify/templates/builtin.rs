@@ -85,7 +85,8 @@ const LINKS: &[(&str, &str)] = &[
 
 /// The HTML body of a built-in template: its text body (whose variables
 /// the HTML template escapes) with line breaks kept and links clickable,
-/// under a button to acknowledge (pages) or open the incident (not for customers).
+/// under an Acknowledge button (pages) or the incident's title and a button
+/// to open it (other messages; neither for customers).
 pub(super) fn html_of(kind: MessageKind, audience: Option<AudienceClass>, text: &str) -> String {
     let mut body = String::with_capacity(text.len() * 2);
     let mut rest = text;
@@ -115,20 +116,21 @@ pub(super) fn html_of(kind: MessageKind, audience: Option<AudienceClass>, text: 
         }
         rest = &rest[c.len_utf8()..];
     }
-    let button = match (kind, audience) {
-        // Customers cannot open the incident's page.
+    // Customers cannot open the incident's page, and its title is internal.
+    let head = match (kind, audience) {
         (_, Some(AudienceClass::Customers)) => "",
         (MessageKind::Page, _) => {
             r#"{% if acknowledge_url %}<p><a href="{{ acknowledge_url }}" style="display:inline-block;padding:12px 20px;background:#b71c1c;color:#ffffff;text-decoration:none;font-weight:bold;border-radius:4px">Acknowledge</a></p>{% endif %}"#
         }
         _ => {
-            r#"<p><a href="{{ incident.url }}" style="display:inline-block;padding:10px 16px;background:#263238;color:#ffffff;text-decoration:none;border-radius:4px">Open {{ incident.id }}</a></p>"#
+            r#"<h2 style="margin:0 0 8px;font-size:18px">{{ incident.severity }} {{ incident.id }}: {{ incident.title }}</h2>
+<p><a href="{{ incident.url }}" style="display:inline-block;padding:10px 16px;background:#263238;color:#ffffff;text-decoration:none;border-radius:4px">Open {{ incident.id }}</a></p>"#
         }
     };
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"></head>\n\
          <body style=\"margin:0;padding:16px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.45;color:#1a1a1a\">\n\
-         {button}\n<div style=\"white-space:pre-wrap\">{body}</div>\n</body></html>\n"
+         {head}\n<div style=\"white-space:pre-wrap\">{body}</div>\n</body></html>\n"
     )
 }
 

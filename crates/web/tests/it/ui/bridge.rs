@@ -140,10 +140,7 @@ async fn the_workspace_shows_the_bridge_and_its_form_changes_it(api: Api) {
     let page = ada.get(&api, &page_uri).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
-        page.body.contains(&format!(
-            r#"id="bridge-link" href="{}""#,
-            escaped(SEV1_BRIDGE)
-        )),
+        unescaped(&page).contains(&format!(r#"id="bridge-link" href="{SEV1_BRIDGE}""#)),
         "{}",
         page.body
     );
@@ -160,10 +157,7 @@ async fn the_workspace_shows_the_bridge_and_its_form_changes_it(api: Api) {
     assert_eq!(location(&done), page_uri);
     let page = ada.get(&api, &page_uri).await;
     assert!(
-        page.body.contains(&format!(
-            r#"id="bridge-link" href="{}""#,
-            escaped("https://meet.example.com/other")
-        )),
+        unescaped(&page).contains(r#"id="bridge-link" href="https://meet.example.com/other""#),
         "{}",
         page.body
     );
@@ -193,9 +187,10 @@ async fn the_workspace_shows_the_bridge_and_its_form_changes_it(api: Api) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 }
 
-/// A URL as the HTML templates write it in an attribute.
-fn escaped(url: &str) -> String {
-    url.replace('/', "&#x2f;")
+/// A page with `/` as it reads to a browser: minijinja writes it as
+/// `&#x2f;` or as it is, by the features it was built with.
+fn unescaped(page: &crate::helpers::Page) -> String {
+    page.body.replace("&#x2f;", "/")
 }
 
 /// A link from a page or e-mail (`/incidents/ID`) opened by someone who is
@@ -215,9 +210,7 @@ async fn signing_in_returns_to_the_incident_page(api: Api) {
     let form_page = request(&api, Method::GET, &login, None, None, &[]).await;
     assert_eq!(form_page.status, StatusCode::OK, "{}", form_page.body);
     assert!(
-        form_page
-            .body
-            .contains(&format!(r#"name="next" value="{}""#, escaped(&page_uri))),
+        unescaped(&form_page).contains(&format!(r#"name="next" value="{page_uri}""#)),
         "{}",
         form_page.body
     );
