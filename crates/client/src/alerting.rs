@@ -65,16 +65,20 @@ pub enum IntegrationCommand {
     /// List integrations (never their keys)
     List,
     /// Give an integration a new key (printed once); the old key stops working at once
-    #[command(after_help = "Example:\n  warroom integration rotate int_0123456789abcdef")]
+    #[command(
+        after_help = "Examples:\n  warroom integration rotate prometheus-prod\n  warroom integration rotate int_0123456789abcdef"
+    )]
     Rotate {
-        /// Integration id, e.g. int_0123456789abcdef
+        /// Integration name or id (`warroom integration list`)
         #[arg(value_parser = path_value)]
         id: String,
     },
     /// Revoke an integration; its key stops working at once
-    #[command(after_help = "Example:\n  warroom integration revoke int_0123456789abcdef")]
+    #[command(
+        after_help = "Examples:\n  warroom integration revoke prometheus-prod\n  warroom integration revoke int_0123456789abcdef"
+    )]
     Revoke {
-        /// Integration id, e.g. int_0123456789abcdef
+        /// Integration name or id (`warroom integration list`)
         #[arg(value_parser = path_value)]
         id: String,
     },
@@ -202,6 +206,7 @@ pub async fn run_integration(args: &ClientArgs, cmd: IntegrationCommand) -> anyh
             })
         }
         IntegrationCommand::Rotate { id } => {
+            let id = integration_id(&api, &id).await?;
             let url = api.url(&["integrations", &id, "rotate"])?;
             let sent = api.send::<()>(Method::POST, url, None).await?;
             answer(json, &sent, "integration", |i: IssuedIntegration| {
@@ -209,6 +214,7 @@ pub async fn run_integration(args: &ClientArgs, cmd: IntegrationCommand) -> anyh
             })
         }
         IntegrationCommand::Revoke { id } => {
+            let id = integration_id(&api, &id).await?;
             let url = api.url(&["integrations", &id])?;
             let sent = api.send::<()>(Method::DELETE, url, None).await?;
             answer(json, &sent, "integration", |i: Integration| {
@@ -216,6 +222,37 @@ pub async fn run_integration(args: &ClientArgs, cmd: IntegrationCommand) -> anyh
                 format!("Revoked integration {id} ({name}); its key no longer works.")
             })
         }
+    }
+}
+
+/// The id of the integration `name_or_id` names: its id, else its name
+/// (among live integrations when a revoked one had the same name).
+async fn integration_id(api: &Api, name_or_id: &str) -> anyhow::Result<String> {
+    let body = api.get(api.url(&["integrations"])?).await?;
+    let all: Vec<Integration> = decode(&body, "integration list")?;
+    if all.iter().any(|i| i.id == name_or_id) {
+        return Ok(name_or_id.to_owned());
+    }
+    let named: Vec<&Integration> = all.iter().filter(|i| i.name == name_or_id).collect();
+    let live: Vec<&Integration> = named
+        .iter()
+        .copied()
+        .filter(|i| i.revoked_at.is_none())
+        .collect();
+    if named.is_empty() {
+        bail!(
+            "no integration has the name or id {:?}; `warroom integration list` shows them",
+            clean(name_or_id)
+        );
+    }
+    match (named.as_slice(), live.as_slice()) {
+        ([one], _) => Ok(one.id.clone()),
+        (_, [one]) => Ok(one.id.clone()),
+        _ => bail!(
+            "{} integrations are named {:?}; give the id (`warroom integration list`)",
+            named.len(),
+            clean(name_or_id)
+        ),
     }
 }
 

@@ -33,6 +33,10 @@ pub use maintenance::{run_maintenance, MaintenanceCommand};
 pub use notify::{run_message, run_notify, MessageCommand, NotifyCommand};
 pub use oncall::{run_oncall, OncallCommand};
 
+/// The server the CLI talks to without `--server` or `WARROOM_SERVER`:
+/// where `warroom serve` listens by default.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
 /// Where the Warroom server is, who we are, and how to print answers.
 #[derive(Debug, clap::Args)]
 pub struct ClientArgs {
@@ -42,7 +46,7 @@ pub struct ClientArgs {
         global = true,
         env = "WARROOM_SERVER",
         help_heading = "Global options",
-        default_value = "http://127.0.0.1:8080",
+        default_value = DEFAULT_SERVER,
         value_parser = args::server_url
     )]
     pub server: url::Url,

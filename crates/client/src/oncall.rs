@@ -127,7 +127,7 @@ pub enum OverrideCommand {
 pub enum DirectoryCommand {
     /// List them, with where each was defined (playbook or api)
     List,
-    /// Show one as JSON
+    /// Show one, field by field (`--output json` for the JSON)
     Show {
         #[arg(value_parser = path_value)]
         name: String,
@@ -439,6 +439,50 @@ pub async fn run_oncall(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A directory entry as a two-column table, one line per field: nested
+/// fields by their path (`contact_methods[0].kind`), lists of plain values
+/// joined with commas.
+fn field_table(entry: &Json) -> String {
+    fn flatten(path: String, value: &Json, rows: &mut Vec<(String, String)>) {
+        match value {
+            Json::Object(fields) => {
+                for (key, v) in fields {
+                    let path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    flatten(path, v, rows);
+                }
+            }
+            Json::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
+                for (n, item) in items.iter().enumerate() {
+                    flatten(format!("{path}[{n}]"), item, rows);
+                }
+            }
+            Json::Array(items) => rows.push((
+                path,
+                items.iter().map(scalar).collect::<Vec<_>>().join(", "),
+            )),
+            Json::Null => {}
+            other => rows.push((path, scalar(other))),
+        }
+    }
+    fn scalar(value: &Json) -> String {
+        match value {
+            Json::String(s) => clean(s),
+            other => other.to_string(),
+        }
+    }
+    let mut rows = Vec::new();
+    flatten(String::new(), entry, &mut rows);
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    rows.iter()
+        .map(|(k, v)| format!("{:<width$}  {v}", clean(k)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn now_line(one: &OnCallNow) -> String {
     format!(
         "{:<24} {}",
@@ -474,9 +518,7 @@ async fn directory(
         }
         DirectoryCommand::Show { name } => {
             let body = api.get(api.url(&["oncall", kind, &name])?).await?;
-            answer(json, &body, what, |entry: Json| {
-                serde_json::to_string_pretty(&entry).unwrap_or_default()
-            })
+            answer(json, &body, what, |entry: Json| field_table(&entry))
         }
         DirectoryCommand::Create { file } => {
             let doc = read_document(&file)?;

@@ -697,6 +697,7 @@ impl Incident {
         now: Timestamp,
     ) -> Result<Vec<NewEvent>, DomainError> {
         let message = required_text("message", message, MAX_TEXT)?;
+        crate::notify::placeholder::refuse_unfilled("message", &message)?;
         if !self.status.is_open() {
             return Err(DomainError::Conflict(format!(
                 "{} is {}; reopen it to post updates",

@@ -371,7 +371,7 @@ impl<S: AccountStore> Accounts<S> {
 
 /// Lower-cased; one `@` with something on each side, no white space, at
 /// most 254 characters. Deliverability is not checked.
-fn parse_email(email: &str) -> Result<String, DomainError> {
+pub fn parse_email(email: &str) -> Result<String, DomainError> {
     let bad = |why: &str| Err(DomainError::invalid("email", why));
     if email.is_empty() || email.chars().count() > 254 {
         return bad("must be 1 to 254 characters");

@@ -2,7 +2,9 @@
 //!
 //! PostgreSQL comes from `WARROOM_TEST_DATABASE_URL` (default the local
 //! server as `postgres` on 127.0.0.1:5432). Each call creates a uniquely named
-//! database `warroom_t_*`; `scripts/test` drops leftovers before a run. When
+//! database `warroom_t_*`, `warroom_t_<run>_*` when `WARROOM_TEST_RUN` names
+//! a run: `scripts/test` names its run so that it drops the databases it
+//! made and never anyone else's (`scripts/test-databases`). When
 //! the server cannot be reached the PostgreSQL half of a test is skipped, unless
 //! `CI` is set, where that is a failure.
 
@@ -53,11 +55,12 @@ pub async fn pg_database() -> Option<String> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let name = format!(
-        "warroom_t_{}_{}_{}",
+    let run = std::env::var("WARROOM_TEST_RUN").ok();
+    let name = database_name(
+        run.as_deref(),
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos
+        nanos,
     );
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
@@ -67,6 +70,20 @@ pub async fn pg_database() -> Option<String> {
     let mut url = url::Url::parse(&admin).expect("WARROOM_TEST_DATABASE_URL is a URL");
     url.set_path(&name);
     Some(url.to_string())
+}
+
+/// `warroom_t_<run>_<pid>_<n>_<nanos>`; a run id that is not 1 to 16
+/// lowercase letters and digits is not used (it could not be in a name).
+pub fn database_name(run: Option<&str>, pid: u32, n: u32, nanos: u32) -> String {
+    let run = run.filter(|r| {
+        (1..=16).contains(&r.len())
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
+    match run {
+        Some(run) => format!("warroom_t_{run}_{pid}_{n}_{nanos}"),
+        None => format!("warroom_t_{pid}_{n}_{nanos}"),
+    }
 }
 
 /// A migrated store on a new PostgreSQL database, or `None` as in `pg_database`.
@@ -196,4 +213,22 @@ pub fn temp_dir() -> tempfile::TempDir {
 /// The URL of a SQLite database file in `dir` (created on first open).
 pub fn sqlite_url(dir: &std::path::Path) -> String {
     format!("sqlite://{}", dir.join("warroom.db").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_name;
+
+    #[test]
+    fn a_named_run_prefixes_its_databases() {
+        assert_eq!(database_name(Some("r17"), 42, 3, 9), "warroom_t_r17_42_3_9");
+        assert_eq!(database_name(None, 42, 3, 9), "warroom_t_42_3_9");
+        for unusable in ["", "R1", "r-1", "r1; DROP", "r12345678901234567"] {
+            assert_eq!(
+                database_name(Some(unusable), 42, 3, 9),
+                "warroom_t_42_3_9",
+                "{unusable:?}"
+            );
+        }
+    }
 }

@@ -13,7 +13,7 @@ use warroom_web::ingest::limit::IngestLimiter;
 use warroom_web::AppState;
 
 use crate::secret;
-use crate::settings::{load_playbook, Backend, DatabaseArgs, ServeArgs};
+use crate::settings::{load_playbook, read_secret, Backend, DatabaseArgs, ServeArgs};
 
 /// Opens the store the URL names and hands it to `f`, which is generic over
 /// the backend. The arms differ only in the concrete type.
@@ -47,56 +47,71 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => Playbook::builtin(),
     };
     let playbook = Arc::new(playbook);
-    let explicit = args.secret_file.as_deref();
-    match args.db.backend()? {
-        Backend::Sqlite => {
-            let store = SqliteStore::connect(&args.db.database_url).await?;
-            let secrets = secret::for_sqlite(explicit, store.path())?;
-            run_server(store, playbook, secrets, &args).await
-        }
-        Backend::Postgres => {
-            // Before connecting: a missing secret is the likelier mistake.
-            let secrets = secret::for_postgres(explicit)?;
-            let store = PgStore::connect(&args.db.database_url).await?;
-            run_server(store, playbook, secrets, &args).await
-        }
-    }
-}
-
-async fn run_server<S: Store>(
-    store: S,
-    playbook: Arc<Playbook>,
-    secrets: ServerSecrets,
-    args: &ServeArgs,
-) -> anyhow::Result<()> {
-    store.migrate().await.context("migrating the database")?;
+    // Everything that can refuse the start is checked before anything is
+    // stored: a first start that then refused would have stored an admin
+    // token and password nobody saw.
     let clock: Arc<dyn Clock> = match args.clock_offset {
         Some(offset) => Arc::new(OffsetClock(offset)),
         None => Arc::new(SystemClock),
     };
-    if let Some(issued) = Tokens::bootstrap_admin(&store, clock.now()).await? {
-        // Printed exactly once: the database had no token at all.
-        println!(
-            "\nFirst start: created an admin API token. It is shown only now; keep it safe.\n\n  \
-             export WARROOM_TOKEN={}\n\n  \
-             curl -H \"Authorization: Bearer $WARROOM_TOKEN\" http://{}/api/v1/incidents\n  \
-             warroom incident list\n\nMake more with `warroom token create --name NAME --role responder`.\n",
-            issued.secret, args.listen
-        );
-    }
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
     let channels = ChannelSet::resolve(&playbook.notifications.channels, read_secret)
         .map_err(|e| anyhow::anyhow!("notifications.channels: {e}"))?
         .with_relay(args.page_relay_url.clone())
         .with_severities(playbook.severities.iter().map(|s| s.name.clone()))
         .with_clock(Arc::clone(&clock));
+    warroom_engine::accounts::parse_email(&args.admin_email)
+        .map_err(|e| anyhow::anyhow!("--admin-email {:?}: {e}", args.admin_email))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let start = Start {
+        playbook,
+        clock,
+        channels,
+        listener,
+    };
+    let explicit = args.secret_file.as_deref();
+    match args.db.backend()? {
+        Backend::Sqlite => {
+            let store = SqliteStore::connect(&args.db.database_url).await?;
+            let secrets = secret::for_sqlite(explicit, store.path())?;
+            run_server(store, secrets, start, &args).await
+        }
+        Backend::Postgres => {
+            // Before connecting: a missing secret is the likelier mistake.
+            let secrets = secret::for_postgres(explicit)?;
+            let store = PgStore::connect(&args.db.database_url).await?;
+            run_server(store, secrets, start, &args).await
+        }
+    }
+}
+
+/// What `serve` prepared before opening the database.
+struct Start {
+    playbook: Arc<Playbook>,
+    clock: Arc<dyn Clock>,
+    channels: ChannelSet,
+    listener: tokio::net::TcpListener,
+}
+
+async fn run_server<S: Store>(
+    store: S,
+    secrets: ServerSecrets,
+    start: Start,
+    args: &ServeArgs,
+) -> anyhow::Result<()> {
+    let Start {
+        playbook,
+        clock,
+        channels,
+        listener,
+    } = start;
+    store.migrate().await.context("migrating the database")?;
+    let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     let options = AppOptions {
         public_url: Some(public_url.clone()),
         // Every node signs and checks acknowledge links with keys derived
@@ -107,23 +122,11 @@ async fn run_server<S: Store>(
         channels: Arc::new(channels),
     };
     let app = App::build(store, playbook, clock, options);
-    app.oncall
-        .sync_playbook()
-        .await
-        .context("storing the playbook's on-call section")?;
-    if let Some((admin, password)) = app
-        .accounts
-        .bootstrap_admin(&args.admin_email)
-        .await
-        .context("--admin-email")?
-    {
-        // Printed exactly once: the database had no account at all.
-        println!(
-            "First start: created the admin account {} with password {password}; sign in at {}/ and change it.\n\n  \
-             WARROOM_ADMIN_PASSWORD={password}\n",
-            admin.email,
-            public_url.trim_end_matches('/'),
-        );
+    if let Err(err) = first_start(&app, args, &public_url).await {
+        // Stop the alert writer before the runtime goes, so the error is
+        // the last thing printed.
+        app.shutdown(args.shutdown_grace).await;
+        return Err(err);
     }
     app.start_workers();
     let state = AppState::new(&app).with_ingest_limit(IngestLimiter::new(
@@ -163,8 +166,56 @@ async fn run_server<S: Store>(
     Ok(())
 }
 
+/// Stores the playbook's on-call section, then, on a database with no
+/// token or account yet, creates the first admin token and account and
+/// prints them once, with how to point the CLI at this server.
+async fn first_start<S: Store, C: warroom_engine::delivery::Channels>(
+    app: &App<S, C>,
+    args: &ServeArgs,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    app.oncall
+        .sync_playbook()
+        .await
+        .context("storing the playbook's on-call section")?;
+    let now = app.clock.now();
+    if let Some(issued) = Tokens::bootstrap_admin(&app.store, now).await? {
+        let server = public_url.trim_end_matches('/');
+        // The CLI's default server; anywhere else it must be told.
+        let export_server = if server == warroom_client::DEFAULT_SERVER {
+            String::new()
+        } else {
+            format!("\n  export WARROOM_SERVER={server}")
+        };
+        // Printed exactly once: the database had no token at all.
+        println!(
+            "\nFirst start: created an admin API token. It is shown only now; keep it safe.\n\n  \
+             export WARROOM_TOKEN={}{export_server}\n\n  \
+             curl -H \"Authorization: Bearer $WARROOM_TOKEN\" {server}/api/v1/incidents\n  \
+             warroom incident list\n\nMake more with `warroom token create --name NAME --role responder`.\n",
+            issued.secret,
+        );
+    }
+    if let Some((admin, password)) = app
+        .accounts
+        .bootstrap_admin(&args.admin_email)
+        .await
+        .context("--admin-email")?
+    {
+        // Printed exactly once: the database had no account at all.
+        println!(
+            "First start: created the admin account {} with password {password}; sign in at {}/ and change it.\n\n  \
+             WARROOM_ADMIN_PASSWORD={password}\n",
+            admin.email,
+            public_url.trim_end_matches('/'),
+        );
+    }
+    Ok(())
+}
+
 pub async fn token_create(db: &DatabaseArgs, name: &str, role: &str) -> anyhow::Result<()> {
     let role = AccessRole::parse(role).context("role must be admin, responder or viewer")?;
+    require_existing(db)?;
     let issued = with_store!(db, |store| {
         store.migrate().await?;
         Tokens::create(&store, name, role, SystemClock.now()).await?
@@ -178,14 +229,19 @@ pub async fn token_create(db: &DatabaseArgs, name: &str, role: &str) -> anyhow::
 }
 
 pub async fn token_list(db: &DatabaseArgs) -> anyhow::Result<()> {
+    require_existing(db)?;
     let tokens = with_store!(db, |store| {
         store.migrate().await?;
         store.list_tokens().await?
     });
-    println!("{:<24} {:<10} {:<22} REVOKED", "NAME", "ROLE", "CREATED");
+    println!(
+        "{:<6} {:<24} {:<10} {:<22} REVOKED",
+        "ID", "NAME", "ROLE", "CREATED"
+    );
     for t in tokens {
         println!(
-            "{:<24} {:<10} {:<22} {}",
+            "{:<6} {:<24} {:<10} {:<22} {}",
+            t.id,
             t.name,
             t.role.as_str(),
             t.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
@@ -197,13 +253,49 @@ pub async fn token_list(db: &DatabaseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn token_revoke(db: &DatabaseArgs, name: &str) -> anyhow::Result<()> {
-    with_store!(db, |store| {
+/// Revokes the token named `name_or_id`, else the one with that id.
+pub async fn token_revoke(db: &DatabaseArgs, name_or_id: &str) -> anyhow::Result<()> {
+    require_existing(db)?;
+    let revoked = with_store!(db, |store| {
         store.migrate().await?;
-        Tokens::revoke(&store, name, SystemClock.now()).await?;
+        let tokens = store.list_tokens().await?;
+        let name = tokens
+            .iter()
+            .find(|t| t.name == name_or_id)
+            .or_else(|| tokens.iter().find(|t| t.id.to_string() == name_or_id))
+            .map_or(name_or_id, |t| t.name.as_str());
+        Tokens::revoke(&store, name, SystemClock.now()).await?
     });
-    println!("revoked token {name:?}");
+    println!("revoked token {:?} (id {})", revoked.name, revoked.id);
     Ok(())
+}
+
+/// The commands that open the database themselves (`token ...`) work on
+/// a server's database: a mistyped path must not become a new, empty one.
+fn require_existing(db: &DatabaseArgs) -> anyhow::Result<()> {
+    if db.backend()? != Backend::Sqlite {
+        return Ok(());
+    }
+    match sqlite_file(&db.database_url) {
+        Some(path) if !path.exists() => anyhow::bail!(
+            "no database at {}: run this in the directory `warroom serve` runs in, or name its \
+             database with --database-url (or WARROOM_DATABASE_URL), e.g. --database-url sqlite:///var/lib/warroom/warroom.db",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The file a `sqlite:` URL names (`sqlite://warroom.db`,
+/// `sqlite:///var/lib/warroom.db`, `sqlite:warroom.db?mode=rwc`); `None`
+/// for an in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.trim();
+    let rest = rest
+        .strip_prefix("sqlite://")
+        .or_else(|| rest.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
 }
 
 /// Hides a password in a database URL before it is printed.
@@ -246,22 +338,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-}
-
-/// Reads a channel secret from its environment variable or file, trimmed.
-fn read_secret(secret: &warroom_domain::notify::SecretRef) -> Result<String, String> {
-    let value = match (&secret.env, &secret.file) {
-        (Some(var), None) => {
-            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?
-        }
-        (None, Some(path)) => {
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
-        }
-        _ => return Err("name exactly one of env or file".to_owned()),
-    };
-    let value = value.trim().to_owned();
-    if value.is_empty() {
-        return Err("the secret is empty".to_owned());
-    }
-    Ok(value)
 }

@@ -137,11 +137,19 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
-    /// Check a playbook file; on error print file:line:column: field: problem and exit 1.
-    #[command(after_help = "Example:\n  warroom config check examples/playbook.yaml")]
+    /// Check a playbook file as `serve` would and summarise each section; on
+    /// error print file:line:column: field: problem and exit 1. A channel
+    /// secret that cannot be read here is a warning (an error with --strict).
+    #[command(
+        after_help = "Examples:\n  warroom config check examples/playbook.yaml\n  warroom config check --strict /etc/warroom/playbook.yaml   # where the server runs, with its environment"
+    )]
     Check {
         /// The playbook YAML file.
         file: PathBuf,
+        /// Secrets (`{env: ...}`, `{file: ...}`) that cannot be read are
+        /// errors, as they are to `serve`.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -159,9 +167,12 @@ enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List,
-    /// Revoke a token by name; it stops working at once. The last live admin
-    /// token cannot be revoked: create another admin token first.
-    Revoke { name: String },
+    /// Revoke a token by name or id; it stops working at once. The last
+    /// live admin token cannot be revoked: create another admin token first.
+    Revoke {
+        /// The token's name, or its id from `warroom token list`.
+        name_or_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,12 +219,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => launch::serve(args).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate(db) => launch::migrate(&db).await.map(|()| ExitCode::SUCCESS),
         Command::Config {
-            cmd: ConfigCommand::Check { file },
-        } => Ok(settings::config_check(&file)),
+            cmd: ConfigCommand::Check { file, strict },
+        } => Ok(settings::config_check(&file, strict)),
         Command::Token { db, cmd } => match cmd {
             TokenCommand::Create { name, role } => launch::token_create(&db, &name, &role).await,
             TokenCommand::List => launch::token_list(&db).await,
-            TokenCommand::Revoke { name } => launch::token_revoke(&db, &name).await,
+            TokenCommand::Revoke { name_or_id } => launch::token_revoke(&db, &name_or_id).await,
         }
         .map(|()| ExitCode::SUCCESS),
         Command::Secret { cmd } => match cmd {

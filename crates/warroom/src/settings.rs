@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use warroom_domain::notify::SecretRef;
 use warroom_domain::Playbook;
+use warroom_engine::delivery::ChannelSet;
 
 #[derive(Debug, clap::Args)]
 pub struct DatabaseArgs {
@@ -127,38 +129,116 @@ pub fn load_playbook(path: &Path) -> anyhow::Result<Playbook> {
     Ok(Playbook::parse(&path.display().to_string(), &text)?)
 }
 
-pub fn config_check(path: &Path) -> ExitCode {
-    match load_playbook(path) {
-        Ok(pb) => {
-            println!(
-                "{}: ok ({} severities, {} categories, {} roles, {} services, {} checklist phases; IDs like {})",
-                path.display(),
-                pb.severities.len(),
-                pb.categories.len(),
-                pb.roles.len(),
-                pb.services.len(),
-                pb.phases.len(),
-                pb.incident_id_format.render(jiff::civil::date(2026, 1, 1), 1),
-            );
-            let oncall = &pb.oncall;
-            if !oncall.users.is_empty() || !oncall.escalation_policies.is_empty() {
-                println!(
-                    "on call: {} users, {} teams, {} vendors, {} schedules, {} escalation policies (default: {})",
-                    oncall.users.len(),
-                    oncall.teams.len(),
-                    oncall.vendors.len(),
-                    oncall.schedules.len(),
-                    oncall.escalation_policies.len(),
-                    oncall.default_escalation_policy.as_deref().unwrap_or("none"),
-                );
-            }
-            ExitCode::SUCCESS
-        }
+/// `config check`: the playbook parses, and each channel's secrets can be
+/// read here. A secret that cannot be read is a warning (the file may be
+/// checked away from the server that has them), an error with `strict`;
+/// anything else `serve` would refuse is an error.
+pub fn config_check(path: &Path, strict: bool) -> ExitCode {
+    let pb = match load_playbook(path) {
+        Ok(pb) => pb,
         Err(err) => {
             eprintln!("{err:#}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut errors = 0;
+    let mut unreadable = Vec::new();
+    for (i, channel) in pb.notifications.channels.iter().enumerate() {
+        let missing = std::cell::RefCell::new(Vec::new());
+        let reading = |secret: &SecretRef| {
+            read_secret(secret).inspect_err(|e| missing.borrow_mut().push(e.clone()))
+        };
+        let Err(e) = ChannelSet::resolve(std::slice::from_ref(channel), reading) else {
+            continue;
+        };
+        let field = format!("{}: notifications.channels[{i}]", path.display());
+        if missing.borrow().is_empty() {
+            eprintln!("{field}: {e}; `warroom serve` refuses to start with it");
+            errors += 1;
+        } else {
+            unreadable.push(format!("{field}: {e}"));
         }
     }
+    for problem in &unreadable {
+        if strict {
+            eprintln!("{problem}; `warroom serve` refuses to start without it");
+        } else {
+            eprintln!(
+                "warning: {problem}; `warroom serve` refuses to start unless it can read it \
+                 (this is an error with --strict, for checking where the server runs)"
+            );
+        }
+    }
+    if strict {
+        errors += unreadable.len();
+    }
+    if errors > 0 {
+        return ExitCode::FAILURE;
+    }
+    println!("{}: ok", path.display());
+    for line in summary(&pb) {
+        println!("  {line}");
+    }
+    ExitCode::SUCCESS
+}
+
+/// One line per section of the playbook, saying what it holds.
+fn summary(pb: &Playbook) -> Vec<String> {
+    let alerting = &pb.alerting;
+    let oncall = &pb.oncall;
+    let notifications = &pb.notifications;
+    vec![
+        format!(
+            "incidents: {} severities, {} categories, {} roles, {} checklist phases; IDs like {}",
+            pb.severities.len(),
+            pb.categories.len(),
+            pb.roles.len(),
+            pb.phases.len(),
+            pb.incident_id_format.render(jiff::civil::date(2026, 1, 1), 1),
+        ),
+        format!("services: {}", pb.services.len()),
+        format!(
+            "alerting: {} inhibit rules, alerts resolve after {:#} without news, at most {} open alerts a service",
+            alerting.inhibit_rules.len(),
+            alerting.resolve_timeout,
+            alerting.max_open_alerts_per_service,
+        ),
+        format!(
+            "on call: {} users, {} teams, {} vendors, {} schedules, {} escalation policies (default: {})",
+            oncall.users.len(),
+            oncall.teams.len(),
+            oncall.vendors.len(),
+            oncall.schedules.len(),
+            oncall.escalation_policies.len(),
+            oncall.default_escalation_policy.as_deref().unwrap_or("none"),
+        ),
+        format!(
+            "notifications: {} channels, {} audiences, {} own templates, {} throttles, {} attempts a message",
+            notifications.channels.len(),
+            notifications.audiences.len(),
+            notifications.templates.overrides().len(),
+            notifications.throttles.len(),
+            notifications.max_attempts,
+        ),
+    ]
+}
+
+/// Reads a channel secret from its environment variable or file, trimmed.
+pub fn read_secret(secret: &SecretRef) -> Result<String, String> {
+    let value = match (&secret.env, &secret.file) {
+        (Some(var), None) => {
+            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?
+        }
+        (None, Some(path)) => {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
+        }
+        _ => return Err("name exactly one of env or file".to_owned()),
+    };
+    let value = value.trim().to_owned();
+    if value.is_empty() {
+        return Err("the secret is empty".to_owned());
+    }
+    Ok(value)
 }
 
 impl ServeArgs {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 mod check;
 pub(crate) mod secret_field;
+pub mod placeholder;
 pub mod templates;
 
 pub use check::CHANNEL_TYPES;

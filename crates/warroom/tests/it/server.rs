@@ -16,6 +16,8 @@ pub struct Server {
     pub first_token: Option<String>,
     /// The first admin account's password printed on first start, if this start printed one.
     pub first_password: Option<String>,
+    /// What the server printed before it listened (the first-start banner).
+    pub banner: Vec<String>,
 }
 
 impl Server {
@@ -134,6 +136,7 @@ impl Server {
             url: String::new(),
             first_token: None,
             first_password: None,
+            banner: Vec::new(),
         };
         loop {
             // On timeout `server` drops, which kills and reaps the process.
@@ -150,6 +153,7 @@ impl Server {
                 server.url = rest.split_whitespace().next().unwrap().to_owned();
                 return server;
             }
+            server.banner.push(line);
         }
     }
 

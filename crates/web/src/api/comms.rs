@@ -38,7 +38,7 @@ pub struct PostUpdateRequest {
         (status = 400, description = "Malformed body, or an unknown status", body = ErrorBody),
         (status = 404, description = "No such incident", body = ErrorBody),
         (status = 409, description = "Resolved or closed, or an illegal status change", body = ErrorBody),
-        (status = 422, description = "An empty message, or a status an update cannot set", body = ErrorBody)),
+        (status = 422, description = "An empty message, a message still holding a placeholder such as `{planned actions}`, or a status an update cannot set", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn post_update<S: Store>(
     State(app): State<AppState<S>>,

@@ -19,6 +19,7 @@ use crate::state::AppState;
 mod alert_links;
 mod assets;
 mod error;
+mod flash;
 mod form;
 pub mod live;
 mod pages;
@@ -66,12 +67,15 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             get(silences::silences::<S>).post(silences::create_silence::<S>),
         )
         .route("/silences/new", get(silences::new_silence::<S>))
-        .route("/silences/{id}/expire", post(silences::expire_silence::<S>))
+        .route(
+            "/silences/{id}/expire",
+            get(silences::confirm_expire::<S>).post(silences::expire_silence::<S>),
+        )
         .route("/oncall", get(oncall::page::<S>))
         .route("/oncall/overrides", post(oncall::create_override::<S>))
         .route(
             "/oncall/overrides/{schedule}/{id}/delete",
-            post(oncall::delete_override::<S>),
+            get(oncall::confirm_delete_override::<S>).post(oncall::delete_override::<S>),
         )
         .route("/services", get(services::page::<S>))
         .route(
@@ -80,13 +84,13 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route(
             "/services/integrations/{id}/{action}",
-            post(services::change_integration::<S>),
+            get(services::confirm_integration::<S>).post(services::change_integration::<S>),
         )
         .route("/people", get(people::page::<S>))
         .route("/people/accounts", post(people::create_account::<S>))
         .route(
             "/people/accounts/{id}/{action}",
-            post(people::change_account::<S>),
+            get(people::confirm_change_account::<S>).post(people::change_account::<S>),
         )
         .route("/playbook", get(playbook::page::<S>))
         .route("/events", get(live::events::<S>))

@@ -332,7 +332,7 @@ pub async fn logout<S: Store>(
 }
 
 /// `; Secure` when people reach this server over https.
-fn secure_attribute<S: Store>(app: &AppState<S>) -> &'static str {
+pub fn secure_attribute<S: Store>(app: &AppState<S>) -> &'static str {
     if app.paging.public_url().starts_with("https://") {
         "; Secure"
     } else {

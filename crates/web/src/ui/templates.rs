@@ -35,6 +35,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "people.html",
     "playbook.html",
     "account.html",
+    "confirm.html",
 ];
 
 fn env() -> &'static Environment<'static> {

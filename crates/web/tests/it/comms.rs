@@ -378,6 +378,13 @@ async fn comms_without_audiences_and_bad_updates(api: Api) {
         (json!({"message": "x", "status": "fixed"}), 400, "status"),
         (json!({"message": "x", "status": "resolved"}), 422, "status"),
         (json!({"message": "x", "colour": "red"}), 400, "colour"),
+        // A starter's placeholder left in: not for stakeholders' eyes.
+        (
+            json!({"message": "IMPACT:\n- {who is affected, how}"}),
+            422,
+            "message",
+        ),
+        (json!({"message": "ETA: {estimated time}"}), 422, "message"),
     ] {
         let r = api.post(&format!("{base}/updates"), body.clone()).await;
         assert_eq!(r.status.as_u16(), status, "{body}: {}", r.body);

@@ -1,24 +1,33 @@
 //! The signed-in person's account: who they are and a password change.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 use warroom_store::Store;
 
 use crate::state::AppState;
+use crate::ui::flash;
 use crate::ui::form::Posted;
 use crate::ui::session::Viewer;
 use crate::ui::templates::{page_context, render_status};
 use crate::ui::UiError;
 
 pub async fn page<S: Store>(
-    State(_app): State<AppState<S>>,
+    State(app): State<AppState<S>>,
     viewer: Viewer,
+    headers: HeaderMap,
 ) -> Result<Response, UiError> {
-    Ok(account_page(&viewer, StatusCode::OK, None, None))
+    let notice = flash::read::<String>(&headers);
+    let mut response = account_page(&viewer, StatusCode::OK, None, notice.as_deref());
+    if notice.is_some() {
+        flash::shown(&app, &mut response, PAGE);
+    }
+    Ok(response)
 }
+
+const PAGE: &str = "/account";
 
 fn account_page(
     viewer: &Viewer,
@@ -65,11 +74,10 @@ pub async fn change_password<S: Store>(
         )
         .await;
     match changed {
-        Ok(()) => Ok(account_page(
-            &viewer,
-            StatusCode::OK,
-            None,
-            Some("Password changed; your other sessions are signed out."),
+        Ok(()) => Ok(flash::redirect(
+            &app,
+            PAGE,
+            &"Password changed; your other sessions are signed out.",
         )),
         Err(e) => {
             let e = UiError::from(e);

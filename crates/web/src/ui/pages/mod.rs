@@ -4,6 +4,7 @@
 pub mod account;
 pub mod alerts;
 pub mod bridge;
+pub mod confirm;
 pub mod incidents;
 pub mod merge;
 pub mod now;

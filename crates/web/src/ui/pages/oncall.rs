@@ -14,7 +14,9 @@ use warroom_domain::oncall::{EscalationPolicy, Schedule, ShiftSource, Target, Us
 use warroom_store::Store;
 
 use crate::state::AppState;
+use crate::ui::flash;
 use crate::ui::form::Posted;
+use crate::ui::pages::confirm::{self, segment, Confirm, Confirmed};
 use crate::ui::session::{cookie, Viewer};
 use crate::ui::templates::{page_context, render_status};
 use crate::ui::view::{time, TimeView};
@@ -86,8 +88,25 @@ pub async fn page<S: Store>(
         start: q.start.clone().unwrap_or_default(),
         end: q.end.clone().unwrap_or_default(),
     };
-    oncall_page(&app, &viewer, &headers, q.week.as_deref(), form, None, None).await
+    let notice = flash::read::<String>(&headers);
+    let shown = notice.is_some();
+    let mut response = oncall_page(
+        &app,
+        &viewer,
+        &headers,
+        q.week.as_deref(),
+        form,
+        None,
+        notice,
+    )
+    .await?;
+    if shown {
+        flash::shown(&app, &mut response, PAGE);
+    }
+    Ok(response)
 }
+
+const PAGE: &str = "/oncall";
 
 fn local(ts: Timestamp, tz: &TimeZone) -> Zoned {
     ts.to_zoned(tz.clone())
@@ -327,22 +346,68 @@ pub async fn create_override<S: Store>(
     }
 }
 
-pub async fn delete_override<S: Store>(
+/// `GET /oncall/overrides/{schedule}/{id}/delete`: whose shift the
+/// override covers, and the form that deletes it.
+pub async fn confirm_delete_override<S: Store>(
     State(app): State<AppState<S>>,
+    viewer: Viewer,
     headers: HeaderMap,
     Path((schedule, id)): Path<(String, String)>,
-    Posted { viewer, .. }: Posted<serde::de::IgnoredAny>,
 ) -> Result<Response, UiError> {
     viewer.require_responder()?;
-    app.oncall.delete_override(&schedule, &id).await?;
-    oncall_page(
-        &app,
+    let found = app
+        .oncall
+        .list_overrides(&schedule, Timestamp::MIN, Timestamp::MAX)
+        .await?
+        .into_iter()
+        .find(|o| o.id == id)
+        .ok_or_else(|| {
+            UiError::not_found(format!("no override {id:?} on schedule {schedule:?}"))
+        })?;
+    let (zone, tz) = viewer_zone(&headers);
+    let at = |ts: Timestamp| local(ts, &tz).strftime("%a %Y-%m-%d %H:%M").to_string();
+    let action = format!(
+        "/oncall/overrides/{}/{}/delete",
+        segment(&schedule),
+        segment(&id)
+    );
+    Ok(confirm::page(
         &viewer,
-        &headers,
-        None,
-        OverrideForm::default(),
-        None,
-        Some(format!("Deleted override {id}.")),
-    )
-    .await
+        Confirm {
+            question: format!("Delete {}'s override on {schedule}?", found.user),
+            consequence: format!(
+                "From {} to {} ({zone}) the schedule's own rotation is on call again instead of {}, and pages go to whoever that is.",
+                at(found.starts_at),
+                at(found.ends_at),
+                found.user
+            ),
+            action: &action,
+            button: "Delete the override",
+            cancel: PAGE,
+            active: "oncall",
+        },
+    ))
+}
+
+/// `POST /oncall/overrides/{schedule}/{id}/delete`, confirmed.
+pub async fn delete_override<S: Store>(
+    State(app): State<AppState<S>>,
+    Path((schedule, id)): Path<(String, String)>,
+    Posted { viewer, form }: Posted<Confirmed>,
+) -> Result<Response, UiError> {
+    viewer.require_responder()?;
+    let again = format!(
+        "/oncall/overrides/{}/{}/delete",
+        segment(&schedule),
+        segment(&id)
+    );
+    if let Some(ask) = form.ask_first(&again) {
+        return Ok(ask);
+    }
+    app.oncall.delete_override(&schedule, &id).await?;
+    Ok(flash::redirect(
+        &app,
+        PAGE,
+        &format!("Deleted override {id}."),
+    ))
 }

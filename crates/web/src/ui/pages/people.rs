@@ -2,17 +2,19 @@
 //! (for admins) the sign-in accounts.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use minijinja::context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use warroom_domain::oncall::{Team, User, Vendor};
 use warroom_domain::AccessRole;
 use warroom_engine::accounts::{AccountChange, NewAccount};
 use warroom_store::Store;
 
 use crate::state::AppState;
+use crate::ui::flash;
 use crate::ui::form::Posted;
+use crate::ui::pages::confirm::{self, Confirm, Confirmed};
 use crate::ui::session::Viewer;
 use crate::ui::templates::{page_context, render_status};
 use crate::ui::UiError;
@@ -20,8 +22,31 @@ use crate::ui::UiError;
 pub async fn page<S: Store>(
     State(app): State<AppState<S>>,
     viewer: Viewer,
+    headers: HeaderMap,
 ) -> Result<Response, UiError> {
-    people_page(&app, &viewer, Extras::default()).await
+    let Some(shown) = flash::read::<Shown>(&headers) else {
+        return people_page(&app, &viewer, Extras::default()).await;
+    };
+    let extras = Extras {
+        created: shown
+            .created
+            .map(|(email, password)| context! { email, password }),
+        notice: shown.notice,
+        ..Extras::default()
+    };
+    let mut response = people_page(&app, &viewer, extras).await?;
+    flash::shown(&app, &mut response, PAGE);
+    Ok(response)
+}
+
+const PAGE: &str = "/people";
+
+/// What the page shows once after a form: a new account's email and
+/// generated password, or what was done.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Shown {
+    created: Option<(String, Option<String>)>,
+    notice: Option<String>,
 }
 
 /// A new account's generated password (shown once), or why a change was refused.
@@ -29,6 +54,7 @@ pub async fn page<S: Store>(
 struct Extras {
     status: Option<StatusCode>,
     error: Option<String>,
+    notice: Option<String>,
     created: Option<minijinja::Value>,
 }
 
@@ -82,23 +108,15 @@ async fn people_page<S: Store>(
     let ctx = context! {
         users, teams, vendors, accounts,
         error => extras.error,
+        notice => extras.notice,
         created => extras.created,
         roles => ["responder", "viewer", "admin"],
     };
-    let no_store = extras.created.is_some();
-    let mut response = render_status(
+    Ok(render_status(
         extras.status.unwrap_or(StatusCode::OK),
         "people.html",
         page_context(viewer, "People", "people", ctx),
-    );
-    if no_store {
-        // The page shows a new password: keep it out of every cache.
-        response.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-    }
-    Ok(response)
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,14 +147,22 @@ pub async fn create_account<S: Store>(
             password: None,
         })
         .await;
-    let extras = match created {
-        Ok((account, password)) => Extras {
-            created: Some(context! { email => account.email, password => password }),
-            ..Extras::default()
-        },
-        Err(e) => refused(UiError::from(e))?,
-    };
-    people_page(&app, &viewer, extras).await
+    match created {
+        // The password travels to the page in a one-time cookie: a reload
+        // of the page makes no second account.
+        Ok((account, password)) => Ok(flash::redirect(
+            &app,
+            PAGE,
+            &Shown {
+                created: Some((account.email, password)),
+                notice: None,
+            },
+        )),
+        Err(e) => {
+            let extras = refused(UiError::from(e))?;
+            people_page(&app, &viewer, extras).await
+        }
+    }
 }
 
 /// A user error becomes a message on the page; anything else an error page.
@@ -151,11 +177,43 @@ fn refused(e: UiError) -> Result<Extras, UiError> {
     }
 }
 
-/// `POST /people/accounts/{id}/disable|enable` (admins).
+/// `GET /people/accounts/{id}/disable` (admins): what disabling does,
+/// and the form that does it. Enabling needs no second step.
+pub async fn confirm_change_account<S: Store>(
+    State(app): State<AppState<S>>,
+    viewer: Viewer,
+    Path((id, action)): Path<(i64, String)>,
+) -> Result<Response, UiError> {
+    viewer.require_admin()?;
+    if action != "disable" {
+        return Err(UiError::not_found(format!(
+            "no account action named {action:?} to confirm"
+        )));
+    }
+    let account = app.accounts.get(id).await?;
+    let url = format!("/people/accounts/{id}/disable");
+    Ok(confirm::page(
+        &viewer,
+        Confirm {
+            question: format!("Disable the account of {}?", account.email),
+            consequence: format!(
+                "{} is signed out everywhere at once and cannot sign in until an admin enables the account again. Their incidents, notes and on-call shifts stay as they are.",
+                account.name
+            ),
+            action: &url,
+            button: "Disable the account",
+            cancel: PAGE,
+            active: "people",
+        },
+    ))
+}
+
+/// `POST /people/accounts/{id}/disable|enable` (admins); disabling must be
+/// confirmed.
 pub async fn change_account<S: Store>(
     State(app): State<AppState<S>>,
     Path((id, action)): Path<(i64, String)>,
-    Posted { viewer, .. }: Posted<serde::de::IgnoredAny>,
+    Posted { viewer, form }: Posted<Confirmed>,
 ) -> Result<Response, UiError> {
     viewer.require_admin()?;
     let disabled = match action.as_str() {
@@ -167,13 +225,25 @@ pub async fn change_account<S: Store>(
             )))
         }
     };
+    if disabled {
+        if let Some(ask) = form.ask_first(&format!("/people/accounts/{id}/disable")) {
+            return Ok(ask);
+        }
+    }
     let change = AccountChange {
         name: None,
         role: None,
         disabled: Some(disabled),
     };
     match app.accounts.update(id, change).await {
-        Ok(_) => Ok(Redirect::to("/people").into_response()),
+        Ok(account) => {
+            let done = if disabled { "Disabled" } else { "Enabled" };
+            let shown = Shown {
+                created: None,
+                notice: Some(format!("{done} the account of {}.", account.email)),
+            };
+            Ok(flash::redirect(&app, PAGE, &shown))
+        }
         Err(e) => {
             let extras = refused(UiError::from(e))?;
             people_page(&app, &viewer, extras).await

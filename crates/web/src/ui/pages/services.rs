@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use minijinja::context;
 use warroom_domain::Status;
 use warroom_engine::integrations::KINDS;
@@ -12,7 +12,9 @@ use warroom_store::{IncidentFilter, Store, MAX_PAGE};
 
 use crate::api::integrations::endpoints;
 use crate::state::AppState;
+use crate::ui::flash;
 use crate::ui::form::Posted;
+use crate::ui::pages::confirm::{self, segment, Confirm, Confirmed};
 use crate::ui::session::Viewer;
 use crate::ui::templates::{page_context, render_status};
 use crate::ui::UiError;
@@ -22,7 +24,43 @@ pub async fn page<S: Store>(
     viewer: Viewer,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
-    services_page(&app, &viewer, &headers, None, None).await
+    let Some(shown) = flash::read::<Shown>(&headers) else {
+        return services_page(&app, &viewer, &headers, None, None, None).await;
+    };
+    let issued = shown.key.map(|k| {
+        context! {
+            key => k.key, service => k.service, endpoints => endpoints(&k.kind, &k.key),
+        }
+    });
+    let mut response = services_page(&app, &viewer, &headers, issued, None, shown.notice).await?;
+    flash::shown(&app, &mut response, PAGE);
+    Ok(response)
+}
+
+const PAGE: &str = "/services";
+
+/// What the page shows once after a form: a new key, or what was done.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Shown {
+    key: Option<IssuedKey>,
+    notice: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct IssuedKey {
+    key: String,
+    service: String,
+    kind: String,
+}
+
+impl IssuedKey {
+    fn of(issued: &warroom_engine::integrations::IssuedIntegration) -> IssuedKey {
+        IssuedKey {
+            key: issued.key.clone(),
+            service: issued.integration.service.clone(),
+            kind: issued.integration.kind.clone(),
+        }
+    }
 }
 
 /// Where senders reach this server: the public URL, else the Host the browser used.
@@ -43,6 +81,7 @@ async fn services_page<S: Store>(
     headers: &HeaderMap,
     issued: Option<minijinja::Value>,
     error: Option<(StatusCode, String)>,
+    notice: Option<String>,
 ) -> Result<Response, UiError> {
     let playbook = app.incidents.playbook();
     let open = app
@@ -88,7 +127,7 @@ async fn services_page<S: Store>(
         // A generic integration needs a field mapping: the API and CLI make those.
         kinds => KINDS.iter().filter(|k| **k != "generic").collect::<Vec<_>>(),
         error => error.map(|(_, m)| m),
-        notice => None::<String>,
+        notice,
     };
     Ok(render_status(
         status,
@@ -123,59 +162,115 @@ pub async fn create_integration<S: Store>(
         )
         .await;
     match created {
-        Ok(issued) => {
-            let shown = context! {
-                key => issued.key,
-                service => issued.integration.service,
-                endpoints => endpoints(&issued.integration.kind, &issued.key),
-            };
-            // No redirect: the key exists only in this response.
-            let mut response = services_page(&app, &viewer, &headers, Some(shown), None).await?;
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            Ok(response)
-        }
+        // The key travels to the page in a one-time cookie: a reload of
+        // the page makes no second integration.
+        Ok(issued) => Ok(flash::redirect(
+            &app,
+            PAGE,
+            &Shown {
+                key: Some(IssuedKey::of(&issued)),
+                notice: None,
+            },
+        )),
         Err(e) => {
             let e = UiError::from(e);
             match e.form_message() {
-                Some(message) => services_page(&app, &viewer, &headers, None, Some(message)).await,
+                Some(message) => {
+                    services_page(&app, &viewer, &headers, None, Some(message), None).await
+                }
                 None => Err(e),
             }
         }
     }
 }
 
-/// `POST /services/integrations/{id}/rotate|revoke` (admins): a new key,
-/// shown once, or no key at all; the old key stops working at once.
-pub async fn change_integration<S: Store>(
+/// `GET /services/integrations/{id}/rotate|revoke` (admins): what the
+/// action does, and the form that does it.
+pub async fn confirm_integration<S: Store>(
     State(app): State<AppState<S>>,
-    headers: HeaderMap,
+    viewer: Viewer,
     axum::extract::Path((id, action)): axum::extract::Path<(String, String)>,
-    Posted { viewer, .. }: Posted<serde::de::IgnoredAny>,
 ) -> Result<Response, UiError> {
     viewer.require_admin()?;
+    let integration = app
+        .integrations
+        .list()
+        .await?
+        .into_iter()
+        .find(|i| i.id == id)
+        .ok_or_else(|| UiError::not_found(format!("no integration with id {id:?}")))?;
+    let name = &integration.name;
+    let (question, consequence, button) = match action.as_str() {
+        "rotate" => (
+            format!("Give {name} a new key?"),
+            format!(
+                "The current key (…{}) stops working at once: alerts sent with it are refused until {} sends with the new key, shown once on the next page.",
+                integration.key_hint, integration.name
+            ),
+            "Make a new key",
+        ),
+        "revoke" => (
+            format!("Revoke the key of {name}?"),
+            format!(
+                "Its key (…{}) stops working at once and for good: alerts sent with it to {} are refused. This cannot be undone; make a new integration to receive them again.",
+                integration.key_hint, integration.service
+            ),
+            "Revoke the key",
+        ),
+        other => {
+            return Err(UiError::not_found(format!(
+                "no integration action named {other:?}"
+            )))
+        }
+    };
+    let action_url = format!("/services/integrations/{}/{action}", segment(&id));
+    Ok(confirm::page(
+        &viewer,
+        Confirm {
+            question,
+            consequence,
+            action: &action_url,
+            button,
+            cancel: PAGE,
+            active: "services",
+        },
+    ))
+}
+
+/// `POST /services/integrations/{id}/rotate|revoke` (admins), confirmed:
+/// a new key, shown once, or no key at all; the old key stops working at once.
+pub async fn change_integration<S: Store>(
+    State(app): State<AppState<S>>,
+    axum::extract::Path((id, action)): axum::extract::Path<(String, String)>,
+    Posted { viewer, form }: Posted<Confirmed>,
+) -> Result<Response, UiError> {
+    viewer.require_admin()?;
+    let again = format!(
+        "/services/integrations/{}/{}",
+        segment(&id),
+        segment(&action)
+    );
+    if let Some(ask) = form.ask_first(&again) {
+        return Ok(ask);
+    }
     match action.as_str() {
         "rotate" => {
             let issued = app.integrations.rotate(&id).await?;
             app.integration_keys.forget_all();
-            let shown = context! {
-                key => issued.key,
-                service => issued.integration.service,
-                endpoints => endpoints(&issued.integration.kind, &issued.key),
+            let shown = Shown {
+                key: Some(IssuedKey::of(&issued)),
+                notice: None,
             };
-            let mut response = services_page(&app, &viewer, &headers, Some(shown), None).await?;
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            Ok(response)
+            Ok(flash::redirect(&app, PAGE, &shown))
         }
         "revoke" => {
-            app.integrations.revoke(&id).await?;
+            let revoked = app.integrations.revoke(&id).await?;
             app.integration_keys.forget_all();
-            Ok(axum::response::Redirect::to("/services").into_response())
+            let shown = Shown {
+                key: None,
+                notice: Some(format!("Revoked the key of {}.", revoked.name)),
+            };
+            Ok(flash::redirect(&app, PAGE, &shown))
         }
         other => Err(UiError::not_found(format!(
             "no integration action named {other:?}"

@@ -15,7 +15,9 @@ use warroom_store::Store;
 
 use crate::api::alerts::{silence_view, window};
 use crate::state::AppState;
+use crate::ui::flash;
 use crate::ui::form::Posted;
+use crate::ui::pages::confirm::{self, segment, Confirm, Confirmed};
 use crate::ui::session::Viewer;
 use crate::ui::templates::{page_context, render, render_status};
 use crate::ui::view::{time, TimeView};
@@ -38,9 +40,18 @@ struct SilenceRow {
 pub async fn silences<S: Store>(
     State(app): State<AppState<S>>,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, UiError> {
-    silences_page(&app, &viewer, None).await
+    let notice = flash::read::<String>(&headers);
+    let shown = notice.is_some();
+    let mut response = silences_page(&app, &viewer, notice).await?;
+    if shown {
+        flash::shown(&app, &mut response, SILENCES);
+    }
+    Ok(response)
 }
+
+const SILENCES: &str = "/silences";
 
 async fn silences_page<S: Store>(
     app: &AppState<S>,
@@ -247,12 +258,52 @@ async fn create<S: Store>(
     Ok(())
 }
 
+/// `GET /silences/{id}/expire`: what expiring it does, and the form.
+pub async fn confirm_expire<S: Store>(
+    State(app): State<AppState<S>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    viewer.require_responder()?;
+    let silence = app
+        .silences
+        .list(None)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| UiError::not_found(format!("no silence with id {id:?}")))?;
+    let matchers = warroom_domain::alerting::display_matchers(&silence.matchers);
+    let action = format!("/silences/{}/expire", segment(&id));
+    Ok(confirm::page(
+        &viewer,
+        Confirm {
+            question: format!("Expire the silence {matchers}?"),
+            consequence: format!(
+                "Alerts matching {matchers} page again from now on, including those firing now. ({})",
+                silence.comment
+            ),
+            action: &action,
+            button: "Expire the silence",
+            cancel: SILENCES,
+            active: "alerts",
+        },
+    ))
+}
+
+/// `POST /silences/{id}/expire`, confirmed.
 pub async fn expire_silence<S: Store>(
     State(app): State<AppState<S>>,
     Path(id): Path<String>,
-    Posted { viewer, .. }: Posted<serde::de::IgnoredAny>,
+    Posted { viewer, form }: Posted<Confirmed>,
 ) -> Result<Response, UiError> {
     viewer.require_responder()?;
+    if let Some(ask) = form.ask_first(&format!("/silences/{}/expire", segment(&id))) {
+        return Ok(ask);
+    }
     app.silences.expire(&id, app.silences.now()).await?;
-    silences_page(&app, &viewer, Some(format!("Expired silence {id}."))).await
+    Ok(flash::redirect(
+        &app,
+        SILENCES,
+        &format!("Expired silence {id}."),
+    ))
 }

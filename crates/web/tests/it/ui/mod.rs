@@ -150,6 +150,35 @@ impl Session {
         };
         request(api, Method::POST, uri, Some(&self.cookie), Some(&form), &[]).await
     }
+
+    /// Follows a 303 as a browser does, sending the cookies it set (a
+    /// one-time flash) with this session's.
+    async fn follow(&self, api: &Api, page: &Page) -> Page {
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let mut cookie = self.cookie.clone();
+        for set in page.headers.get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            if !pair.ends_with('=') {
+                cookie = format!("{cookie}; {pair}");
+            }
+        }
+        request(api, Method::GET, location(page), Some(&cookie), None, &[]).await
+    }
+
+    /// Posts a destructive action as its confirmation page does.
+    async fn confirm(&self, api: &Api, uri: &str) -> Page {
+        let asked = self.post(api, uri, "").await;
+        assert_eq!(asked.status, StatusCode::SEE_OTHER, "{uri}: {}", asked.body);
+        assert_eq!(location(&asked), uri, "{uri} is not asked again first");
+        let page = self.get(api, uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}: {}", page.body);
+        assert!(
+            page.body.contains("name=\"confirm\" value=\"yes\""),
+            "{uri}: {}",
+            page.body
+        );
+        self.post(api, uri, "confirm=yes").await
+    }
 }
 
 pub(crate) async fn people(api: &Api) {
@@ -170,3 +199,4 @@ mod bridge;
 mod links;
 mod pages;
 mod workspace;
+mod redirects;

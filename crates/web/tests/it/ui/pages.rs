@@ -172,6 +172,7 @@ async fn admin_creates_an_integration_key_shown_once(api: Api) {
             "service=api&kind=alertmanager&name=prom",
         )
         .await;
+    let created = root.follow(&api, &created).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     assert_eq!(
         created.headers.get(header::CACHE_CONTROL).unwrap(),
@@ -341,9 +342,9 @@ async fn silences_and_overrides_from_the_ui(api: Api) {
     let sid = silence["id"].as_str().unwrap();
     let page = ada.get(&api, "/silences").await;
     assert!(page.body.contains("failover"));
-    let expired = ada.post(&api, &format!("/silences/{sid}/expire"), "").await;
-    assert_eq!(expired.status, StatusCode::OK);
-    assert!(expired.body.contains("Expired silence"));
+    let expired = ada.confirm(&api, &format!("/silences/{sid}/expire")).await;
+    let expired = ada.follow(&api, &expired).await;
+    assert!(expired.body.contains("Expired silence"), "{}", expired.body);
     assert_eq!(
         api.get("/api/v1/silences?all=true").await.body[0]["state"],
         "expired"
@@ -444,7 +445,7 @@ async fn reassign_resend_keys_and_accounts(api: Api) {
             "service=api&kind=pagerduty&name=pd",
         )
         .await;
-    assert_eq!(created.status, StatusCode::OK);
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
     let integrations = api
         .send(Method::GET, "/api/v1/integrations", Some(&api.admin), None)
         .await
@@ -465,12 +466,13 @@ async fn reassign_resend_keys_and_accounts(api: Api) {
         StatusCode::FORBIDDEN
     );
     let rotated = root
-        .post(&api, &format!("/services/integrations/{iid}/rotate"), "")
+        .confirm(&api, &format!("/services/integrations/{iid}/rotate"))
         .await;
+    let rotated = root.follow(&api, &rotated).await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
     assert!(rotated.body.contains("shown only once"));
     let revoked = root
-        .post(&api, &format!("/services/integrations/{iid}/revoke"), "")
+        .confirm(&api, &format!("/services/integrations/{iid}/revoke"))
         .await;
     assert_eq!(revoked.status, StatusCode::SEE_OTHER);
     assert!(root.get(&api, "/services").await.body.contains("revoked"));
@@ -493,6 +495,7 @@ async fn reassign_resend_keys_and_accounts(api: Api) {
             "email=new%40example.com&name=new&role=viewer",
         )
         .await;
+    let made = root.follow(&api, &made).await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.body);
     assert!(made.body.contains("shown only now"));
     assert_eq!(made.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
@@ -527,7 +530,7 @@ async fn reassign_resend_keys_and_accounts(api: Api) {
         .as_i64()
         .unwrap();
     let disabled = root
-        .post(&api, &format!("/people/accounts/{new_id}/disable"), "")
+        .confirm(&api, &format!("/people/accounts/{new_id}/disable"))
         .await;
     assert_eq!(disabled.status, StatusCode::SEE_OTHER);
     assert!(
