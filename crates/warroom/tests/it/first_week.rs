@@ -312,3 +312,88 @@ fn show_prints_a_table_and_integrations_go_by_name_or_id() {
     assert!(!ok);
     assert!(err.contains("no integration has the name or id"), "{err}");
 }
+
+/// `psql` against the test server; its output, or `None` when it cannot run.
+fn psql(sql: &str) -> Option<String> {
+    let out = Command::new("psql")
+        .args([&warroom_store::testing::pg_admin_url(), "-Atqc", sql])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn scripts_test_drops_only_the_databases_of_its_own_run() {
+    if psql("SELECT 1").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and psql cannot reach PostgreSQL"
+        );
+        eprintln!("skipped: psql cannot reach PostgreSQL");
+        return;
+    }
+    let pid = std::process::id();
+    let (mine, theirs) = (format!("ra{pid}"), format!("rb{pid}"));
+    let names = [
+        format!("warroom_t_{mine}_1_1"),
+        format!("warroom_t_{mine}_1_2"),
+        format!("warroom_t_{theirs}_1_1"),
+        format!("warroom_t_{pid}_9_9"),
+    ];
+    for name in &names {
+        psql(&format!("CREATE DATABASE {name}")).expect("CREATE DATABASE");
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test-databases");
+    let out = Command::new(&script)
+        .args(["drop", &mine])
+        .env(
+            "WARROOM_TEST_DATABASE_URL",
+            warroom_store::testing::pg_admin_url(),
+        )
+        .output()
+        .unwrap();
+    let left = psql(&format!(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'warroom\\_t\\_%{pid}%'"
+    ))
+    .unwrap();
+    for name in &names[2..] {
+        psql(&format!("DROP DATABASE IF EXISTS {name}"));
+    }
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!("dropped 2 test databases of run {mine}")),
+        "{}",
+        text(&out.stdout)
+    );
+    let mut left: Vec<&str> = left.lines().collect();
+    left.sort_unstable();
+    let mut kept = vec![names[2].as_str(), names[3].as_str()];
+    kept.sort_unstable();
+    assert_eq!(left, kept, "only run {mine}'s databases go");
+    // A run id that could reach other databases is refused.
+    let out = Command::new(&script).args(["drop", "%"]).output().unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn git_ignores_every_file_serve_makes_beside_its_database() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for made in [
+        "warroom.db",
+        "warroom.db-wal",
+        "warroom.db-shm",
+        "warroom.db-ingest",
+        "warroom.db-ingest-wal",
+        "warroom.db-ingest-shm",
+        "warroom.db.secret",
+    ] {
+        let out = Command::new("git")
+            .args(["check-ignore", "--no-index", "-q", made])
+            .current_dir(&repo)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), ".gitignore does not cover {made}");
+    }
+}

@@ -286,6 +286,29 @@ async fn run(database_url: &str, dir: &Path) {
         shot(&admin, name).await;
     }
 
+    // A destructive action asks first, on a page of its own (no script
+    // needed), and its button does it.
+    let silence: serde_json::Value = crate::server::http()
+        .post(format!("{base}/api/v1/silences"))
+        .bearer_auth(&token)
+        .json(&json!({"matchers": "alertname=\"DiskFull\", instance=~\"db-.*\"", "duration": "2h", "comment": "Planned disk migration"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expire = format!("{base}/silences/{}/expire", silence["id"].as_str().unwrap());
+    for session in [&admin, &ada] {
+        session.goto(&expire).await;
+        session.wait_for("#confirm-title", PAGE).await;
+        shot(session, "confirm").await;
+    }
+    ada.click("button.danger").await;
+    ada.wait_for_text(".flash.ok", "Expired silence", PAGE)
+        .await;
+    shot(&ada, "silences").await;
+
     // A viewer sees no write controls, and a forged POST is refused.
     let vic = browser.session(Theme::Dark, Viewport::Desktop).await;
     sign_in(&vic, &base, "vic@example.com", PASSWORD).await;
