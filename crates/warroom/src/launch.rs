@@ -279,7 +279,8 @@ fn require_existing(db: &DatabaseArgs) -> anyhow::Result<()> {
     match sqlite_file(&db.database_url) {
         Some(path) if !path.exists() => anyhow::bail!(
             "no database at {}: run this in the directory `warroom serve` runs in, or name its \
-             database with --database-url (or WARROOM_DATABASE_URL), e.g. --database-url sqlite:///var/lib/warroom/warroom.db",
+             database with --database-url (or WARROOM_DATABASE_URL), e.g. --database-url sqlite:///var/lib/warroom/warroom.db \
+             (`warroom migrate` makes a new one)",
             path.display()
         ),
         _ => Ok(()),

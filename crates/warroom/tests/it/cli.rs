@@ -176,6 +176,13 @@ fn token_cmd(url: &str, args: &[&str]) -> (bool, String, String) {
 }
 
 async fn token_revoke_keeps_the_last_admin_token(url: &str, _dir: &std::path::Path) {
+    // `token` works on an existing database; `migrate` makes one.
+    let made = std::process::Command::new(crate::server::BIN)
+        .arg("migrate")
+        .env("WARROOM_DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
     let (ok, _, err) = token_cmd(url, &["create", "--name", "root", "--role", "admin"]);
     assert!(ok, "{err}");
     let (ok, _, err) = token_cmd(url, &["revoke", "root"]);

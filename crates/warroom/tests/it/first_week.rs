@@ -354,8 +354,10 @@ fn scripts_test_drops_only_the_databases_of_its_own_run() {
         )
         .output()
         .unwrap();
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
     let left = psql(&format!(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'warroom\\_t\\_%{pid}%'"
+        "SELECT datname FROM pg_database WHERE datname IN ({})",
+        quoted.join(", ")
     ))
     .unwrap();
     for name in &names[2..] {
