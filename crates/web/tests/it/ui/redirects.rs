@@ -6,7 +6,7 @@
 use axum::http::{header, Method, StatusCode};
 use warroom_store::on_both_backends;
 
-use super::{location, people, request, sign_in, Session};
+use super::{location, people, sign_in, Session};
 use crate::helpers::{Api, Page};
 
 on_both_backends!(setup = crate::helpers::oncall_api;
