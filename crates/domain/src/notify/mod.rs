@@ -9,8 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 mod check;
-pub(crate) mod secret_field;
 pub mod placeholder;
+pub(crate) mod secret_field;
 pub mod templates;
 
 pub use check::CHANNEL_TYPES;

@@ -198,5 +198,5 @@ mod alerts;
 mod bridge;
 mod links;
 mod pages;
-mod workspace;
 mod redirects;
+mod workspace;
