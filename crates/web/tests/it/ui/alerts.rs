@@ -16,7 +16,7 @@ on_both_backends!(setup = crate::helpers::Api::new;
 );
 
 /// An Alertmanager webhook with one alert per (alertname, labels).
-fn webhook(alerts: &[(&str, &[(&str, &str)])]) -> String {
+pub(super) fn webhook(alerts: &[(&str, &[(&str, &str)])]) -> String {
     let alerts: Vec<_> = alerts
         .iter()
         .map(|(name, labels)| {
@@ -37,7 +37,7 @@ fn webhook(alerts: &[(&str, &[(&str, &str)])]) -> String {
     .to_string()
 }
 
-async fn send(api: &Api, key: &str, body: &str) {
+pub(super) async fn send(api: &Api, key: &str, body: &str) {
     let path = format!("/integrations/alertmanager/{key}");
     let r = api.send(Method::POST, &path, None, Some(body)).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);

@@ -212,6 +212,52 @@ async fn every_form_post_answers_303(api: Api) {
     );
     covered.push("/account");
 
+    let bridged = ada
+        .post(
+            &api,
+            &format!("/incidents/{id}/bridge"),
+            "bridge_url=https%3A%2F%2Fmeet.example.com%2Fwar&chat_url=",
+        )
+        .await;
+    assert_303(&api, &ada, "bridge", &bridged).await;
+    let again = ada
+        .post(
+            &api,
+            "/incidents",
+            "title=Checkout+502+again&severity=SEV-2",
+        )
+        .await;
+    let duplicate = location(&again)
+        .trim_start_matches("/incidents/")
+        .to_owned();
+    let merged = ada
+        .post(
+            &api,
+            &format!("/incidents/{duplicate}/merge"),
+            &format!("into={id}&confirm=yes"),
+        )
+        .await;
+    assert_303(&api, &ada, "merge", &merged).await;
+    covered.extend(["/incidents/{id}/bridge", "/incidents/{id}/merge"]);
+
+    let key = api.integration("alertmanager").await;
+    super::alerts::send(
+        &api,
+        &key,
+        &super::alerts::webhook(&[("DiskFull", &[("instance", "db-1")])]),
+    )
+    .await;
+    let alert = api.get("/api/v1/alerts").await.body[0]["id"].to_string();
+    let acked = ada
+        .post(
+            &api,
+            "/alerts/bulk",
+            &format!("ids={alert}&action=acknowledge"),
+        )
+        .await;
+    assert_303(&api, &ada, "bulk acknowledge", &acked).await;
+    covered.push("/alerts/bulk");
+
     for path in ui_post_paths() {
         assert!(
             covered.contains(&path.as_str()),
