@@ -113,6 +113,9 @@ pub(super) struct Comms {
     last_update_at: Option<Timestamp>,
     next_update_due: Option<Timestamp>,
     overdue: bool,
+    /// Due times passed without an update (servers before it: 0).
+    #[serde(default)]
+    overdue_missed: i64,
     missed: i64,
     notified: Vec<String>,
 }
@@ -305,9 +308,10 @@ pub(super) fn comms_details(c: &Comms, now: Timestamp) -> String {
     let due = match c.next_update_due {
         None => "none (no cadence for this severity, or resolved)".to_owned(),
         Some(due) if c.overdue => format!(
-            "{} (OVERDUE by {})",
+            "{} (OVERDUE by {}, {} missed)",
             when(due, now),
-            elapsed(now.duration_since(due))
+            elapsed(now.duration_since(due)),
+            c.overdue_missed.max(1)
         ),
         Some(due) => {
             let left = due.duration_since(now).max(SignedDuration::ZERO);
@@ -382,6 +386,7 @@ mod tests {
             last_update_at: Some(at("2026-11-25T14:10:00Z")),
             next_update_due: due.map(at),
             overdue,
+            overdue_missed: u8::from(overdue).into(),
             missed: 1,
             notified: vec!["management".into(), "customers".into()],
         }
@@ -421,7 +426,10 @@ mod tests {
             text.contains("Updates posted:   2 (last 14:10 UTC)"),
             "{text}"
         );
-        assert!(text.contains("14:25 UTC (OVERDUE by 5m)"), "{text}");
+        assert!(
+            text.contains("14:25 UTC (OVERDUE by 5m, 1 missed)"),
+            "{text}"
+        );
         assert!(text.contains("Missed updates:   1"), "{text}");
         assert!(
             text.contains("Audiences told:   management, customers"),

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use warroom_domain::Status;
+use warroom_engine::notify::UpdateDue;
 use warroom_engine::IncidentOp;
 use warroom_store::{CommsRecord, Store};
 
@@ -63,11 +64,16 @@ pub struct CommsView {
     pub updates: i64,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_update_at: Option<Timestamp>,
-    /// `null` when the severity has no cadence or the incident is resolved.
+    /// A cadence after the last update (or the declaration); `null` when
+    /// the severity has no cadence or the incident is resolved.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub next_update_due: Option<Timestamp>,
-    /// The next update is past due now.
+    /// An update is past due now: a cadence has passed since the last
+    /// update (or the declaration) without one. Reminders do not clear it;
+    /// only posting an update does.
     pub overdue: bool,
+    /// Due times passed since the last update without one (0 when not overdue).
+    pub overdue_missed: i64,
     /// Updates that came after their due time.
     pub missed: i64,
     /// Audiences that have had their initial notification.
@@ -75,13 +81,14 @@ pub struct CommsView {
 }
 
 impl CommsView {
-    fn new(record: CommsRecord, now: Timestamp) -> CommsView {
+    fn new(record: CommsRecord, due: Option<UpdateDue>) -> CommsView {
         CommsView {
-            overdue: record.next_update_due.is_some_and(|due| now > due),
+            overdue: due.is_some_and(|d| d.overdue),
+            overdue_missed: due.map_or(0, |d| d.missed),
             incident_id: record.incident_id,
             updates: record.updates,
             last_update_at: record.last_update_at,
-            next_update_due: record.next_update_due,
+            next_update_due: due.map(|d| d.due).or(record.next_update_due),
             missed: record.missed,
             notified: record.notified,
         }
@@ -109,5 +116,6 @@ pub async fn comms<S: Store>(
             ..Default::default()
         });
     let now = app.incidents.clock().now();
-    Ok(axum::Json(CommsView::new(record, now)))
+    let due = UpdateDue::of(app.incidents.playbook(), &incident, &record, now);
+    Ok(axum::Json(CommsView::new(record, due)))
 }

@@ -95,6 +95,7 @@ async fn declaring_notifies_and_updates_keep_the_cadence(api: Api) {
             "last_update_at": null,
             "next_update_due": "2026-11-25T14:15:00Z",
             "overdue": false,
+            "overdue_missed": 0,
             "missed": 0,
             "notified": ["management"],
         })

@@ -57,6 +57,9 @@ async fn an_overdue_update_stays_red_until_one_is_posted(api: Api) {
     let now = ada.get(&api, "/").await.body;
     assert!(now.contains("update overdue"), "{now}");
     assert!(now.contains("overdue, 1 missed"), "{now}");
+    let comms = api.get(&format!("/api/v1/incidents/{id}/comms")).await.body;
+    assert_eq!(comms["overdue"], true, "{comms}");
+    assert_eq!(comms["overdue_missed"], 1, "{comms}");
 
     // Another interval with no update: two missed, still red.
     api.clock.advance(SignedDuration::from_mins(15));
@@ -79,6 +82,9 @@ async fn an_overdue_update_stays_red_until_one_is_posted(api: Api) {
     assert!(!page.contains("class=\"ess overdue\""));
     assert!(!page.contains(" missed"), "{page}");
     assert!(!ada.get(&api, "/").await.body.contains("overdue"));
+    let comms = api.get(&format!("/api/v1/incidents/{id}/comms")).await.body;
+    assert_eq!(comms["overdue"], false, "{comms}");
+    assert_eq!(comms["overdue_missed"], 0, "{comms}");
 }
 
 async fn the_response_clock_stays_met_after_an_acknowledgement_timeout(api: Api) {
