@@ -91,6 +91,7 @@ impl<S: Store, C: Channels> App<S, C> {
             .public_url
             .unwrap_or_else(|| "http://localhost".to_owned());
         let paging_wake = Arc::new(Notify::new());
+        let channels = Arc::clone(&options.channels);
         let notifications = &playbook.notifications;
         let delivery = Delivery::new(
             store.clone(),
@@ -138,7 +139,8 @@ impl<S: Store, C: Channels> App<S, C> {
             ),
             tokens: ApiTokens::new(store.clone(), Arc::clone(&clock)),
             health: Health::new(store.clone()),
-            oncall: Oncall::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock)),
+            oncall: Oncall::new(store.clone(), Arc::clone(&playbook), Arc::clone(&clock))
+                .with_carrier(move |kind| channels.carries_contact_kind(kind)),
             notifier: Notifier::new(
                 store.clone(),
                 Arc::clone(&playbook),

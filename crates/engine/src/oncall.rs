@@ -183,6 +183,8 @@ pub struct Oncall<S> {
     store: S,
     playbook: Arc<Playbook>,
     clock: Arc<dyn Clock>,
+    /// Whether a channel can carry a message to a contact kind (`sms`, ...).
+    carrier: Arc<dyn Fn(&str) -> bool + Send + Sync>,
 }
 
 impl<S: DirectoryStore + TxStore> Oncall<S> {
@@ -191,7 +193,15 @@ impl<S: DirectoryStore + TxStore> Oncall<S> {
             store,
             playbook,
             clock,
+            carrier: Arc::new(|_| true),
         }
+    }
+
+    /// Verification codes are refused for contact kinds `carries` says no
+    /// channel can deliver to (by default every kind is carried).
+    pub fn with_carrier(mut self, carries: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        self.carrier = Arc::new(carries);
+        self
     }
 
     pub fn now(&self) -> Timestamp {
@@ -728,6 +738,17 @@ impl<S: DirectoryStore + TxStore> Oncall<S> {
         if stored.source == SOURCE_PLAYBOOK || method.verified {
             return Err(DomainError::Conflict(format!(
                 "contact method {method_id} of {user} is already verified"
+            ))
+            .into());
+        }
+        let kind = method.kind.as_str();
+        if !(self.carrier)(kind) {
+            let how = match kind {
+                "email" => "configure an smtp channel under notifications.channels",
+                _ => "configure a twilio channel under notifications.channels",
+            };
+            return Err(DomainError::Conflict(format!(
+                "no channel can carry a code to {user}'s {kind} contact method {method_id}: {how}, or start the server with --page-relay-url"
             ))
             .into());
         }

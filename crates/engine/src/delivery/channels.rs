@@ -318,6 +318,14 @@ impl ChannelSet {
 }
 
 impl Channels for ChannelSet {
+    fn carries_contact_kind(&self, kind: &str) -> bool {
+        match kind {
+            "email" => self.smtp().is_some() || self.fallback.carries_contact_kind(kind),
+            "sms" | "voice" => self.twilio().is_some() || self.fallback.carries_contact_kind(kind),
+            other => self.fallback.carries_contact_kind(other),
+        }
+    }
+
     async fn send(&self, message: &MessageRecord) -> Result<String, SendError> {
         let envelope = Envelope::parse(&message.body);
         let kind = message.channel.as_str();

@@ -98,7 +98,8 @@ pub(crate) fn markdown_escape(text: &str) -> String {
         }
         let body = line.trim_start();
         out.push_str(&line[..line.len() - body.len()]);
-        if body.starts_with(['#', '>', '-', '+', '=']) {
+        // `>` (a quote) is escaped wherever it stands, below.
+        if body.starts_with(['#', '-', '+', '=']) {
             out.push('\\');
         }
         // `2.` or `2)` opening a line starts an ordered list.

@@ -120,6 +120,10 @@ impl HttpChannels {
 }
 
 impl Channels for HttpChannels {
+    fn carries_contact_kind(&self, kind: &str) -> bool {
+        matches!(kind, "webhook" | "slack") || self.relay_url.is_some()
+    }
+
     async fn send(&self, message: &MessageRecord) -> Result<String, SendError> {
         match message.channel.as_str() {
             "webhook" => self.post(&message.destination, message, message.body.clone()).await,

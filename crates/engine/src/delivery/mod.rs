@@ -69,6 +69,14 @@ pub trait Channels: Send + Sync + 'static {
         &self,
         message: &MessageRecord,
     ) -> impl Future<Output = Result<String, SendError>> + Send;
+
+    /// Whether a message to a contact method of this kind (`email`, `sms`,
+    /// `voice`, `slack`, `webhook`) has a channel to go through, so a
+    /// verification code is refused up front rather than failing in the
+    /// outbox. Channels that take everything keep the default.
+    fn carries_contact_kind(&self, _kind: &str) -> bool {
+        true
+    }
 }
 
 /// The outbox sender. Cheap to clone.

@@ -453,3 +453,38 @@ print(e['SUMMARY'], e.decoded('DTSTART').isoformat(), e.decoded('DTEND').isoform
         .collect();
     assert_eq!(events, api);
 }
+
+/// `oncall verify` says a code could not be sent when no channel can carry
+/// it, instead of queueing a message that can only fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_no_channel_can_carry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = warroom_store::testing::sqlite_url(dir.path());
+    let server = Server::start(&url, dir.path());
+    let token = server.first_token.clone().unwrap();
+    let file = dir.path().join("carol.yaml");
+    std::fs::write(
+        &file,
+        "name: carol\nemail: carol@example.com\ncontact_methods:\n  - {id: phone, kind: sms, address: \"+14155550101\"}\n  - {id: hook, kind: webhook, address: \"http://127.0.0.1:9/hook\"}\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let (ok, out, err) = cli(
+        &server,
+        &token,
+        &["oncall", "user", "create", "--file", &file],
+    );
+    assert!(ok, "{out}{err}");
+
+    let (ok, out, err) = cli(&server, &token, &["oncall", "verify", "carol", "phone"]);
+    assert!(!ok, "{out}{err}");
+    assert!(
+        err.contains("no channel can carry a code to carol's sms contact method phone")
+            && err.contains("twilio"),
+        "{err}"
+    );
+    // A webhook needs no configured channel: its code goes out.
+    let (ok, out, err) = cli(&server, &token, &["oncall", "verify", "carol", "hook"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Sent a code"), "{out}");
+}

@@ -373,7 +373,7 @@ pub struct VerificationSent {
         ("id" = String, Path, description = "Contact method id")),
     responses((status = 202, description = "Code queued for sending", body = VerificationSent),
         (status = 404, description = "No such user or contact method", body = ErrorBody),
-        (status = 409, description = "Already verified", body = ErrorBody)),
+        (status = 409, description = "Already verified, or no channel can carry a code to this kind of contact method", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn start_verification<S: Store>(
     State(app): State<AppState<S>>,
