@@ -2,7 +2,7 @@
 //! resolved through `App`, its messages rendered from the built-in
 //! templates and delivered by the real channels to a real SMTP server
 //! (`python3-aiosmtpd`) and local HTTP receivers standing in for Slack,
-//! Discord, Teams and a generic webhook. Issue 26's "3 a.m. test": a page
+//! Discord, Teams and a generic webhook. The "3 a.m. test": a page
 //! says what a woken person needs in their own time zone, every link goes
 //! to the incident's page in the UI, e-mail has an HTML part, the
 //! resolution notice carries the resolution message, and chat text is

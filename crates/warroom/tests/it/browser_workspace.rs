@@ -1,4 +1,4 @@
-//! The workspace and Now in Chromium for issue 26: on a SEV-0 with 150
+//! The workspace and Now in Chromium: on a SEV-0 with 150
 //! timeline entries a phone shows who is paged, the roles, the next
 //! stakeholder update and the summary in its first 1,600 px; a 50-alert
 //! burst costs an open page at most 5 refetches; and screenshots of both
@@ -192,7 +192,7 @@ async fn the_phone_shows_what_matters_first_and_a_burst_refetches_little() {
     ] {
         let session = browser.session(theme, viewport).await;
         sign_in(&session, &base, "ada@example.com", PASSWORD).await;
-        shot(&session, "issue26-now").await;
+        shot(&session, "sev0-now").await;
         session.goto(&workspace).await;
         session.wait_for(".timeline .ev", PAGE).await;
         if viewport == Viewport::Phone {
@@ -204,7 +204,7 @@ async fn the_phone_shows_what_matters_first_and_a_burst_refetches_little() {
             assert!(session.text("#roles").await.contains("ada"));
             assert!(session.text("#summary").await.contains("every region"));
         }
-        shot(&session, "issue26-workspace").await;
+        shot(&session, "sev0-workspace").await;
         session.close().await;
     }
 

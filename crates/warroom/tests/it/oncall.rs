@@ -227,9 +227,9 @@ async fn an_overdue_step_runs_once_at_once_after_kill_9(url: &str, dir: &Path) {
     assert_eq!(incident["status"], "acknowledged");
 }
 
-/// Issue 26, item 19: a user made through the API, then defined by a
-/// playbook too, was silently replaced (and lost with the playbook's next
-/// version). The start is refused, naming the user, and nothing changes.
+/// A user made through the API and then defined by a playbook too is never
+/// silently replaced: the start is refused, naming the user, and nothing
+/// changes.
 async fn a_playbook_never_takes_over_a_user_made_through_the_api(url: &str, dir: &Path) {
     let server = Server::start(url, dir);
     let token = server.first_token.clone().unwrap();

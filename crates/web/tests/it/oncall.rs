@@ -622,9 +622,8 @@ fn events(ics: &str) -> Vec<(String, String, String)> {
     events
 }
 
-/// Issue 26, item 17: the feed's window moved with the clock, so a shift
-/// under way at its start changed DTSTART and UID from one fetch to the
-/// next; and it reached only 90 days ahead.
+/// A shift's UID and DTSTART are the same in every fetch of the day (the
+/// window's bounds are whole days), and the feed reaches a year ahead.
 async fn calendar_feeds_are_stable_within_a_day_and_reach_a_year(api: Api) {
     for name in ["alice", "bob"] {
         let r = admin(&api, Method::POST, "/users", Some(user(name))).await;

@@ -1,4 +1,4 @@
-//! Issue 26, item 16: senders' documented shapes through the router.
+//! Senders' documented shapes through the router.
 //! Sentry's integration-platform metric alerts open, change and resolve an
 //! alert; its other resources get a 400 naming the resource; UptimeRobot's
 //! query-string delivery works by GET and by POST.

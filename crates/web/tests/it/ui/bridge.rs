@@ -1,4 +1,4 @@
-//! An incident's call bridge and chat channel (issue 26, item 6): prefilled
+//! An incident's call bridge and chat channel: prefilled
 //! from the severity's playbook defaults, set and cleared through the API
 //! and the workspace's form, refused with the field named when a link is
 //! not http(s); and a link to an incident's page survives signing in.

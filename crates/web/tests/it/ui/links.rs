@@ -1,4 +1,4 @@
-//! Issue 26, item 7: an alert's runbook (the `runbook_url` annotation), its
+//! An alert's runbook (the `runbook_url` annotation), its
 //! generator URL and its service's playbook links are on the Alerts page and
 //! in the incident's workspace, as links a phone can open.
 

@@ -1,4 +1,4 @@
-//! The workspace and Now pages for issue 26: an overdue stakeholder update
+//! The workspace and Now pages: an overdue stakeholder update
 //! that stays overdue, a response clock that stays met after an
 //! acknowledgement timeout, who is paged, confirmations before a role is
 //! removed or taken over, the timeline narrowed without a script, and

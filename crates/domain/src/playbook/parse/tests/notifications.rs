@@ -605,8 +605,8 @@ fn a_channel_cannot_take_the_name_of_a_contact_kind() {
     );
 }
 
-/// Issue 26, item 18: a webhook's `url` written as a plain string was
-/// reported at another field; it names `url` and shows the accepted forms.
+/// A webhook's `url` written as a plain string is reported at `url`, with
+/// the accepted forms.
 #[test]
 fn a_secret_written_inline_names_its_field() {
     let channel = |lines: &str| format!("notifications:\n  channels:\n    - name: hooks\n{lines}");
